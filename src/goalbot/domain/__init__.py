@@ -1,0 +1,1 @@
+"""Goals, metrics, periods, answers and evaluation rules: no framework imports."""

@@ -1,0 +1,498 @@
+"""Reading and checking a goal catalogue written in TOML (format: docs/catalogue-format.md)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+from goalbot.domain.goals import (
+    Area,
+    Baseline,
+    Body,
+    Cadence,
+    CadenceKind,
+    Catalogue,
+    Department,
+    Goal,
+    Metric,
+    MetricKind,
+    Observation,
+    Reference,
+    Role,
+    Rule,
+    Target,
+    Theme,
+    Tier,
+)
+from goalbot.domain.periods import Period, PeriodError
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_NUMERIC_RULES = frozenset(Rule) - {Rule.DONE}
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a catalogue file, with its place."""
+
+    place: str  # e.g. "goals[TEK-RV-1].metrics[1].target.value"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
+
+
+class CatalogueError(Exception):
+    """A catalogue file that cannot be used; carries every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s)")
+
+
+class _Reader:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append(Problem(place, message))
+
+    def table(self, data: Any, place: str) -> dict[str, Any]:
+        if isinstance(data, dict):
+            return data
+        self.problem(place, "must be a table")
+        return {}
+
+    def tables(self, data: dict[str, Any], key: str, place: str) -> list[dict[str, Any]]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.problem(f"{place}{key}", "must be an array of tables ([[...]])")
+            return []
+        return [self.table(item, f"{place}{key}[{i}]") for i, item in enumerate(value)]
+
+    def string(self, data: dict[str, Any], key: str, place: str, *, required: bool = True,
+               default: str = "") -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.problem(f"{place}.{key}", "missing")
+            return default
+        if not isinstance(value, str):
+            self.problem(f"{place}.{key}", f"must be text, not {type(value).__name__}")
+            return default
+        if required and not value.strip():
+            self.problem(f"{place}.{key}", "must not be empty")
+        return value.strip()
+
+    def identifier(self, data: dict[str, Any], key: str, place: str) -> str:
+        value = self.string(data, key, place)
+        if value and not _ID_RE.match(value):
+            self.problem(f"{place}.{key}", f"{value!r} is not a valid id "
+                         "(letters, digits, '-', '_', '.')")
+        return value
+
+    def optional_int(self, data: dict[str, Any], key: str, place: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(f"{place}.{key}", "must be a whole number")
+            return None
+        return value
+
+    def decimal(self, value: Any, place: str) -> Decimal | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            self.problem(place, "must be a number, not true/false")
+            return None
+        if isinstance(value, int | float):
+            return Decimal(str(value))
+        if isinstance(value, str):
+            cleaned = value.replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
+            try:
+                return Decimal(cleaned.replace(",", "."))
+            except InvalidOperation:
+                pass
+        self.problem(place, f"{value!r} is not a number")
+        return None
+
+    def date(self, value: Any, place: str) -> date | None:
+        if value is None:
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.problem(place, f"{value!r} is not a date (write 2026-12-31)")
+        return None
+
+    def enum(self, enum: Callable[[str], _T], value: Any, place: str, allowed: str) -> _T | None:
+        try:
+            return enum(value)
+        except ValueError:
+            self.problem(place, f"{value!r} is not one of: {allowed}")
+            return None
+
+    def strings(self, data: dict[str, Any], key: str, place: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(f"{place}.{key}", "must be a list of texts")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def unknown_keys(self, data: dict[str, Any], known: set[str], place: str) -> None:
+        for key in sorted(set(data) - known):
+            self.problem(f"{place}.{key}", "unknown key")
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read and check a catalogue file; raise CatalogueError with every problem found."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogueError(str(path), [Problem("file", "does not exist")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(str(path), [Problem("file", f"cannot be read: {exc}")]) from exc
+    return parse_catalogue(text, source=str(path))
+
+
+def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
+    """Parse catalogue TOML text; raise CatalogueError with every problem found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(source, [Problem("file", f"not valid TOML: {exc}")]) from exc
+    reader = _Reader()
+    catalogue = _read_catalogue(reader, data)
+    if reader.problems or catalogue is None:
+        raise CatalogueError(source, reader.problems)
+    return catalogue
+
+
+def check_catalogue(path: Path) -> list[Problem]:
+    """Every problem of a catalogue file (empty if it is good)."""
+    try:
+        load_catalogue(path)
+    except CatalogueError as exc:
+        return exc.problems
+    return []
+
+
+def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
+    r.unknown_keys(data, {"catalogue", "roles", "bodies", "departments", "areas", "themes",
+                          "goals"}, "")
+    head = r.table(data.get("catalogue", {}), "catalogue")
+    if "catalogue" not in data:
+        r.problem("catalogue", "missing [catalogue] table")
+    r.unknown_keys(head, {"id", "municipality", "title", "source", "first_period",
+                          "last_period", "language", "manager_role"}, "catalogue")
+    periods: list[Period] = []
+    for key in ("first_period", "last_period"):
+        raw = r.string(head, key, "catalogue")
+        try:
+            periods.append(Period.parse(raw))
+        except PeriodError as exc:
+            if raw:
+                r.problem(f"catalogue.{key}", str(exc))
+    if len(periods) == 2 and periods[0] > periods[1]:
+        r.problem("catalogue.last_period", "is before first_period")
+
+    roles = tuple(_read_role(r, t, f"roles[{i}]") for i, t in enumerate(r.tables(data, "roles", "")))
+    role_ids = _unique(r, [x.id for x in roles], "roles")
+    for i, role in enumerate(roles):
+        if role.reports_to and role.reports_to not in role_ids:
+            r.problem(f"roles[{role.id or i}].reports_to", f"unknown role {role.reports_to!r}")
+
+    bodies = tuple(Body(r.identifier(t, "id", f"bodies[{i}]"), r.string(t, "name", f"bodies[{i}]"))
+                   for i, t in enumerate(r.tables(data, "bodies", "")))
+    body_ids = _unique(r, [x.id for x in bodies], "bodies")
+    themes = tuple(Theme(r.identifier(t, "id", f"themes[{i}]"), r.string(t, "name", f"themes[{i}]"))
+                   for i, t in enumerate(r.tables(data, "themes", "")))
+    theme_ids = _unique(r, [x.id for x in themes], "themes")
+
+    departments: list[Department] = []
+    for i, t in enumerate(r.tables(data, "departments", "")):
+        place = f"departments[{i}]"
+        r.unknown_keys(t, {"id", "name", "short_name", "head_role", "aliases"}, place)
+        dep = Department(r.identifier(t, "id", place), r.string(t, "name", place),
+                         r.string(t, "short_name", place, required=False),
+                         r.string(t, "head_role", place), r.strings(t, "aliases", place))
+        if dep.head_role and dep.head_role not in role_ids:
+            r.problem(f"{place}.head_role", f"unknown role {dep.head_role!r}")
+        departments.append(dep if dep.short_name else Department(
+            dep.id, dep.name, dep.name, dep.head_role, dep.aliases))
+    department_ids = _unique(r, [x.id for x in departments], "departments")
+
+    areas: list[Area] = []
+    for i, t in enumerate(r.tables(data, "areas", "")):
+        place = f"areas[{i}]"
+        r.unknown_keys(t, {"id", "name", "department", "owner_role", "aliases"}, place)
+        area = Area(r.identifier(t, "id", place), r.string(t, "name", place),
+                    r.string(t, "department", place), r.string(t, "owner_role", place),
+                    r.strings(t, "aliases", place))
+        if area.department and area.department not in department_ids:
+            r.problem(f"{place}.department", f"unknown department {area.department!r}")
+        if area.owner_role and area.owner_role not in role_ids:
+            r.problem(f"{place}.owner_role", f"unknown role {area.owner_role!r}")
+        areas.append(area)
+    area_by_id = {a.id: a for a in areas}
+    _unique(r, list(area_by_id), "areas")
+
+    manager_role = r.string(head, "manager_role", "catalogue", required=False) or None
+    if manager_role and manager_role not in role_ids:
+        r.problem("catalogue.manager_role", f"unknown role {manager_role!r}")
+
+    refs = _Refs(role_ids, body_ids, theme_ids, department_ids, area_by_id)
+    goals = tuple(_read_goal(r, t, i, refs) for i, t in enumerate(r.tables(data, "goals", "")))
+    _unique(r, [g.id.upper() for g in goals if g.id], "goals")
+    if not goals:
+        r.problem("goals", "the catalogue has no goals")
+    if r.problems or len(periods) != 2:
+        return None
+    return Catalogue(
+        id=r.identifier(head, "id", "catalogue"),
+        municipality=r.string(head, "municipality", "catalogue"),
+        title=r.string(head, "title", "catalogue"),
+        source=r.string(head, "source", "catalogue", required=False),
+        language=r.string(head, "language", "catalogue", required=False, default="fi") or "fi",
+        first_period=periods[0],
+        last_period=periods[1],
+        roles=roles,
+        bodies=bodies,
+        departments=tuple(departments),
+        areas=tuple(areas),
+        themes=themes,
+        goals=goals,
+        manager_role=manager_role,
+    )
+
+
+@dataclass(frozen=True)
+class _Refs:
+    roles: set[str]
+    bodies: set[str]
+    themes: set[str]
+    departments: set[str]
+    areas: dict[str, Area]
+
+
+def _unique(r: _Reader, ids: list[str], place: str) -> set[str]:
+    seen: set[str] = set()
+    for item in ids:
+        if item and item in seen:
+            r.problem(f"{place}[{item}]", "id used twice")
+        seen.add(item)
+    return seen
+
+
+def _read_role(r: _Reader, t: dict[str, Any], place: str) -> Role:
+    r.unknown_keys(t, {"id", "name", "reports_to"}, place)
+    return Role(r.identifier(t, "id", place), r.string(t, "name", place),
+                r.string(t, "reports_to", place, required=False) or None)
+
+
+def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
+    goal_id = r.identifier(t, "id", f"goals[{index}]")
+    place = f"goals[{goal_id or index}]"
+    r.unknown_keys(t, {"id", "tier", "body", "department", "area", "theme", "title", "action",
+                       "owner_role", "note", "metrics"}, place)
+    tier = r.enum(Tier, t.get("tier"), f"{place}.tier", "strategic, department, area")
+    body = r.string(t, "body", place)
+    if body and body not in refs.bodies:
+        r.problem(f"{place}.body", f"unknown body {body!r}")
+    department = r.string(t, "department", place, required=tier != Tier.STRATEGIC) or None
+    if department and department not in refs.departments:
+        r.problem(f"{place}.department", f"unknown department {department!r}")
+    area = r.string(t, "area", place, required=tier == Tier.AREA) or None
+    if area:
+        if area not in refs.areas:
+            r.problem(f"{place}.area", f"unknown area {area!r}")
+        elif department and refs.areas[area].department != department:
+            r.problem(f"{place}.area", f"area {area!r} is not in department {department!r}")
+    theme = r.string(t, "theme", place, required=tier == Tier.STRATEGIC) or None
+    if theme and theme not in refs.themes:
+        r.problem(f"{place}.theme", f"unknown theme {theme!r}")
+    owner_role = r.string(t, "owner_role", place)
+    if owner_role and owner_role not in refs.roles:
+        r.problem(f"{place}.owner_role", f"unknown role {owner_role!r}")
+    metrics_data = r.tables(t, "metrics", f"{place}.")
+    if not metrics_data:
+        r.problem(f"{place}.metrics", "a goal needs at least one metric")
+    metrics = tuple(_read_metric(r, m, goal_id, f"{place}.metrics[{i}]")
+                    for i, m in enumerate(metrics_data))
+    _unique(r, [m.key for m in metrics], f"{place}.metrics")
+    return Goal(
+        id=goal_id,
+        tier=tier or Tier.AREA,
+        body=body,
+        title=r.string(t, "title", place),
+        owner_role=owner_role,
+        metrics=metrics,
+        department=department,
+        area=area,
+        theme=theme,
+        action=r.string(t, "action", place, required=False),
+        note=r.string(t, "note", place, required=False),
+        order=index,
+    )
+
+
+def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Metric:
+    key = r.identifier(t, "key", place)
+    place = f"{place.rsplit('[', 1)[0]}[{key}]" if key else place
+    r.unknown_keys(t, {"key", "name", "kind", "unit", "scale", "decimals", "cadence", "baseline",
+                       "target", "question", "note"}, place)
+    kind = r.enum(MetricKind, t.get("kind"), f"{place}.kind",
+                  "yes_no, number, count, survey, completion")
+    unit = r.string(t, "unit", place, required=False)
+    scale: tuple[Decimal, Decimal] | None = None
+    if "scale" in t:
+        raw = t["scale"]
+        if isinstance(raw, list) and len(raw) == 2:
+            low, high = r.decimal(raw[0], f"{place}.scale"), r.decimal(raw[1], f"{place}.scale")
+            if low is not None and high is not None:
+                if low >= high:
+                    r.problem(f"{place}.scale", "must be [low, high] with low < high")
+                scale = (low, high)
+        else:
+            r.problem(f"{place}.scale", "must be [low, high], e.g. [1, 5]")
+    if kind == MetricKind.SURVEY and scale is None and unit != "%":
+        r.problem(f"{place}.scale", "a survey needs a scale such as [1, 5], or unit = \"%\"")
+    decimals = r.optional_int(t, "decimals", place)
+    cadence = _read_cadence(r, t.get("cadence", {}), f"{place}.cadence")
+    is_yes_no = kind == MetricKind.YES_NO
+    baseline = _read_baseline(r, t.get("baseline"), f"{place}.baseline", is_yes_no)
+    target = _read_target(r, t.get("target"), f"{place}.target", kind)
+    return Metric(
+        key=key,
+        goal_id=goal_id,
+        name=r.string(t, "name", place),
+        kind=kind or MetricKind.NUMBER,
+        baseline=baseline,
+        target=target,
+        unit=unit,
+        scale=scale,
+        decimals=decimals,
+        cadence=cadence,
+        question=r.string(t, "question", place, required=False),
+        note=r.string(t, "note", place, required=False),
+    )
+
+
+def _read_cadence(r: _Reader, raw: Any, place: str) -> Cadence:
+    if isinstance(raw, str):
+        raw = {"every": raw}
+    t = r.table(raw, place)
+    r.unknown_keys(t, {"every", "quarter", "by"}, place)
+    kind = r.enum(CadenceKind, t.get("every", "quarterly"), f"{place}.every",
+                  "quarterly, yearly, odd_years, even_years, once")
+    quarter = r.optional_int(t, "quarter", place)
+    if quarter is not None and not 1 <= quarter <= 4:
+        r.problem(f"{place}.quarter", "must be 1–4")
+    by = r.date(t.get("by"), f"{place}.by")
+    if kind == CadenceKind.ONCE and by is None:
+        r.problem(f"{place}.by", "a cadence of 'once' needs the date 'by'")
+    return Cadence(kind or CadenceKind.QUARTERLY, quarter, by)
+
+
+def _read_value(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Decimal | bool | None:
+    if raw is None:
+        return None
+    if is_yes_no:
+        if isinstance(raw, bool):
+            return raw
+        r.problem(place, "a yes/no metric takes true or false")
+        return None
+    return r.decimal(raw, place)
+
+
+def _read_observation(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Observation:
+    t = r.table(raw, place)
+    r.unknown_keys(t, {"value", "as_of", "date", "note"}, place)
+    return Observation(_read_value(r, t.get("value"), f"{place}.value", is_yes_no),
+                       r.string(t, "as_of", place, required=False),
+                       r.date(t.get("date"), f"{place}.date"),
+                       r.string(t, "note", place, required=False))
+
+
+def _read_baseline(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Baseline:
+    if raw is None:
+        r.problem(place, "missing (write measured = false if there is none yet)")
+        return Baseline(measured=False)
+    t = r.table(raw, place)
+    r.unknown_keys(t, {"measured", "value", "as_of", "date", "note", "history"}, place)
+    measured = t.get("measured", "value" in t)
+    if not isinstance(measured, bool):
+        r.problem(f"{place}.measured", "must be true or false")
+        measured = False
+    value = _read_value(r, t.get("value"), f"{place}.value", is_yes_no)
+    if not measured and value is not None:
+        r.problem(f"{place}.value", "a baseline that is not measured has no value")
+    history_raw = t.get("history", [])
+    if not isinstance(history_raw, list):
+        r.problem(f"{place}.history", "must be an array of tables")
+        history_raw = []
+    history = tuple(_read_observation(r, h, f"{place}.history[{i}]", is_yes_no)
+                    for i, h in enumerate(history_raw))
+    return Baseline(measured, value, r.string(t, "as_of", place, required=False),
+                    r.date(t.get("date"), f"{place}.date"),
+                    r.string(t, "note", place, required=False), history)
+
+
+def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> Target:
+    if raw is None:
+        r.problem(place, "missing")
+        return Target(Rule.DONE)
+    t = r.table(raw, place)
+    r.unknown_keys(t, {"rule", "value", "by", "text", "reference", "rate", "total",
+                       "from_year", "tolerance"}, place)
+    rule = r.enum(Rule, t.get("rule"), f"{place}.rule", ", ".join(x.value for x in Rule))
+    is_yes_no = kind == MetricKind.YES_NO
+    value = _read_value(r, t.get("value"), f"{place}.value", is_yes_no)
+    if rule is not None and kind is not None:
+        if is_yes_no and rule != Rule.DONE:
+            r.problem(f"{place}.rule", "a yes/no metric is judged by rule 'done'")
+        if not is_yes_no and rule == Rule.DONE:
+            r.problem(f"{place}.rule", "rule 'done' is for yes/no metrics")
+        if rule in {Rule.AT_MOST, Rule.AT_LEAST, Rule.BELOW, Rule.REACH} and value is None:
+            r.problem(f"{place}.value", f"rule {rule.value!r} needs a target value")
+        if rule == Rule.REACH and "by" not in t:
+            r.problem(f"{place}.by", "rule 'reach' needs the date 'by'")
+    reference: Reference | None = None
+    if "reference" in t:
+        ref = r.table(t["reference"], f"{place}.reference")
+        r.unknown_keys(ref, {"label", "value", "unit", "as_of", "note"}, f"{place}.reference")
+        reference = Reference(r.string(ref, "label", f"{place}.reference"),
+                              r.decimal(ref.get("value"), f"{place}.reference.value"),
+                              r.string(ref, "unit", f"{place}.reference", required=False),
+                              r.string(ref, "as_of", f"{place}.reference", required=False),
+                              r.string(ref, "note", f"{place}.reference", required=False))
+    if rule == Rule.RELATIVE and reference is None:
+        r.problem(f"{place}.reference", "rule 'relative' needs a reference figure")
+    rate = r.decimal(t.get("rate"), f"{place}.rate")
+    if rule == Rule.ANNUAL_RATE and rate is None:
+        r.problem(f"{place}.rate", "rule 'annual_rate' needs the rate (% a year)")
+    return Target(
+        rule=rule or Rule.DONE,
+        value=value,
+        by=r.date(t.get("by"), f"{place}.by"),
+        text=r.string(t, "text", place, required=False),
+        reference=reference,
+        rate=rate,
+        total=r.decimal(t.get("total"), f"{place}.total"),
+        from_year=r.optional_int(t, "from_year", place),
+        tolerance=r.decimal(t.get("tolerance"), f"{place}.tolerance"),
+    )

@@ -1,0 +1,315 @@
+"""The goal catalogue: goals, their metrics, baselines, targets and cadences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from goalbot.domain.periods import Period
+
+
+class Tier(StrEnum):
+    """Where a goal sits in the adopted document."""
+
+    STRATEGIC = "strategic"  # city strategic metrics (Mittarimme / Tavoitteemme / Tilannekuva)
+    DEPARTMENT = "department"  # department goals binding towards the council
+    AREA = "area"  # responsibility-area goals binding towards a board
+
+
+class MetricKind(StrEnum):
+    """How a metric is answered; each kind has its own question and validation."""
+
+    YES_NO = "yes_no"
+    NUMBER = "number"
+    COUNT = "count"
+    SURVEY = "survey"
+    COMPLETION = "completion"
+
+
+class Rule(StrEnum):
+    """How a target is judged."""
+
+    DONE = "done"  # yes/no: the answer must be the target value (usually "Kyllä"), by a date
+    AT_MOST = "at_most"  # value ≤ target value
+    AT_LEAST = "at_least"  # value ≥ target value
+    BELOW = "below"  # value < target value
+    INCREASE = "increase"  # grows compared with the previous value
+    DECREASE = "decrease"  # falls compared with the previous value
+    MAINTAIN = "maintain"  # stays at the previous value (change within tolerance)
+    POSITIVE = "positive"  # the figure itself is above zero
+    REACH = "reach"  # reach the target value by a date, on a path from the baseline
+    ANNUAL_RATE = "annual_rate"  # change by rate % a year (e.g. −2.5 % a year)
+    RELATIVE = "relative"  # same level as (or better than) a reference figure
+    AT_LEAST_PREVIOUS = "at_least_previous"  # survey result at least the previous one
+
+
+NUMERIC_KINDS = frozenset({MetricKind.NUMBER, MetricKind.COUNT, MetricKind.SURVEY,
+                           MetricKind.COMPLETION})
+
+
+class CadenceKind(StrEnum):
+    """How often a metric can have a new value."""
+
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ODD_YEARS = "odd_years"
+    EVEN_YEARS = "even_years"
+    ONCE = "once"
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """When a metric is asked: every quarter, once a year, every other year or once."""
+
+    kind: CadenceKind = CadenceKind.QUARTERLY
+    quarter: int | None = None  # the quarter of the year when a yearly value is available
+    by: date | None = None  # ONCE: the deliverable's date; asked each quarter up to it
+
+    def is_due(self, period: Period) -> bool:
+        """Whether the metric can have a new value in ``period``."""
+        quarter = self.quarter or 4
+        match self.kind:
+            case CadenceKind.QUARTERLY:
+                return True
+            case CadenceKind.YEARLY:
+                return period.quarter == quarter
+            case CadenceKind.ODD_YEARS:
+                return period.year % 2 == 1 and period.quarter == quarter
+            case CadenceKind.EVEN_YEARS:
+                return period.year % 2 == 0 and period.quarter == quarter
+            case CadenceKind.ONCE:
+                return self.by is None or period.first_day <= self.by or (
+                    Period.containing(self.by) == period
+                )
+        return False  # pragma: no cover - StrEnum is exhaustive
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A known figure with its date, as the document states it (e.g. ``11,9 % (02/2026)``)."""
+
+    value: Decimal | bool | None
+    as_of: str = ""  # as written: "12/2025", "v. 2025", "kevät 2025"
+    on: date | None = None  # the same as a date, when it is one
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A comparison figure (the national average, the Satakunta level)."""
+
+    label: str
+    value: Decimal | None
+    unit: str = ""
+    as_of: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The starting level (lähtötaso), or the honest fact that it is not yet measured."""
+
+    measured: bool
+    value: Decimal | bool | None = None
+    as_of: str = ""
+    on: date | None = None
+    note: str = ""  # the document's own words
+    history: tuple[Observation, ...] = ()  # earlier/later figures the document gives
+
+
+@dataclass(frozen=True)
+class Target:
+    """The target level (tavoitetaso) and how it is judged."""
+
+    rule: Rule
+    value: Decimal | bool | None = None
+    by: date | None = None
+    text: str = ""  # the document's own words
+    reference: Reference | None = None  # RELATIVE targets
+    rate: Decimal | None = None  # ANNUAL_RATE: % change a year, e.g. −2.5
+    total: Decimal | None = None  # ANNUAL_RATE: % change over the whole span, e.g. −10
+    from_year: int | None = None  # ANNUAL_RATE: the reference year, e.g. 2025
+    tolerance: Decimal | None = None  # MAINTAIN: allowed change either way
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measurable thing (mittari) of a goal."""
+
+    key: str  # unique within the goal, e.g. "1"
+    goal_id: str
+    name: str
+    kind: MetricKind
+    baseline: Baseline
+    target: Target
+    unit: str = ""
+    scale: tuple[Decimal, Decimal] | None = None  # surveys on a scale, e.g. (1, 5)
+    decimals: int | None = None
+    cadence: Cadence = field(default_factory=Cadence)
+    question: str = ""  # an optional wording of the question to the owner
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        """Catalogue-wide id, e.g. ``TEK-RV-1.1``."""
+        return f"{self.goal_id}.{self.key}"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.kind == MetricKind.COMPLETION or self.unit.strip() == "%"
+
+
+@dataclass(frozen=True)
+class Role:
+    """An owner role (e.g. the head of the technical department); people are mapped to it."""
+
+    id: str
+    name: str
+    reports_to: str | None = None  # the next role up, for escalation
+
+
+@dataclass(frozen=True)
+class Body:
+    """The body the goals are binding towards (council, a board)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department (osasto / toimiala)."""
+
+    id: str
+    name: str
+    short_name: str
+    head_role: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Area:
+    """A responsibility area (vastuualue) inside a department."""
+
+    id: str
+    name: str
+    department: str
+    owner_role: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A strategic theme (e.g. Hyvinvoiva koti)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A goal with its action and metrics."""
+
+    id: str
+    tier: Tier
+    body: str
+    title: str
+    owner_role: str
+    metrics: tuple[Metric, ...]
+    department: str | None = None
+    area: str | None = None
+    theme: str | None = None
+    action: str = ""
+    note: str = ""
+    order: int = 0
+
+    def metric(self, key: str) -> Metric:
+        """The metric with ``key``; KeyError if none."""
+        for metric in self.metrics:
+            if metric.key == key:
+                return metric
+        raise KeyError(f"{self.id}.{key}")
+
+    def metrics_due(self, period: Period) -> tuple[Metric, ...]:
+        """The metrics that can have a new value in ``period``."""
+        return tuple(m for m in self.metrics if m.cadence.is_due(period))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A municipality's adopted goals for a term."""
+
+    id: str
+    municipality: str
+    title: str
+    first_period: Period
+    last_period: Period
+    roles: tuple[Role, ...]
+    bodies: tuple[Body, ...]
+    departments: tuple[Department, ...]
+    areas: tuple[Area, ...]
+    themes: tuple[Theme, ...]
+    goals: tuple[Goal, ...]
+    source: str = ""
+    language: str = "fi"
+    manager_role: str | None = None  # the town manager: last step of escalation
+
+    def goal(self, goal_id: str) -> Goal:
+        """The goal with ``goal_id`` (case-insensitive); KeyError if none."""
+        wanted = goal_id.upper()
+        for goal in self.goals:
+            if goal.id.upper() == wanted:
+                return goal
+        raise KeyError(goal_id)
+
+    def role(self, role_id: str) -> Role:
+        for role in self.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(role_id)
+
+    def department(self, department_id: str) -> Department:
+        for department in self.departments:
+            if department.id == department_id:
+                return department
+        raise KeyError(department_id)
+
+    def area(self, area_id: str) -> Area:
+        for area in self.areas:
+            if area.id == area_id:
+                return area
+        raise KeyError(area_id)
+
+    def body(self, body_id: str) -> Body:
+        for body in self.bodies:
+            if body.id == body_id:
+                return body
+        raise KeyError(body_id)
+
+    def theme(self, theme_id: str) -> Theme:
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+    def metrics(self) -> Iterator[Metric]:
+        """Every metric of every goal, in catalogue order."""
+        for goal in self.goals:
+            yield from goal.metrics
+
+    def goals_of_role(self, role_id: str) -> tuple[Goal, ...]:
+        return tuple(g for g in self.goals if g.owner_role == role_id)
+
+    def periods(self) -> Iterator[Period]:
+        """Every reporting period the catalogue covers."""
+        period = self.first_period
+        while period <= self.last_period:
+            yield period
+            period = period.next()
