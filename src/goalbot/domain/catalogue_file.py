@@ -79,8 +79,15 @@ class _Reader:
             return []
         return [self.table(item, f"{place}{key}[{i}]") for i, item in enumerate(value)]
 
-    def string(self, data: dict[str, Any], key: str, place: str, *, required: bool = True,
-               default: str = "") -> str:
+    def string(
+        self,
+        data: dict[str, Any],
+        key: str,
+        place: str,
+        *,
+        required: bool = True,
+        default: str = "",
+    ) -> str:
         value = data.get(key)
         if value is None:
             if required:
@@ -96,8 +103,9 @@ class _Reader:
     def identifier(self, data: dict[str, Any], key: str, place: str) -> str:
         value = self.string(data, key, place)
         if value and not _ID_RE.match(value):
-            self.problem(f"{place}.{key}", f"{value!r} is not a valid id "
-                         "(letters, digits, '-', '_', '.')")
+            self.problem(
+                f"{place}.{key}", f"{value!r} is not a valid id (letters, digits, '-', '_', '.')"
+            )
         return value
 
     def optional_int(self, data: dict[str, Any], key: str, place: str) -> int | None:
@@ -192,13 +200,26 @@ def check_catalogue(path: Path) -> list[Problem]:
 
 
 def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
-    r.unknown_keys(data, {"catalogue", "roles", "bodies", "departments", "areas", "themes",
-                          "goals"}, "")
+    r.unknown_keys(
+        data, {"catalogue", "roles", "bodies", "departments", "areas", "themes", "goals"}, ""
+    )
     head = r.table(data.get("catalogue", {}), "catalogue")
     if "catalogue" not in data:
         r.problem("catalogue", "missing [catalogue] table")
-    r.unknown_keys(head, {"id", "municipality", "title", "source", "first_period",
-                          "last_period", "language", "manager_role"}, "catalogue")
+    r.unknown_keys(
+        head,
+        {
+            "id",
+            "municipality",
+            "title",
+            "source",
+            "first_period",
+            "last_period",
+            "language",
+            "manager_role",
+        },
+        "catalogue",
+    )
     periods: list[Period] = []
     for key in ("first_period", "last_period"):
         raw = r.string(head, key, "catalogue")
@@ -210,39 +231,56 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     if len(periods) == 2 and periods[0] > periods[1]:
         r.problem("catalogue.last_period", "is before first_period")
 
-    roles = tuple(_read_role(r, t, f"roles[{i}]") for i, t in enumerate(r.tables(data, "roles", "")))
+    roles = tuple(
+        _read_role(r, t, f"roles[{i}]") for i, t in enumerate(r.tables(data, "roles", ""))
+    )
     role_ids = _unique(r, [x.id for x in roles], "roles")
     for i, role in enumerate(roles):
         if role.reports_to and role.reports_to not in role_ids:
             r.problem(f"roles[{role.id or i}].reports_to", f"unknown role {role.reports_to!r}")
 
-    bodies = tuple(Body(r.identifier(t, "id", f"bodies[{i}]"), r.string(t, "name", f"bodies[{i}]"))
-                   for i, t in enumerate(r.tables(data, "bodies", "")))
+    bodies = tuple(
+        Body(r.identifier(t, "id", f"bodies[{i}]"), r.string(t, "name", f"bodies[{i}]"))
+        for i, t in enumerate(r.tables(data, "bodies", ""))
+    )
     body_ids = _unique(r, [x.id for x in bodies], "bodies")
-    themes = tuple(Theme(r.identifier(t, "id", f"themes[{i}]"), r.string(t, "name", f"themes[{i}]"))
-                   for i, t in enumerate(r.tables(data, "themes", "")))
+    themes = tuple(
+        Theme(r.identifier(t, "id", f"themes[{i}]"), r.string(t, "name", f"themes[{i}]"))
+        for i, t in enumerate(r.tables(data, "themes", ""))
+    )
     theme_ids = _unique(r, [x.id for x in themes], "themes")
 
     departments: list[Department] = []
     for i, t in enumerate(r.tables(data, "departments", "")):
         place = f"departments[{i}]"
         r.unknown_keys(t, {"id", "name", "short_name", "head_role", "aliases"}, place)
-        dep = Department(r.identifier(t, "id", place), r.string(t, "name", place),
-                         r.string(t, "short_name", place, required=False),
-                         r.string(t, "head_role", place), r.strings(t, "aliases", place))
+        dep = Department(
+            r.identifier(t, "id", place),
+            r.string(t, "name", place),
+            r.string(t, "short_name", place, required=False),
+            r.string(t, "head_role", place),
+            r.strings(t, "aliases", place),
+        )
         if dep.head_role and dep.head_role not in role_ids:
             r.problem(f"{place}.head_role", f"unknown role {dep.head_role!r}")
-        departments.append(dep if dep.short_name else Department(
-            dep.id, dep.name, dep.name, dep.head_role, dep.aliases))
+        departments.append(
+            dep
+            if dep.short_name
+            else Department(dep.id, dep.name, dep.name, dep.head_role, dep.aliases)
+        )
     department_ids = _unique(r, [x.id for x in departments], "departments")
 
     areas: list[Area] = []
     for i, t in enumerate(r.tables(data, "areas", "")):
         place = f"areas[{i}]"
         r.unknown_keys(t, {"id", "name", "department", "owner_role", "aliases"}, place)
-        area = Area(r.identifier(t, "id", place), r.string(t, "name", place),
-                    r.string(t, "department", place), r.string(t, "owner_role", place),
-                    r.strings(t, "aliases", place))
+        area = Area(
+            r.identifier(t, "id", place),
+            r.string(t, "name", place),
+            r.string(t, "department", place),
+            r.string(t, "owner_role", place),
+            r.strings(t, "aliases", place),
+        )
         if area.department and area.department not in department_ids:
             r.problem(f"{place}.department", f"unknown department {area.department!r}")
         if area.owner_role and area.owner_role not in role_ids:
@@ -251,6 +289,11 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     area_by_id = {a.id: a for a in areas}
     _unique(r, list(area_by_id), "areas")
 
+    catalogue_id = r.identifier(head, "id", "catalogue")
+    municipality = r.string(head, "municipality", "catalogue")
+    title = r.string(head, "title", "catalogue")
+    source = r.string(head, "source", "catalogue", required=False)
+    language = r.string(head, "language", "catalogue", required=False, default="fi") or "fi"
     manager_role = r.string(head, "manager_role", "catalogue", required=False) or None
     if manager_role and manager_role not in role_ids:
         r.problem("catalogue.manager_role", f"unknown role {manager_role!r}")
@@ -263,11 +306,11 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     if r.problems or len(periods) != 2:
         return None
     return Catalogue(
-        id=r.identifier(head, "id", "catalogue"),
-        municipality=r.string(head, "municipality", "catalogue"),
-        title=r.string(head, "title", "catalogue"),
-        source=r.string(head, "source", "catalogue", required=False),
-        language=r.string(head, "language", "catalogue", required=False, default="fi") or "fi",
+        id=catalogue_id,
+        municipality=municipality,
+        title=title,
+        source=source,
+        language=language,
         first_period=periods[0],
         last_period=periods[1],
         roles=roles,
@@ -300,15 +343,33 @@ def _unique(r: _Reader, ids: list[str], place: str) -> set[str]:
 
 def _read_role(r: _Reader, t: dict[str, Any], place: str) -> Role:
     r.unknown_keys(t, {"id", "name", "reports_to"}, place)
-    return Role(r.identifier(t, "id", place), r.string(t, "name", place),
-                r.string(t, "reports_to", place, required=False) or None)
+    return Role(
+        r.identifier(t, "id", place),
+        r.string(t, "name", place),
+        r.string(t, "reports_to", place, required=False) or None,
+    )
 
 
 def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
     goal_id = r.identifier(t, "id", f"goals[{index}]")
     place = f"goals[{goal_id or index}]"
-    r.unknown_keys(t, {"id", "tier", "body", "department", "area", "theme", "title", "action",
-                       "owner_role", "note", "metrics"}, place)
+    r.unknown_keys(
+        t,
+        {
+            "id",
+            "tier",
+            "body",
+            "department",
+            "area",
+            "theme",
+            "title",
+            "action",
+            "owner_role",
+            "note",
+            "metrics",
+        },
+        place,
+    )
     tier = r.enum(Tier, t.get("tier"), f"{place}.tier", "strategic, department, area")
     body = r.string(t, "body", place)
     if body and body not in refs.bodies:
@@ -331,8 +392,9 @@ def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
     metrics_data = r.tables(t, "metrics", f"{place}.")
     if not metrics_data:
         r.problem(f"{place}.metrics", "a goal needs at least one metric")
-    metrics = tuple(_read_metric(r, m, goal_id, f"{place}.metrics[{i}]")
-                    for i, m in enumerate(metrics_data))
+    metrics = tuple(
+        _read_metric(r, m, goal_id, f"{place}.metrics[{i}]") for i, m in enumerate(metrics_data)
+    )
     _unique(r, [m.key for m in metrics], f"{place}.metrics")
     return Goal(
         id=goal_id,
@@ -353,10 +415,26 @@ def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
 def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Metric:
     key = r.identifier(t, "key", place)
     place = f"{place.rsplit('[', 1)[0]}[{key}]" if key else place
-    r.unknown_keys(t, {"key", "name", "kind", "unit", "scale", "decimals", "cadence", "baseline",
-                       "target", "question", "note"}, place)
-    kind = r.enum(MetricKind, t.get("kind"), f"{place}.kind",
-                  "yes_no, number, count, survey, completion")
+    r.unknown_keys(
+        t,
+        {
+            "key",
+            "name",
+            "kind",
+            "unit",
+            "scale",
+            "decimals",
+            "cadence",
+            "baseline",
+            "target",
+            "question",
+            "note",
+        },
+        place,
+    )
+    kind = r.enum(
+        MetricKind, t.get("kind"), f"{place}.kind", "yes_no, number, count, survey, completion"
+    )
     unit = r.string(t, "unit", place, required=False)
     scale: tuple[Decimal, Decimal] | None = None
     if "scale" in t:
@@ -370,7 +448,7 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
         else:
             r.problem(f"{place}.scale", "must be [low, high], e.g. [1, 5]")
     if kind == MetricKind.SURVEY and scale is None and unit != "%":
-        r.problem(f"{place}.scale", "a survey needs a scale such as [1, 5], or unit = \"%\"")
+        r.problem(f"{place}.scale", 'a survey needs a scale such as [1, 5], or unit = "%"')
     decimals = r.optional_int(t, "decimals", place)
     cadence = _read_cadence(r, t.get("cadence", {}), f"{place}.cadence")
     is_yes_no = kind == MetricKind.YES_NO
@@ -397,8 +475,12 @@ def _read_cadence(r: _Reader, raw: Any, place: str) -> Cadence:
         raw = {"every": raw}
     t = r.table(raw, place)
     r.unknown_keys(t, {"every", "quarter", "by"}, place)
-    kind = r.enum(CadenceKind, t.get("every", "quarterly"), f"{place}.every",
-                  "quarterly, yearly, odd_years, even_years, once")
+    kind = r.enum(
+        CadenceKind,
+        t.get("every", "quarterly"),
+        f"{place}.every",
+        "quarterly, yearly, odd_years, even_years, once",
+    )
     quarter = r.optional_int(t, "quarter", place)
     if quarter is not None and not 1 <= quarter <= 4:
         r.problem(f"{place}.quarter", "must be 1–4")
@@ -422,10 +504,12 @@ def _read_value(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Decimal | 
 def _read_observation(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Observation:
     t = r.table(raw, place)
     r.unknown_keys(t, {"value", "as_of", "date", "note"}, place)
-    return Observation(_read_value(r, t.get("value"), f"{place}.value", is_yes_no),
-                       r.string(t, "as_of", place, required=False),
-                       r.date(t.get("date"), f"{place}.date"),
-                       r.string(t, "note", place, required=False))
+    return Observation(
+        _read_value(r, t.get("value"), f"{place}.value", is_yes_no),
+        r.string(t, "as_of", place, required=False),
+        r.date(t.get("date"), f"{place}.date"),
+        r.string(t, "note", place, required=False),
+    )
 
 
 def _read_baseline(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Baseline:
@@ -445,11 +529,18 @@ def _read_baseline(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Baselin
     if not isinstance(history_raw, list):
         r.problem(f"{place}.history", "must be an array of tables")
         history_raw = []
-    history = tuple(_read_observation(r, h, f"{place}.history[{i}]", is_yes_no)
-                    for i, h in enumerate(history_raw))
-    return Baseline(measured, value, r.string(t, "as_of", place, required=False),
-                    r.date(t.get("date"), f"{place}.date"),
-                    r.string(t, "note", place, required=False), history)
+    history = tuple(
+        _read_observation(r, h, f"{place}.history[{i}]", is_yes_no)
+        for i, h in enumerate(history_raw)
+    )
+    return Baseline(
+        measured,
+        value,
+        r.string(t, "as_of", place, required=False),
+        r.date(t.get("date"), f"{place}.date"),
+        r.string(t, "note", place, required=False),
+        history,
+    )
 
 
 def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> Target:
@@ -457,8 +548,11 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
         r.problem(place, "missing")
         return Target(Rule.DONE)
     t = r.table(raw, place)
-    r.unknown_keys(t, {"rule", "value", "by", "text", "reference", "rate", "total",
-                       "from_year", "tolerance"}, place)
+    r.unknown_keys(
+        t,
+        {"rule", "value", "by", "text", "reference", "rate", "total", "from_year", "tolerance"},
+        place,
+    )
     rule = r.enum(Rule, t.get("rule"), f"{place}.rule", ", ".join(x.value for x in Rule))
     is_yes_no = kind == MetricKind.YES_NO
     value = _read_value(r, t.get("value"), f"{place}.value", is_yes_no)
@@ -475,11 +569,13 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
     if "reference" in t:
         ref = r.table(t["reference"], f"{place}.reference")
         r.unknown_keys(ref, {"label", "value", "unit", "as_of", "note"}, f"{place}.reference")
-        reference = Reference(r.string(ref, "label", f"{place}.reference"),
-                              r.decimal(ref.get("value"), f"{place}.reference.value"),
-                              r.string(ref, "unit", f"{place}.reference", required=False),
-                              r.string(ref, "as_of", f"{place}.reference", required=False),
-                              r.string(ref, "note", f"{place}.reference", required=False))
+        reference = Reference(
+            r.string(ref, "label", f"{place}.reference"),
+            r.decimal(ref.get("value"), f"{place}.reference.value"),
+            r.string(ref, "unit", f"{place}.reference", required=False),
+            r.string(ref, "as_of", f"{place}.reference", required=False),
+            r.string(ref, "note", f"{place}.reference", required=False),
+        )
     if rule == Rule.RELATIVE and reference is None:
         r.problem(f"{place}.reference", "rule 'relative' needs a reference figure")
     rate = r.decimal(t.get("rate"), f"{place}.rate")

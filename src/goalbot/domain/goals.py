@@ -46,8 +46,9 @@ class Rule(StrEnum):
     AT_LEAST_PREVIOUS = "at_least_previous"  # survey result at least the previous one
 
 
-NUMERIC_KINDS = frozenset({MetricKind.NUMBER, MetricKind.COUNT, MetricKind.SURVEY,
-                           MetricKind.COMPLETION})
+NUMERIC_KINDS = frozenset(
+    {MetricKind.NUMBER, MetricKind.COUNT, MetricKind.SURVEY, MetricKind.COMPLETION}
+)
 
 
 class CadenceKind(StrEnum):
@@ -81,8 +82,10 @@ class Cadence:
             case CadenceKind.EVEN_YEARS:
                 return period.year % 2 == 0 and period.quarter == quarter
             case CadenceKind.ONCE:
-                return self.by is None or period.first_day <= self.by or (
-                    Period.containing(self.by) == period
+                return (
+                    self.by is None
+                    or period.first_day <= self.by
+                    or (Period.containing(self.by) == period)
                 )
         return False  # pragma: no cover - StrEnum is exhaustive
 

@@ -1,0 +1,208 @@
+"""Answers to metrics, and reading what an owner typed into a valid value."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from goalbot.domain.goals import Metric, MetricKind, Rule
+from goalbot.domain.periods import Period
+
+
+class AnswerState(StrEnum):
+    """What kind of answer an owner gave."""
+
+    VALUE = "value"  # a figure or yes/no
+    NO_DATA = "no_data"  # "Ei tietoa vielä": an answer of its own, not a gap
+    SKIPPED = "skipped"  # skipped with a reason
+
+
+@dataclass(frozen=True)
+class AnswerValue:
+    """The content of one answer."""
+
+    state: AnswerState
+    number: Decimal | None = None
+    flag: bool | None = None
+    reason: str = ""  # why skipped
+
+    @classmethod
+    def of_number(cls, number: Decimal) -> AnswerValue:
+        return cls(AnswerState.VALUE, number=number)
+
+    @classmethod
+    def of_flag(cls, flag: bool) -> AnswerValue:
+        return cls(AnswerState.VALUE, flag=flag)
+
+    @classmethod
+    def no_data(cls) -> AnswerValue:
+        return cls(AnswerState.NO_DATA)
+
+    @classmethod
+    def skipped(cls, reason: str) -> AnswerValue:
+        return cls(AnswerState.SKIPPED, reason=reason)
+
+    @property
+    def has_value(self) -> bool:
+        return self.state == AnswerState.VALUE
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An owner's answer to one metric for one period, as evaluation and reports see it."""
+
+    metric_id: str
+    period: Period
+    value: AnswerValue
+    explanation: str = ""  # why a target was missed
+    corrective_action: str = ""
+    confirmed: bool = False
+    answered_at: datetime | None = None
+    answered_by: str = ""  # the person's display name
+    on_behalf_of: str = ""  # set when a deputy answered for the owner
+
+
+class InvalidAnswer(ValueError):
+    """Typed text that is not a valid answer; ``code`` selects the message shown to the owner."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+# Units that an owner may type after a figure; all compared in lower case without spaces.
+_UNIT_WORDS: dict[str, str] = {
+    "%": "%",
+    "prosenttia": "%",
+    "€": "€",
+    "e": "€",
+    "eur": "€",
+    "euroa": "€",
+    "kg": "kg",
+    "hlö": "hlö",
+    "henkilöä": "hlö",
+    "kpl": "kpl",
+    "pv": "päivää",
+    "päivää": "päivää",
+    "vrk": "päivää",
+}
+_NUMBER_RE = re.compile(r"^([+-]?)(\d[\d.,]*)(.*)$")
+_MINUS_SIGNS = "\u2212\u2013\u2012\ufe63\uff0d"
+_SPACES = " \u00a0\u2009\u202f\u2007\t"
+MAX_REASON_LENGTH = 500
+
+
+def _normalise_unit(text: str) -> str:
+    return text.lower().replace(" ", "").rstrip(".")
+
+
+def _metric_units(metric: Metric) -> set[str]:
+    """The unit words that fit this metric ("%", "€" for "€/asukas", "kg" for "kg/vuosi" …)."""
+    unit = _normalise_unit(metric.unit)
+    if metric.is_percentage:
+        return {"%"}
+    fits = {unit} if unit else set()
+    head = unit.split("/", 1)[0]
+    if head:
+        fits.add(_UNIT_WORDS.get(head, head))
+    if metric.kind == MetricKind.COUNT:
+        fits.add("kpl")
+    return fits
+
+
+def _read_digits(digits: str) -> Decimal:
+    """Read ``11,9``, ``11.9``, ``1021000`` or ``1.021.000`` into a Decimal."""
+    if "," in digits and "." in digits:
+        raise InvalidAnswer("not_a_number")
+    if digits.count(",") > 1:
+        raise InvalidAnswer("not_a_number")
+    if digits.count(".") > 1:
+        groups = digits.split(".")
+        if not all(len(g) == 3 for g in groups[1:]) or not 1 <= len(groups[0]) <= 3:
+            raise InvalidAnswer("not_a_number")
+        digits = "".join(groups)
+    digits = digits.replace(",", ".")
+    if digits.endswith(".") or digits.startswith("."):
+        raise InvalidAnswer("not_a_number")
+    try:
+        return Decimal(digits)
+    except InvalidOperation as exc:
+        raise InvalidAnswer("not_a_number") from exc
+
+
+def parse_number(text: str, metric: Metric) -> Decimal:
+    """Read a typed figure for ``metric`` (Finnish or international form); check unit and range."""
+    cleaned = text.strip()
+    for sign in _MINUS_SIGNS:
+        cleaned = cleaned.replace(sign, "-")
+    for space in _SPACES:
+        cleaned = cleaned.replace(space, "")
+    if not cleaned:
+        raise InvalidAnswer("empty")
+    match = _NUMBER_RE.match(cleaned)
+    if not match:
+        raise InvalidAnswer("not_a_number")
+    sign, digits, unit_text = match.groups()
+    number = _read_digits(digits)
+    if sign == "-":
+        number = -number
+    unit_text = _normalise_unit(unit_text)
+    if unit_text:
+        unit = _UNIT_WORDS.get(unit_text, unit_text)
+        fits = _metric_units(metric)
+        if unit not in fits and unit_text not in fits:
+            raise InvalidAnswer("wrong_unit", unit=unit_text, expected=metric.unit or "-")
+    check_range(number, metric)
+    return number
+
+
+def check_range(number: Decimal, metric: Metric) -> None:
+    """Raise InvalidAnswer if ``number`` cannot be a value of ``metric``."""
+    low, high = value_range(metric)
+    if metric.kind == MetricKind.COUNT and number != number.to_integral_value():
+        raise InvalidAnswer("not_whole")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InvalidAnswer("out_of_range", low=low, high=high, unit=metric.unit)
+
+
+def value_range(metric: Metric) -> tuple[Decimal | None, Decimal | None]:
+    """The smallest and largest value a metric can take (None: no limit)."""
+    if metric.kind == MetricKind.SURVEY and metric.scale is not None:
+        return metric.scale
+    if metric.kind == MetricKind.COUNT:
+        return Decimal(0), None
+    if metric.kind == MetricKind.COMPLETION:
+        return Decimal(0), Decimal(100)
+    if metric.is_percentage:
+        if metric.target.rule == Rule.ANNUAL_RATE:
+            # a change in per cent: a fall cannot exceed 100 %
+            return Decimal(-100), None
+        return Decimal(0), Decimal(100)
+    return None, None
+
+
+def parse_reason(text: str) -> str:
+    """Check a free-text reason, explanation or comment; raise InvalidAnswer if unusable."""
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InvalidAnswer("empty")
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise InvalidAnswer("too_long", limit=MAX_REASON_LENGTH, length=len(cleaned))
+    return cleaned
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One entry of an answer's history: who changed it, when, from what to what."""
+
+    changed_at: datetime
+    changed_by: str
+    old: AnswerValue | None
+    new: AnswerValue
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,188 @@
+"""Loading the goal catalogue into the database and reading the active one back."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from goalbot.catalogues import shipped_catalogue_path
+from goalbot.domain.catalogue_file import CatalogueError, Problem, parse_catalogue
+from goalbot.domain.goals import Catalogue
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import CatalogueRow, GoalRow, MetricRow, RoleRow
+
+_cache_lock = threading.Lock()
+_parsed: dict[str, Catalogue] = {}
+
+
+@dataclass
+class LoadReport:
+    """What loading a catalogue changed."""
+
+    catalogue_id: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.retired or self.restored)
+
+
+def catalogue_path(ctx: AppContext) -> Path:
+    """The configured catalogue file, or the shipped default."""
+    return ctx.config.catalogue.path or shipped_catalogue_path()
+
+
+def read_catalogue_file(path: Path) -> tuple[str, Catalogue]:
+    """Read and check a catalogue file; CatalogueError lists every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogueError(str(path), [Problem("file", "does not exist")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(str(path), [Problem("file", f"cannot be read: {exc}")]) from exc
+    return text, parse_catalogue(text, source=str(path))
+
+
+def load_catalogue(ctx: AppContext, path: Path | None = None) -> LoadReport:
+    """Load a catalogue file into the database: update in place, retire what was dropped."""
+    path = path or catalogue_path(ctx)
+    text, catalogue = read_catalogue_file(path)
+    with ctx.unit_of_work() as uow:
+        report = _store(uow, catalogue, text, str(path), ctx)
+        uow.commit()
+    return report
+
+
+def _store(
+    uow: UnitOfWork, catalogue: Catalogue, text: str, path: str, ctx: AppContext
+) -> LoadReport:
+    session = uow.session
+    now = ctx.now()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    report = LoadReport(catalogue.id)
+    session.execute(
+        update(CatalogueRow).where(CatalogueRow.id != catalogue.id).values(active=False)
+    )
+    row = session.get(CatalogueRow, catalogue.id)
+    if row is None:
+        row = CatalogueRow(id=catalogue.id)
+        session.add(row)
+    row.title, row.municipality = catalogue.title, catalogue.municipality
+    row.source_text, row.source_path, row.content_hash = text, path, digest
+    row.active, row.loaded_at = True, now
+
+    roles = {r.id: r for r in session.scalars(select(RoleRow))}
+    for role in catalogue.roles:
+        role_row = roles.pop(role.id, None) or RoleRow(id=role.id)
+        role_row.name, role_row.reports_to, role_row.retired_at = (role.name, role.reports_to, None)
+        session.add(role_row)
+    for role_row in roles.values():
+        role_row.retired_at = role_row.retired_at or now
+    session.flush()
+
+    goals = {g.id: g for g in session.scalars(select(GoalRow))}
+    metrics = {m.id: m for m in session.scalars(select(MetricRow))}
+    for position, goal in enumerate(catalogue.goals):
+        goal_row = goals.pop(goal.id, None)
+        values = dict(
+            catalogue_id=catalogue.id,
+            tier=goal.tier.value,
+            body=goal.body,
+            department=goal.department,
+            area=goal.area,
+            title=goal.title,
+            owner_role=goal.owner_role,
+            position=position,
+        )
+        if goal_row is None:
+            session.add(GoalRow(id=goal.id, updated_at=now, **values))
+            report.added.append(goal.id)
+        else:
+            changed = any(getattr(goal_row, k) != v for k, v in values.items())
+            if goal_row.retired_at is not None:
+                report.restored.append(goal.id)
+                goal_row.retired_at = None
+            elif changed:
+                report.updated.append(goal.id)
+            for key, value in values.items():
+                setattr(goal_row, key, value)
+            if changed:
+                goal_row.updated_at = now
+        session.flush()
+        for metric_position, metric in enumerate(goal.metrics):
+            metric_row = metrics.pop(metric.id, None)
+            mvalues = dict(
+                goal_id=goal.id,
+                key=metric.key,
+                kind=metric.kind.value,
+                name=metric.name,
+                unit=metric.unit,
+                position=metric_position,
+            )
+            if metric_row is None:
+                session.add(MetricRow(id=metric.id, updated_at=now, **mvalues))
+            else:
+                if any(getattr(metric_row, k) != v for k, v in mvalues.items()) and (
+                    goal.id not in report.updated + report.added + report.restored
+                ):
+                    report.updated.append(goal.id)
+                for key, value in mvalues.items():
+                    setattr(metric_row, key, value)
+                metric_row.retired_at = None
+                metric_row.updated_at = now
+    for goal_row in goals.values():
+        if goal_row.retired_at is None:
+            goal_row.retired_at = now
+            report.retired.append(goal_row.id)
+    for metric_row in metrics.values():
+        metric_row.retired_at = metric_row.retired_at or now
+    report.unchanged = (
+        len(catalogue.goals) - len(report.added) - len(report.updated) - len(report.restored)
+    )
+    with _cache_lock:
+        _parsed[digest] = catalogue
+    return report
+
+
+def active_catalogue(uow: UnitOfWork) -> Catalogue:
+    """The catalogue in use, rebuilt from the database; ServiceError if none is loaded."""
+    row = uow.session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
+    if row is None:
+        raise ServiceError("no_catalogue")
+    with _cache_lock:
+        cached = _parsed.get(row.content_hash)
+    if cached is not None:
+        return cached
+    catalogue = parse_catalogue(row.source_text, source=f"database:{row.id}")
+    with _cache_lock:
+        _parsed[row.content_hash] = catalogue
+    return catalogue
+
+
+def ensure_catalogue(ctx: AppContext) -> LoadReport | None:
+    """Load the configured catalogue at start (idempotent); None if it was already current."""
+    path = catalogue_path(ctx)
+    text, catalogue = read_catalogue_file(path)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(CatalogueRow, catalogue.id)
+        if row is not None and row.active and row.content_hash == digest:
+            return None
+        report = _store(uow, catalogue, text, str(path), ctx)
+        uow.commit()
+    return report
+
+
+def get_catalogue(ctx: AppContext) -> Catalogue:
+    """The active catalogue (one short read)."""
+    with ctx.unit_of_work() as uow:
+        return active_catalogue(uow)

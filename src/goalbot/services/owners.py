@@ -1,0 +1,303 @@
+"""Owners and deputies: invites, binding a Telegram account, listing, reassigning, revoking."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from goalbot.domain.goals import Catalogue
+from goalbot.services.catalogue import active_catalogue
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow, SettingRow
+
+OWNER = "owner"
+DEPUTY = "deputy"
+KINDS = (OWNER, DEPUTY)
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A created invite: the token goes into the deep link ``t.me/<bot>?start=<token>``."""
+
+    token: str
+    role_id: str
+    role_name: str
+    kind: str
+    name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A person holding a role."""
+
+    person_id: int
+    name: str
+    telegram_user_id: int | None
+    kind: str
+    since: datetime
+    blocked_bot: bool = False
+
+
+@dataclass(frozen=True)
+class RoleHolders:
+    """A role with its owner, deputy and pending invites."""
+
+    role_id: str
+    role_name: str
+    owner: Holder | None
+    deputy: Holder | None
+    pending_invites: tuple[Invite, ...]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The result of opening an invite link."""
+
+    person_id: int
+    name: str
+    role_id: str
+    role_name: str
+    kind: str
+    replaced: str | None  # the name of the person who held the role before
+
+
+def _role(uow: UnitOfWork, catalogue: Catalogue, role_id: str) -> RoleRow:
+    row = uow.session.get(RoleRow, role_id)
+    if row is None or row.retired_at is not None:
+        raise ServiceError(
+            "unknown_role", role=role_id, known=", ".join(r.id for r in catalogue.roles)
+        )
+    return row
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ServiceError("unknown_kind", kind=kind)
+
+
+def invite_owner(
+    ctx: AppContext, role_id: str, name: str, kind: str = OWNER, created_by: str = ""
+) -> Invite:
+    """Create a single-use invite for a person to hold ``role_id`` as owner or deputy."""
+    _check_kind(kind)
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError("empty_name")
+    if len(name) > 200:
+        raise ServiceError("name_too_long")
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        role = _role(uow, catalogue, role_id)
+        now = ctx.now()
+        row = InviteRow(
+            token=secrets.token_urlsafe(24),
+            role_id=role.id,
+            kind=kind,
+            name=name,
+            created_at=now,
+            created_by=created_by,
+            expires_at=now + timedelta(days=ctx.config.invites.valid_days),
+        )
+        uow.session.add(row)
+        uow.commit()
+        return Invite(row.token, role.id, role.name, kind, name, row.expires_at)
+
+
+def accept_invite(
+    ctx: AppContext, token: str, telegram_user_id: int, username: str = "", language: str = ""
+) -> Binding:
+    """Bind a Telegram account to the invite's role; the invite is then used up."""
+    with ctx.unit_of_work() as uow:
+        session = uow.session
+        invite = session.get(InviteRow, token.strip())
+        now = ctx.now()
+        if invite is None:
+            raise ServiceError("invite_unknown")
+        if invite.revoked_at is not None:
+            raise ServiceError("invite_revoked")
+        if invite.used_at is not None:
+            person = session.get(PersonRow, invite.used_by_person_id)
+            if person is not None and person.telegram_user_id == telegram_user_id:
+                raise ServiceError("invite_already_yours", role=invite.role_id)
+            raise ServiceError("invite_used")
+        if invite.expires_at <= now:
+            raise ServiceError("invite_expired", expired=invite.expires_at)
+        catalogue = active_catalogue(uow)
+        role = _role(uow, catalogue, invite.role_id)
+        person = session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id)
+        ).first()
+        if person is None:
+            person = PersonRow(
+                name=invite.name,
+                telegram_user_id=telegram_user_id,
+                telegram_username=username or "",
+                language=language or "fi",
+                created_at=now,
+            )
+            session.add(person)
+            session.flush()
+        else:
+            person.blocked_bot_at = None
+        replaced = _assign(uow, role.id, person, invite.kind, now)
+        invite.used_at, invite.used_by_person_id = now, person.id
+        uow.commit()
+        return Binding(person.id, person.name, role.id, role.name, invite.kind, replaced)
+
+
+def _active_assignment(uow: UnitOfWork, role_id: str, kind: str) -> AssignmentRow | None:
+    return uow.session.scalars(
+        select(AssignmentRow).where(
+            AssignmentRow.role_id == role_id,
+            AssignmentRow.kind == kind,
+            AssignmentRow.revoked_at.is_(None),
+        )
+    ).first()
+
+
+def _assign(
+    uow: UnitOfWork, role_id: str, person: PersonRow, kind: str, now: datetime
+) -> str | None:
+    """Make ``person`` the role's owner/deputy; returns whom they replaced."""
+    current = _active_assignment(uow, role_id, kind)
+    if current is not None and current.person_id == person.id:
+        return None
+    replaced = None
+    if current is not None:
+        current.revoked_at = now
+        replaced = current.person.name
+    uow.session.add(AssignmentRow(role_id=role_id, person_id=person.id, kind=kind, assigned_at=now))
+    return replaced
+
+
+def _find_person(uow: UnitOfWork, who: str) -> PersonRow:
+    """A person by numeric id, Telegram @username or exact name (case-insensitive)."""
+    session = uow.session
+    text = who.strip()
+    if text.isdigit():
+        person = session.get(PersonRow, int(text))
+        if person is not None:
+            return person
+    candidates = [
+        p
+        for p in session.scalars(select(PersonRow))
+        if p.name.casefold() == text.casefold()
+        or (p.telegram_username and "@" + p.telegram_username.casefold() == text.casefold())
+    ]
+    if not candidates:
+        raise ServiceError("unknown_person", who=who)
+    if len(candidates) > 1:
+        raise ServiceError(
+            "ambiguous_person", who=who, ids=", ".join(str(p.id) for p in candidates)
+        )
+    return candidates[0]
+
+
+def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = OWNER) -> Binding:
+    """Give a role to a person already known to the bot (reassign)."""
+    _check_kind(kind)
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        role = _role(uow, catalogue, role_id)
+        person = _find_person(uow, who)
+        replaced = _assign(uow, role.id, person, kind, ctx.now())
+        uow.commit()
+        return Binding(person.id, person.name, role.id, role.name, kind, replaced)
+
+
+def revoke_role(ctx: AppContext, role_id: str, kind: str = OWNER) -> str:
+    """End the current owner's (or deputy's) hold on a role; returns their name."""
+    _check_kind(kind)
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        _role(uow, catalogue, role_id)
+        current = _active_assignment(uow, role_id, kind)
+        if current is None:
+            raise ServiceError("nobody_holds_role", role=role_id, kind=kind)
+        current.revoked_at = ctx.now()
+        name = current.person.name
+        uow.commit()
+        return name
+
+
+def revoke_invite(ctx: AppContext, token: str) -> None:
+    """Cancel an unused invite."""
+    with ctx.unit_of_work() as uow:
+        invite = uow.session.get(InviteRow, token)
+        if invite is None or invite.used_at is not None:
+            raise ServiceError("invite_unknown")
+        invite.revoked_at = ctx.now()
+        uow.commit()
+
+
+def list_owners(ctx: AppContext) -> list[RoleHolders]:
+    """Every role of the catalogue with its owner, deputy and pending invites."""
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        now = ctx.now()
+        result = []
+        invites = list(
+            uow.session.scalars(
+                select(InviteRow)
+                .where(
+                    InviteRow.used_at.is_(None),
+                    InviteRow.revoked_at.is_(None),
+                    InviteRow.expires_at > now,
+                )
+                .order_by(InviteRow.created_at)
+            )
+        )
+        for role in catalogue.roles:
+            holders = {kind: _holder(_active_assignment(uow, role.id, kind)) for kind in KINDS}
+            pending = tuple(
+                Invite(i.token, role.id, role.name, i.kind, i.name, i.expires_at)
+                for i in invites
+                if i.role_id == role.id
+            )
+            result.append(RoleHolders(role.id, role.name, holders[OWNER], holders[DEPUTY], pending))
+        return result
+
+
+def _holder(row: AssignmentRow | None) -> Holder | None:
+    if row is None:
+        return None
+    person = row.person
+    return Holder(
+        person.id,
+        person.name,
+        person.telegram_user_id,
+        row.kind,
+        row.assigned_at,
+        person.blocked_bot_at is not None,
+    )
+
+
+def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
+    """Remember a small value the bot learned at run time."""
+    row = uow.session.get(SettingRow, key)
+    if row is None:
+        uow.session.add(SettingRow(key=key, value=value, updated_at=now))
+    elif row.value != value:
+        row.value, row.updated_at = value, now
+
+
+def get_setting(uow: UnitOfWork, key: str) -> str | None:
+    row = uow.session.get(SettingRow, key)
+    return None if row is None else row.value
+
+
+def remember_bot_username(ctx: AppContext, username: str) -> None:
+    """Keep the bot's @username so the CLI can print invite links without asking Telegram."""
+    with ctx.unit_of_work() as uow:
+        set_setting(uow, "bot_username", username, ctx.now())
+        uow.commit()
+
+
+def bot_username(ctx: AppContext) -> str | None:
+    with ctx.unit_of_work() as uow:
+        return get_setting(uow, "bot_username")

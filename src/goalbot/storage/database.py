@@ -1,0 +1,172 @@
+"""Engines, sessions, migrations and the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says why in one line."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the bot's worker threads read while one writes; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_db_engine(url: str, echo: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"database.url {url!r} is not a valid database URL") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise StorageError(f"database folder {folder} does not exist")
+            engine = create_engine(
+                parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args=_connect_args(parsed.get_backend_name()),
+        )
+    except NoSuchModuleError as exc:
+        raise StorageError(
+            f"no database driver for {parsed.drivername!r}: "
+            "install goalbot[postgres] for PostgreSQL"
+        ) from exc
+    except ModuleNotFoundError as exc:
+        raise StorageError(
+            f"the database driver {exc.name!r} is not installed "
+            "(for PostgreSQL: pip install 'goalbot[postgres]')"
+        ) from exc
+
+
+def _connect_args(backend: str) -> dict[str, Any]:
+    if backend == "postgresql":
+        return {"connect_timeout": 10}
+    return {}
+
+
+def describe_db_error(exc: BaseException, url: str) -> str:
+    """One line that says why the database could not be used."""
+    safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    if isinstance(exc, StorageError):
+        return str(exc)
+    if isinstance(exc, OperationalError | DBAPIError):
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return f"cannot use the database {safe}: {detail}"
+    return f"cannot use the database {safe}: {exc}"
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Apply every migration not yet applied (safe to run at each start)."""
+    try:
+        with engine.begin() as connection:
+            config = _alembic_config(engine)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except (OperationalError, DBAPIError) as exc:
+        raise StorageError(describe_db_error(exc, engine.url.render_as_string(False))) from exc
+
+
+def database_revision(engine: Engine) -> tuple[str | None, str]:
+    """The database's current revision and the newest one this version of goalbot knows."""
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, script.get_current_head() or ""
+
+
+@dataclass
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def connect(cls, url: str, echo: bool = False) -> Database:
+        engine = create_db_engine(url, echo)
+        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction per update or job: commit explicitly; leaving without commit rolls back."""
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
+        self._sessions = sessions
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'with'")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._sessions()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
