@@ -240,10 +240,10 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    period = Period.parse(args.period)
     from goalbot.services.export import export_period
 
     ctx = _context_with_catalogue(config)
-    period = Period.parse(args.period)
     output = args.output or Path(f"goalbot-{period.key}.{args.format}")
     data = export_period(ctx, period, args.format)
     try:

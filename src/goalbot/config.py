@@ -58,7 +58,7 @@ class ScheduleConfig:
     close_working_days_after_quarter_end: int = 10
     close_time: time = time(16, 0)
     grace_period: timedelta = timedelta(days=1)
-    extra_non_working_days: tuple[str, ...] = ("24.12.", "juhannusaatto")
+    extra_non_working_days: tuple[str, ...] = ("christmas_eve", "midsummer_eve")
 
     @property
     def zone(self) -> ZoneInfo:

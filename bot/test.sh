@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run goalbot's tests: installs the development tools into .venv if they are missing.
+# PostgreSQL tests run when GOALBOT_TEST_POSTGRES_URL is set (e.g.
+# postgresql+psycopg://postgres@127.0.0.1/test); they are skipped otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/pytest ]; then
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+fi
+exec .venv/bin/python -m pytest "$@"
