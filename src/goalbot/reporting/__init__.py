@@ -1,0 +1,1 @@
+"""Evaluation results turned into reports: formatting, view models and templates."""

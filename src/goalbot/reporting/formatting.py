@@ -1,0 +1,153 @@
+"""Numbers, values, dates and periods as people read them, through Babel's locale data.
+
+Babel's own output is kept as it is: Finnish groups thousands with a no-break space (U+00A0),
+puts a no-break space before ``%`` and writes negatives with ``-``.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+from goalbot.domain.answers import AnswerState, AnswerValue
+from goalbot.domain.goals import Metric, MetricKind
+from goalbot.domain.periods import Period
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "DEFAULT_TIMEZONE",
+    "LABELS",
+    "answer_label",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
+    "format_period",
+    "format_value",
+]
+
+DEFAULT_LOCALE = "fi_FI"
+DEFAULT_TIMEZONE = "Europe/Helsinki"
+
+LABELS: dict[str, dict[str, str]] = {
+    "fi": {"yes": "Kyllä", "no": "Ei", "no_data": "Ei tietoa vielä", "skipped": "Ohitettu"},
+    "en": {"yes": "Yes", "no": "No", "no_data": "No data yet", "skipped": "Skipped"},
+}
+"""Words for answers that are not figures, by language; a language without its own falls back
+to Finnish, the language the catalogues are written in."""
+
+_FALLBACK_LANGUAGE = "fi"
+_NO_BREAK_SPACE = "\u00a0"
+# units that are the currency itself, so Babel's currency pattern places the sign
+_EURO_UNITS = frozenset({"€", "eur", "euroa"})
+
+
+def _prepared(value: Decimal | int, decimals: int | None) -> tuple[Decimal, int]:
+    """The value rounded half up to ``decimals`` (all its digits if None), and that count."""
+    number = Decimal(value)
+    if decimals is None:
+        number = number.normalize()
+        exponent = number.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    else:
+        if decimals < 0:
+            raise ValueError(f"decimals must be 0 or more, not {decimals}")
+        places = decimals
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if number == 0:
+        number = abs(number)  # a rounded -0,04 reads as 0, not -0
+    return number, places
+
+
+def _with_places(pattern: babel_numbers.NumberPattern, places: int) -> babel_numbers.NumberPattern:
+    """A copy of a locale's pattern that shows exactly ``places`` decimals."""
+    fixed = copy.copy(pattern)
+    fixed.frac_prec = (places, places)
+    return fixed
+
+
+def format_number(value: Decimal | int, decimals: int | None = None, locale: str = "fi_FI") -> str:
+    """A number in the locale's form, e.g. ``11,9`` or ``1 021 000``."""
+    number, places = _prepared(value, decimals)
+    pattern = _with_places(Locale.parse(locale).decimal_formats[None], places)
+    return babel_numbers.format_decimal(number, format=pattern, locale=locale)
+
+
+def format_percent(value: Decimal | int, decimals: int | None = None, locale: str = "fi_FI") -> str:
+    """A figure given in per cent (11.9, not 0.119) in the locale's form, e.g. ``11,9 %``."""
+    number, places = _prepared(value, decimals)
+    pattern = _with_places(Locale.parse(locale).percent_formats[None], places)
+    # Babel's percent pattern multiplies by 100; dividing first is exact with Decimal
+    return babel_numbers.format_percent(number / 100, format=pattern, locale=locale)
+
+
+def _format_euros(value: Decimal, decimals: int | None, locale: str) -> str:
+    number, places = _prepared(value, decimals)
+    pattern = _with_places(Locale.parse(locale).currency_formats["standard"], places)
+    return babel_numbers.format_currency(
+        number, "EUR", format=pattern, locale=locale, currency_digits=False
+    )
+
+
+def answer_label(key: str, locale: str = "fi_FI") -> str:
+    """The word for ``yes``, ``no``, ``no_data`` or ``skipped`` in the locale's language."""
+    language = Locale.parse(locale).language
+    labels = LABELS.get(language, LABELS[_FALLBACK_LANGUAGE])
+    return labels[key]
+
+
+def format_value(metric: Metric, answer_value: AnswerValue, locale: str = "fi_FI") -> str:
+    """An answer as shown in reports: ``11,9 %``, ``1 021 000 €``, ``3,6 (1–4)``, ``Kyllä``."""
+    if answer_value.state == AnswerState.NO_DATA:
+        return answer_label("no_data", locale)
+    if answer_value.state == AnswerState.SKIPPED:
+        return answer_label("skipped", locale)
+    if answer_value.flag is not None:
+        return answer_label("yes" if answer_value.flag else "no", locale)
+    if answer_value.number is None:
+        raise ValueError(f"answer to {metric.id} has neither a figure nor yes/no")
+    number, decimals = answer_value.number, metric.decimals
+    if metric.is_percentage:
+        return format_percent(number, decimals, locale)
+    if metric.kind == MetricKind.SURVEY and metric.scale is not None:
+        low, high = (format_number(bound, None, locale) for bound in metric.scale)
+        return f"{format_number(number, decimals, locale)} ({low}–{high})"
+    unit = metric.unit.strip()
+    if unit.lower() in _EURO_UNITS:
+        return _format_euros(number, decimals, locale)
+    text = format_number(number, decimals, locale)
+    # a no-break space, as Babel uses before "%" and "€", keeps the unit on the figure's line
+    return f"{text}{_NO_BREAK_SPACE}{unit}" if unit else text
+
+
+def format_date(d: date, locale: str = "fi_FI") -> str:
+    """A date in the locale's short form, e.g. ``31.12.2026``."""
+    return babel_dates.format_date(d, format="short", locale=locale)
+
+
+def format_period(p: Period) -> str:
+    """A quarter as the council documents write it, e.g. ``Q2/2026``."""
+    return p.label
+
+
+def format_datetime(
+    dt: datetime, tz: tzinfo | str = DEFAULT_TIMEZONE, locale: str = "fi_FI"
+) -> str:
+    """A moment in ``tz`` local time, e.g. ``31.12.2026 klo 16.00``; naive means UTC."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    moment = dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    babel_locale = Locale.parse(locale)
+    # CLDR's "date at time" joiner ("{1} 'klo' {0}"); older Babel lacks it, so plain then
+    joiner = getattr(babel_locale, "datetime_formats_relative", {}).get("long")
+    if not joiner:
+        joiner = babel_locale.datetime_formats["short"]
+    pattern = joiner.replace("{1}", babel_locale.date_formats["short"].pattern).replace(
+        "{0}", babel_locale.time_formats["short"].pattern
+    )
+    return babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=babel_locale)
