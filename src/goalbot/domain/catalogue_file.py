@@ -240,12 +240,12 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
             r.problem(f"roles[{role.id or i}].reports_to", f"unknown role {role.reports_to!r}")
 
     bodies = tuple(
-        Body(r.identifier(t, "id", f"bodies[{i}]"), r.string(t, "name", f"bodies[{i}]"))
+        Body(*_read_id_and_name(r, t, f"bodies[{i}]"))
         for i, t in enumerate(r.tables(data, "bodies", ""))
     )
     body_ids = _unique(r, [x.id for x in bodies], "bodies")
     themes = tuple(
-        Theme(r.identifier(t, "id", f"themes[{i}]"), r.string(t, "name", f"themes[{i}]"))
+        Theme(*_read_id_and_name(r, t, f"themes[{i}]"))
         for i, t in enumerate(r.tables(data, "themes", ""))
     )
     theme_ids = _unique(r, [x.id for x in themes], "themes")
@@ -339,6 +339,11 @@ def _unique(r: _Reader, ids: list[str], place: str) -> set[str]:
             r.problem(f"{place}[{item}]", "id used twice")
         seen.add(item)
     return seen
+
+
+def _read_id_and_name(r: _Reader, t: dict[str, Any], place: str) -> tuple[str, str]:
+    r.unknown_keys(t, {"id", "name"}, place)
+    return r.identifier(t, "id", place), r.string(t, "name", place)
 
 
 def _read_role(r: _Reader, t: dict[str, Any], place: str) -> Role:
@@ -485,7 +490,7 @@ def _read_cadence(r: _Reader, raw: Any, place: str) -> Cadence:
     if quarter is not None and not 1 <= quarter <= 4:
         r.problem(f"{place}.quarter", "must be 1–4")
     by = r.date(t.get("by"), f"{place}.by")
-    if kind == CadenceKind.ONCE and by is None:
+    if kind == CadenceKind.ONCE and "by" not in t:
         r.problem(f"{place}.by", "a cadence of 'once' needs the date 'by'")
     return Cadence(kind or CadenceKind.QUARTERLY, quarter, by)
 
