@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -238,7 +239,9 @@ class FakeBotApi:
         if fault is not None:
             record.fault = fault.kind
             return await self._apply_fault(record, fault, spec.name, params, poll)
-        status, body = await self._execute(record, spec.name, params, poll)
+        status, body = await self._execute(
+            record, spec.name, params, poll, lambda: _client_gone(request)
+        )
         state.finish_request(record, status, body)
         return _json(status, body)
 
@@ -260,14 +263,20 @@ class FakeBotApi:
         raise _DropConnection()
 
     async def _execute(
-        self, record: RequestRecord, name: str, params: JsonDict, poll: JsonDict
+        self,
+        record: RequestRecord,
+        name: str,
+        params: JsonDict,
+        poll: JsonDict,
+        client_gone: Callable[[], bool] | None = None,
     ) -> tuple[int, JsonDict]:
         state = self.state
         if name == "getUpdates":
             try:
                 result: Any = await self._long_poll(params, poll)
             except ApiError as exc:
-                state.record_error(name, record.params, exc)
+                if not (exc.error_code == 409 and client_gone is not None and client_gone()):
+                    state.record_error(name, record.params, exc)
                 return exc.error_code, exc.to_json()
         else:
             with state.lock:
@@ -336,6 +345,11 @@ class FakeBotApi:
                         body=sent.data, content_type=sent.mime_type or "application/octet-stream"
                     )
         return _json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _json(status: int, body: JsonDict | list[Any]) -> web.Response:
