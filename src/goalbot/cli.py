@@ -16,6 +16,7 @@ from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError
 from goalbot.reporting.outline import outline
 from goalbot.reporting.rendering import render
+from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.services import catalogue as catalogue_service
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
@@ -255,20 +256,18 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_remind(args: argparse.Namespace, config: Config) -> int:
-    from goalbot.chat.control import remind_now
-
-    ctx = _context_with_catalogue(config)
     period = Period.parse(args.period) if args.period else None
-    print(remind_now(ctx, period))
+    ctx = _context_with_catalogue(config)
+    opened = open_round_now(ctx, period)
+    print(render("cli/round_opened.txt.j2", "fi", opened=opened, timezone=config.schedule.zone))
     return EXIT_OK
 
 
 def cmd_close(args: argparse.Namespace, config: Config) -> int:
-    from goalbot.chat.control import close_now
-
-    ctx = _context_with_catalogue(config)
     period = Period.parse(args.period) if args.period else None
-    print(close_now(ctx, period))
+    ctx = _context_with_catalogue(config)
+    closed = close_round_now(ctx, period)
+    print(render("cli/round_closed.txt.j2", "fi", closed=closed))
     return EXIT_OK
 
 

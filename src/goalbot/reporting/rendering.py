@@ -24,19 +24,6 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and name.endswith(".html.j2"))
 
 
-_filters: dict[str, Callable[..., Any]] = {}
-
-
-def template_filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a Jinja filter (used by the formatting helpers)."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        _filters[name] = function
-        return function
-
-    return register
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared Environment; extra template folders may be added with GOALBOT_TEMPLATES."""
@@ -48,8 +35,36 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(_filters)
+    env.filters.update(_formatting_filters())
     return env
+
+
+def _formatting_filters() -> dict[str, Callable[..., Any]]:
+    from goalbot.reporting import formatting
+
+    def value(answer_value: Any, metric: Any, locale: str = "fi_FI") -> str:
+        return formatting.format_value(metric, answer_value, locale)
+
+    def number(value: Any, decimals: int | None = None, locale: str = "fi_FI") -> str:
+        return formatting.format_number(value, decimals, locale)
+
+    def figure(value: Any, metric: Any, locale: str = "fi_FI") -> str:
+        """A bare figure of a metric (baseline, target) in its unit."""
+        from goalbot.domain.answers import AnswerValue
+
+        if isinstance(value, bool):
+            return formatting.answer_label("yes" if value else "no", locale)
+        return formatting.format_value(metric, AnswerValue.of_number(value), locale)
+
+    return {
+        "value": value,
+        "number": number,
+        "figure": figure,
+        "date": formatting.format_date,
+        "datetime": formatting.format_datetime,
+        "period": formatting.format_period,
+        "label": formatting.answer_label,
+    }
 
 
 def available_languages() -> list[str]:
@@ -60,7 +75,6 @@ def available_languages() -> list[str]:
 def render(name: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:
     """Render ``<language>/<name>``, falling back to Finnish where a text is missing."""
     env = environment()
-    env.filters.update(_filters)
     try:
         template = env.get_template(f"{language}/{name}")
     except TemplateNotFound:

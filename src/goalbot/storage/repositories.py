@@ -28,9 +28,12 @@ def value_to_json(value: AnswerValue) -> dict[str, Any]:
 
 def value_from_json(data: dict[str, Any]) -> AnswerValue:
     number = data.get("number")
-    return AnswerValue(AnswerState(data["state"]),
-                       None if number is None else Decimal(number),
-                       data.get("flag"), data.get("reason", ""))
+    return AnswerValue(
+        AnswerState(data["state"]),
+        None if number is None else Decimal(number),
+        data.get("flag"),
+        data.get("reason", ""),
+    )
 
 
 def row_value(row: AnswerRow) -> AnswerValue:
@@ -54,15 +57,20 @@ def row_to_answer(row: AnswerRow) -> Answer:
 
 
 def get_answer(uow: UnitOfWork, metric_id: str, period: Period) -> AnswerRow | None:
-    return uow.session.scalars(select(AnswerRow).where(
-        AnswerRow.metric_id == metric_id, AnswerRow.period == period.key)).first()
+    return uow.session.scalars(
+        select(AnswerRow).where(AnswerRow.metric_id == metric_id, AnswerRow.period == period.key)
+    ).first()
 
 
-def answers_for_period(uow: UnitOfWork, period: Period,
-                       metric_ids: Iterable[str] | None = None) -> dict[str, AnswerRow]:
+def answers_for_period(
+    uow: UnitOfWork, period: Period, metric_ids: Iterable[str] | None = None
+) -> dict[str, AnswerRow]:
     """The answers given for ``period``, by metric id."""
-    query = select(AnswerRow).where(AnswerRow.period == period.key).options(
-        selectinload(AnswerRow.answered_by))
+    query = (
+        select(AnswerRow)
+        .where(AnswerRow.period == period.key)
+        .options(selectinload(AnswerRow.answered_by))
+    )
     if metric_ids is not None:
         query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
     return {row.metric_id: row for row in uow.session.scalars(query)}
@@ -70,61 +78,98 @@ def answers_for_period(uow: UnitOfWork, period: Period,
 
 def all_answers(uow: UnitOfWork, up_to: Period | None = None) -> list[AnswerRow]:
     """Every stored answer (optionally up to a period), oldest period first."""
-    rows = list(uow.session.scalars(select(AnswerRow).options(
-        selectinload(AnswerRow.answered_by))))
+    rows = list(uow.session.scalars(select(AnswerRow).options(selectinload(AnswerRow.answered_by))))
     if up_to is not None:
         rows = [r for r in rows if Period.parse(r.period) <= up_to]
     return sorted(rows, key=lambda r: (Period.parse(r.period), r.metric_id))
 
 
-def save_answer(uow: UnitOfWork, metric_id: str, period: Period, value: AnswerValue,
-                person: PersonRow | None, now: datetime,
-                on_behalf_of_role: str | None = None) -> tuple[AnswerRow, bool]:
+def save_answer(
+    uow: UnitOfWork,
+    metric_id: str,
+    period: Period,
+    value: AnswerValue,
+    person: PersonRow | None,
+    now: datetime,
+    on_behalf_of_role: str | None = None,
+) -> tuple[AnswerRow, bool]:
     """Store an answer's value, keeping the change in its history; (row, changed)."""
     row = get_answer(uow, metric_id, period)
     by_name = person.name if person else ""
     if row is None:
-        row = AnswerRow(metric_id=metric_id, period=period.key, state=value.state.value,
-                        number=value.number, flag=value.flag, reason=value.reason,
-                        answered_by_id=person.id if person else None,
-                        on_behalf_of_role=on_behalf_of_role, answered_at=now)
+        row = AnswerRow(
+            metric_id=metric_id,
+            period=period.key,
+            state=value.state.value,
+            number=value.number,
+            flag=value.flag,
+            reason=value.reason,
+            answered_by_id=person.id if person else None,
+            on_behalf_of_role=on_behalf_of_role,
+            answered_at=now,
+        )
         uow.session.add(row)
         uow.session.flush()
-        uow.session.add(AnswerHistoryRow(answer_id=row.id, changed_at=now,
-                                         changed_by_id=row.answered_by_id,
-                                         changed_by_name=by_name, field="value", old=None,
-                                         new=value_to_json(value)))
+        uow.session.add(
+            AnswerHistoryRow(
+                answer_id=row.id,
+                changed_at=now,
+                changed_by_id=row.answered_by_id,
+                changed_by_name=by_name,
+                field="value",
+                old=None,
+                new=value_to_json(value),
+            )
+        )
         return row, True
     old = row_value(row)
     if old == value:
         return row, False
-    row.state, row.number, row.flag, row.reason = (value.state.value, value.number,
-                                                   value.flag, value.reason)
+    row.state, row.number, row.flag, row.reason = (
+        value.state.value,
+        value.number,
+        value.flag,
+        value.reason,
+    )
     row.answered_by_id = person.id if person else None
     row.on_behalf_of_role = on_behalf_of_role
     row.answered_at = now
     row.confirmed_at = None  # a changed answer must be confirmed again
     # a new value makes the old explanation of a missed target stale
     row.explanation, row.corrective_action = "", ""
-    uow.session.add(AnswerHistoryRow(answer_id=row.id, changed_at=now,
-                                     changed_by_id=row.answered_by_id, changed_by_name=by_name,
-                                     field="value", old=value_to_json(old),
-                                     new=value_to_json(value)))
+    uow.session.add(
+        AnswerHistoryRow(
+            answer_id=row.id,
+            changed_at=now,
+            changed_by_id=row.answered_by_id,
+            changed_by_name=by_name,
+            field="value",
+            old=value_to_json(old),
+            new=value_to_json(value),
+        )
+    )
     return row, True
 
 
-def save_text(uow: UnitOfWork, row: AnswerRow, field: str, text: str, person: PersonRow | None,
-              now: datetime) -> bool:
+def save_text(
+    uow: UnitOfWork, row: AnswerRow, field: str, text: str, person: PersonRow | None, now: datetime
+) -> bool:
     """Store an explanation or corrective action on an answer, with history."""
     old = getattr(row, field)
     if old == text:
         return False
     setattr(row, field, text)
-    uow.session.add(AnswerHistoryRow(answer_id=row.id, changed_at=now,
-                                     changed_by_id=person.id if person else None,
-                                     changed_by_name=person.name if person else "",
-                                     field=field, old={"text": old} if old else None,
-                                     new={"text": text}))
+    uow.session.add(
+        AnswerHistoryRow(
+            answer_id=row.id,
+            changed_at=now,
+            changed_by_id=person.id if person else None,
+            changed_by_name=person.name if person else "",
+            field=field,
+            old={"text": old} if old else None,
+            new={"text": text},
+        )
+    )
     return True
 
 
@@ -133,15 +178,30 @@ def history_of(uow: UnitOfWork, metric_id: str, period: Period) -> Sequence[Answ
     return [] if row is None else list(row.history)
 
 
-def save_comment(uow: UnitOfWork, goal_id: str, period: Period, text: str,
-                 person: PersonRow | None, now: datetime) -> None:
+def save_comment(
+    uow: UnitOfWork,
+    goal_id: str,
+    period: Period,
+    text: str,
+    person: PersonRow | None,
+    now: datetime,
+) -> None:
     """Store (or replace) an owner's comment on a goal for a period."""
-    row = uow.session.scalars(select(GoalCommentRow).where(
-        GoalCommentRow.goal_id == goal_id, GoalCommentRow.period == period.key)).first()
+    row = uow.session.scalars(
+        select(GoalCommentRow).where(
+            GoalCommentRow.goal_id == goal_id, GoalCommentRow.period == period.key
+        )
+    ).first()
     if row is None:
-        uow.session.add(GoalCommentRow(goal_id=goal_id, period=period.key, text=text,
-                                       written_by_id=person.id if person else None,
-                                       written_at=now))
+        uow.session.add(
+            GoalCommentRow(
+                goal_id=goal_id,
+                period=period.key,
+                text=text,
+                written_by_id=person.id if person else None,
+                written_at=now,
+            )
+        )
     else:
         row.text, row.written_at = text, now
         row.written_by_id = person.id if person else None

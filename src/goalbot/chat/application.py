@@ -1,0 +1,146 @@
+"""Building and running the Telegram application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from goalbot.chat import handlers
+from goalbot.chat.delivery import deliver_pending
+from goalbot.config import Config
+from goalbot.reporting.rendering import render
+from goalbot.services import outbox
+from goalbot.services import owners as owner_service
+from goalbot.services.catalogue import ensure_catalogue
+from goalbot.services.context import AppContext
+from goalbot.storage.database import Database, upgrade_database
+
+log = logging.getLogger(__name__)
+DELIVERY_INTERVAL_SECONDS = 3.0
+
+# command → (handler name, in private, in groups)
+PRIVATE_COMMANDS = ["report", "raportoi", "status", "missing", "schedule", "help"]
+GROUP_COMMANDS = ["status", "missing", "help"]
+
+
+def prepare(config: Config) -> AppContext:
+    """Connect, migrate and load the configured catalogue: everything the bot needs to start."""
+    database = Database.connect(config.database.url, config.database.echo)
+    upgrade_database(database.engine)
+    ctx = AppContext(config=config, db=database)
+    report = ensure_catalogue(ctx)
+    if report is not None:
+        log.info(
+            "catalogue %s loaded: %d added, %d updated, %d retired",
+            report.catalogue_id,
+            len(report.added),
+            len(report.updated),
+            len(report.retired),
+        )
+    interrupted = outbox.recover_interrupted(ctx)
+    if interrupted:
+        log.warning("%d sends were interrupted by a stop; they are not repeated", interrupted)
+    return ctx
+
+
+def build_application(ctx: AppContext) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB application, talking to ``[telegram] base_url``."""
+    tg = ctx.config.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(ctx.config.require_token())
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .connect_timeout(tg.connect_timeout)
+        .read_timeout(tg.read_timeout)
+        .write_timeout(tg.read_timeout)
+        .get_updates_connect_timeout(tg.connect_timeout)
+        .get_updates_read_timeout(tg.poll_timeout + tg.read_timeout)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(8)
+        .post_init(_post_init)
+    )
+    application = builder.build()
+    application.bot_data["ctx"] = ctx
+    add_handlers(application)
+    job_queue = application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    job_queue.run_repeating(
+        deliver_pending, interval=DELIVERY_INTERVAL_SECONDS, first=1.0, name="deliver"
+    )
+    return application
+
+
+def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every handler."""
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler(["report", "raportoi"], handlers.report))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.non_text
+        )
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    username = application.bot.username
+    await handlers.call(owner_service.remember_bot_username, ctx, username)
+    await set_commands(application)
+    log.info("goalbot is running as @%s", username)
+
+
+def _commands(names: list[str], language: str) -> list[BotCommand]:
+    return [
+        BotCommand(name, render("chat/command.txt.j2", language, command=name)) for name in names
+    ]
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the command menus (Finnish by default, English for English-language clients)."""
+    bot = application.bot
+    try:
+        for language, code in (("fi", None), ("en", "en")):
+            await bot.set_my_commands(
+                _commands(PRIVATE_COMMANDS, language),
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=code,
+            )
+            await bot.set_my_commands(
+                _commands(GROUP_COMMANDS, language),
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=code,
+            )
+    except TelegramError as exc:
+        log.warning("could not register the command menus: %s", exc)
+
+
+def run_bot(config: Config) -> None:
+    """Run the bot until stopped (Ctrl-C or SIGTERM)."""
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    ctx = prepare(config)
+    application = build_application(ctx)
+    application.run_polling(
+        allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
+    )

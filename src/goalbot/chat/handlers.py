@@ -1,0 +1,324 @@
+"""Telegram handlers: parse the update, await one service call, render, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from goalbot.chat.callbacks import decode
+from goalbot.chat.keyboards import keyboard_for
+from goalbot.reporting.rendering import render
+from goalbot.services import owners as owner_service
+from goalbot.services.access import Identity, who_is
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.questionnaire import OwnerInput, Reply, Screen, handle_input
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def app_context(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
+    """The services' context, kept on the application."""
+    ctx = context.application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    return ctx
+
+
+async def call(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a service in a worker thread: the event loop never waits for the database."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def user_lock(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> asyncio.Lock:
+    """One input at a time per person, so two quick taps are applied in order."""
+    locks: dict[int, asyncio.Lock] = context.application.bot_data.setdefault("locks", {})
+    return locks.setdefault(user_id, asyncio.Lock())
+
+
+def language_of(identity: Identity | None, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return app_context(context).config.texts.language
+
+
+async def send_html(
+    message_target: Message | None,
+    chat: Chat,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Send an HTML message to ``chat``."""
+    return await chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+    )
+
+
+def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
+    """The text of a questionnaire screen."""
+    return render(
+        f"chat/{screen.kind}.html.j2", language, screen=screen, timezone=ctx.config.schedule.zone
+    )
+
+
+async def show_reply(chat: Chat, reply: Reply, language: str, ctx: AppContext) -> None:
+    for screen in reply.screens:
+        await send_html(
+            None, chat, render_screen(screen, language, ctx), keyboard_for(screen, language)
+        )
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one polite answer a stranger gets; it shows nothing of the goals."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None:
+        return
+    language = language_of(None, context)
+    await send_html(
+        None,
+        chat,
+        render(
+            "chat/refusal.html.j2", language, user_id=user.id, private=chat.type == ChatType.PRIVATE
+        ),
+    )
+
+
+def _identity_args(update: Update) -> tuple[Chat, User]:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    return chat, user
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, also with an invite token from a deep link."""
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    language = language_of(None, context)
+    if chat.type != ChatType.PRIVATE:
+        await group_hint(update, context)
+        return
+    if context.args:
+        await accept_invite(update, context, context.args[0])
+        return
+    identity = await call(who_is, ctx, user.id)
+    if not identity.is_known:
+        await refuse(update, context)
+        return
+    await send_html(None, chat, render("chat/welcome.html.j2", language, identity=identity))
+    if identity.owns_goals:
+        await report(update, context)
+
+
+async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    language = language_of(None, context)
+    try:
+        binding = await call(
+            owner_service.accept_invite,
+            ctx,
+            token,
+            user.id,
+            user.username or "",
+            user.language_code or "",
+        )
+    except ServiceError as exc:
+        await send_html(
+            None,
+            chat,
+            render(
+                "chat/invite_error.html.j2", language, code=exc.code, user_id=user.id, **exc.params
+            ),
+        )
+        return
+    await send_html(None, chat, render("chat/invite_accepted.html.j2", language, binding=binding))
+    async with user_lock(context, user.id):
+        reply = await call(handle_input, ctx, OwnerInput(update.update_id, user.id))
+    if reply.screens and reply.screens[0].kind != "note":
+        await show_reply(chat, reply, language, ctx)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this person can do here."""
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    identity = await call(who_is, ctx, user.id)
+    if not identity.is_known:
+        if chat.type == ChatType.PRIVATE or await is_management_chat(ctx, chat.id):
+            await refuse(update, context)
+        return
+    await send_html(
+        None,
+        chat,
+        render(
+            "chat/help.html.j2",
+            language_of(identity, context),
+            identity=identity,
+            private=chat.type == ChatType.PRIVATE,
+        ),
+    )
+
+
+async def is_management_chat(ctx: AppContext, chat_id: int) -> bool:
+    from goalbot.services.outbox import get_management_chat
+
+    return await call(get_management_chat, ctx) == chat_id
+
+
+async def group_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start or /report in a group: answering happens in private."""
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    identity = await call(who_is, ctx, user.id)
+    if not identity.is_known:
+        await refuse(update, context)
+        return
+    await send_html(
+        None,
+        chat,
+        render(
+            "chat/group_hint.html.j2", language_of(identity, context), username=context.bot.username
+        ),
+    )
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report (/raportoi): start or continue answering."""
+    chat, user = _identity_args(update)
+    if chat.type != ChatType.PRIVATE:
+        await group_hint(update, context)
+        return
+    await _owner_input(update, context, OwnerInput(update.update_id, user.id))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Typed text in private: an answer, a reason, an explanation or a comment."""
+    chat, user = _identity_args(update)
+    message = update.effective_message
+    if chat.type != ChatType.PRIVATE or message is None or message.text is None:
+        return
+    await _owner_input(update, context, OwnerInput(update.update_id, user.id, text=message.text))
+
+
+async def _owner_input(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, given: OwnerInput
+) -> None:
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    language = language_of(None, context)
+    async with user_lock(context, user.id):
+        reply = await call(handle_input, ctx, given)
+    if is_for_stranger(reply):
+        await refuse(update, context)
+        return
+    await show_reply(chat, reply, language, ctx)
+
+
+def is_for_stranger(reply: Reply) -> bool:
+    """Whether the service found the person unknown: then only the refusal is sent."""
+    first = reply.screens[0] if reply.screens else None
+    return (
+        first is not None
+        and first.kind == "note"
+        and first.note == "not_an_owner"
+        and not first.error_params.get("is_known")
+    )
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button was pressed."""
+    query = update.callback_query
+    assert query is not None
+    user = query.from_user
+    ctx = app_context(context)
+    language = language_of(None, context)
+    data = decode(query.data)
+    message = query.message
+    chat = message.chat if message is not None else None
+    if data is None or chat is None or chat.type != ChatType.PRIVATE or chat.id != user.id:
+        # a button of someone else's chat, or one this bot never made
+        await _answer_query(query, render("chat/toast.txt.j2", language, code="stale_button"))
+        return
+    given = OwnerInput(
+        update.update_id, user.id, action=data.action, version=data.version, argument=data.argument
+    )
+    async with user_lock(context, user.id):
+        reply = await call(handle_input, ctx, given)
+    toast = render("chat/toast.txt.j2", language, code=reply.toast) if reply.toast else ""
+    await _answer_query(query, toast)
+    first = reply.screens[0] if reply.screens else None
+    if (
+        first is not None
+        and first.kind == "note"
+        and first.note == "not_an_owner"
+        and (not first.error_params.get("is_known"))
+    ):
+        await refuse(update, context)
+        return
+    if reply.accepted and isinstance(message, Message):
+        # the pressed question is answered: its buttons go, so they cannot be pressed again
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except BadRequest as exc:
+            log.debug("could not remove buttons: %s", exc)
+    await show_reply(chat, reply, language, ctx)
+
+
+async def _answer_query(query: Any, text: str) -> None:
+    try:
+        await query.answer(text=text or None)
+    except TelegramError as exc:
+        # an old query cannot be answered any more; the reply message still goes out
+        log.info("callback query not answered: %s", exc)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have."""
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    identity = await call(who_is, ctx, user.id)
+    if not identity.is_known:
+        if chat.type == ChatType.PRIVATE:
+            await refuse(update, context)
+        return
+    await send_html(
+        None, chat, render("chat/unknown_command.html.j2", language_of(identity, context))
+    )
+
+
+async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, sticker or file in private: say what the bot understands."""
+    chat, user = _identity_args(update)
+    if chat.type != ChatType.PRIVATE:
+        return
+    ctx = app_context(context)
+    identity = await call(who_is, ctx, user.id)
+    if not identity.is_known:
+        await refuse(update, context)
+        return
+    await send_html(None, chat, render("chat/non_text.html.j2", language_of(identity, context)))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure; the person gets a short apology, never a traceback."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if isinstance(context.error, Forbidden):
+        return
+    from sqlalchemy.exc import OperationalError
+
+    code = "database" if isinstance(context.error, OperationalError) else "internal"
+    try:
+        await update.effective_chat.send_message(
+            render("chat/error.html.j2", app_context(context).config.texts.language, code=code),
+            parse_mode=ParseMode.HTML,
+        )
+    except TelegramError:
+        log.warning("could not tell the user about the error")

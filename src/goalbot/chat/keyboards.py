@@ -1,0 +1,73 @@
+"""Inline keyboards for each questionnaire screen."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from goalbot.chat.callbacks import encode
+from goalbot.domain.goals import MetricKind
+from goalbot.reporting.rendering import render
+from goalbot.services.questionnaire import Action, Screen
+
+RECAP_BUTTONS_PER_ROW = 5
+
+
+def _label(name: str, language: str, **values: object) -> str:
+    return render("chat/button.txt.j2", language, name=name, **values)
+
+
+def _button(
+    name: str, language: str, version: int, action: Action, argument: str = "", **values: object
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        _label(name, language, **values), callback_data=encode(version, action, argument)
+    )
+
+
+def keyboard_for(screen: Screen, language: str) -> InlineKeyboardMarkup | None:
+    """The buttons under a screen's message (None: the owner types)."""
+    v = screen.version
+    rows: list[list[InlineKeyboardButton]] = []
+    if screen.kind == "question" and screen.item is not None:
+        if screen.item.metric.kind == MetricKind.YES_NO:
+            rows.append(
+                [_button("yes", language, v, Action.YES), _button("no", language, v, Action.NO)]
+            )
+        rows.append(
+            [
+                _button("no_data", language, v, Action.NO_DATA),
+                _button("skip", language, v, Action.SKIP),
+            ]
+        )
+    elif screen.kind == "skip_reason":
+        rows.append([_button("cancel_skip", language, v, Action.CANCEL)])
+    elif screen.kind in ("explanation", "corrective"):
+        rows.append([_button("skip_text", language, v, Action.SKIP)])
+    elif screen.kind == "comment_offer":
+        rows.append(
+            [
+                _button("add_comment", language, v, Action.COMMENT),
+                _button("no_comment", language, v, Action.NO_COMMENT),
+            ]
+        )
+    elif screen.kind == "comment":
+        rows.append([_button("no_comment", language, v, Action.CANCEL)])
+    elif screen.kind in ("recap", "done"):
+        if screen.kind == "recap":
+            rows.append([_button("confirm", language, v, Action.CONFIRM)])
+        change = [
+            _button("change", language, v, Action.CHANGE, str(item.index), index=item.index)
+            for item in screen.items
+        ]
+        rows.extend(
+            change[i : i + RECAP_BUTTONS_PER_ROW]
+            for i in range(0, len(change), RECAP_BUTTONS_PER_ROW)
+        )
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(rows)
+
+
+def start_keyboard(language: str) -> InlineKeyboardMarkup:
+    """The reminder's single button: start (or continue) answering."""
+    return InlineKeyboardMarkup([[_button("start", language, 0, Action.START)]])

@@ -1,0 +1,637 @@
+"""The owner's questionnaire: one step at a time, every step saved the moment it is given.
+
+The position of every owner lives in the database (``conversations``), so a restart at any
+moment loses nothing and asks nothing twice. Every input carries the Telegram update id; an
+update seen before changes nothing and only shows the current step again. Buttons carry the
+conversation's version: a button from an older step changes nothing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from goalbot.domain.answers import (
+    Answer,
+    AnswerValue,
+    InvalidAnswer,
+    parse_number,
+    parse_reason,
+)
+from goalbot.domain.evaluation import Evaluation, Term, evaluate, is_target_missed
+from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
+from goalbot.domain.periods import Period
+from goalbot.services.access import Identity, RoleHeld, identify, person_by_telegram_id
+from goalbot.services.catalogue import active_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.rounds import due_items, open_round_row
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import (
+    AnswerRow,
+    ConversationRow,
+    PersonRow,
+    ProcessedUpdateRow,
+    RoundRow,
+)
+from goalbot.storage.repositories import (
+    all_answers,
+    answers_for_period,
+    comments_for_period,
+    get_answer,
+    row_to_answer,
+    save_answer,
+    save_comment,
+    save_text,
+)
+
+
+class Step(StrEnum):
+    """Where an owner is in the questionnaire."""
+
+    ANSWER = "answer"
+    SKIP_REASON = "skip_reason"
+    EXPLANATION = "explanation"
+    CORRECTIVE = "corrective"
+    COMMENT_OFFER = "comment_offer"
+    COMMENT = "comment"
+    RECAP = "recap"
+    DONE = "done"
+
+
+class Action(StrEnum):
+    """What a button means."""
+
+    START = "go"
+    YES = "y"
+    NO = "n"
+    NO_DATA = "nd"
+    SKIP = "sk"
+    CANCEL = "x"  # leave a text step without giving a text
+    COMMENT = "cm"
+    NO_COMMENT = "nc"
+    CONFIRM = "ok"
+    CHANGE = "ch"
+
+
+@dataclass(frozen=True)
+class OwnerInput:
+    """One thing an owner did: typed text, pressed a button, or asked to start."""
+
+    update_id: int
+    telegram_user_id: int
+    text: str | None = None
+    action: Action | None = None
+    version: int | None = None  # the conversation version a button was made for
+    argument: str = ""
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One metric in the questionnaire, with everything the owner needs to answer it."""
+
+    index: int  # 1-based position among the owner's items
+    total: int
+    role: RoleHeld
+    goal: Goal
+    metric: Metric
+    previous: Answer | None  # the latest earlier period's answer
+    current: Answer | None  # this period's answer so far
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the owner should see now; the chat layer renders it with a template."""
+
+    kind: str  # question, skip_reason, explanation, corrective, comment_offer, comment,
+    #            recap, done, note
+    version: int = 0
+    period: Period | None = None
+    item: ItemView | None = None
+    items: tuple[ItemView, ...] = ()
+    comments: dict[str, str] = field(default_factory=dict)
+    evaluation: Evaluation | None = None
+    error: str = ""  # why the last input was not accepted
+    error_params: dict[str, object] = field(default_factory=dict)
+    note: str = ""  # a remark before the screen (e.g. "stale_button")
+    closes_at: datetime | None = None
+    goal: Goal | None = None
+    person_name: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The service's answer to one input."""
+
+    screens: tuple[Screen, ...]
+    accepted: bool = True  # False: the input changed nothing
+    toast: str = ""  # a short note for the pressed button
+
+
+def _note(code: str, **params: object) -> Reply:
+    return Reply((Screen("note", note=code, error_params=dict(params)),), accepted=False)
+
+
+class _Session:
+    """Everything one input needs, loaded inside its unit of work."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        ctx: AppContext,
+        identity: Identity,
+        person: PersonRow,
+        catalogue: Catalogue,
+        round_row: RoundRow,
+    ) -> None:
+        self.uow = uow
+        self.ctx = ctx
+        self.now = ctx.now()
+        self.identity = identity
+        self.person = person
+        self.catalogue = catalogue
+        self.round = round_row
+        self.period = Period.parse(round_row.period)
+        roles = {r.role_id: r for r in identity.roles}
+        triples = due_items(catalogue, list(roles), self.period)
+        self.answers = answers_for_period(uow, self.period, [m.id for _, _, m in triples])
+        history: dict[str, list[Answer]] = {}
+        for row in all_answers(uow, self.period.previous()):
+            history.setdefault(row.metric_id, []).append(row_to_answer(row))
+        self.history = history
+        self.comments = comments_for_period(uow, self.period)
+        # a metric owned by two roles the person holds is asked once
+        seen: set[str] = set()
+        unique = []
+        for role_id, goal, metric in triples:
+            if metric.id not in seen:
+                seen.add(metric.id)
+                unique.append((roles[role_id], goal, metric))
+        self.triples = unique
+        self.conversation = uow.session.get(ConversationRow, person.id)
+
+    def item(self, index: int) -> ItemView:
+        role, goal, metric = self.triples[index]
+        earlier = self.history.get(metric.id, [])
+        previous = next((a for a in reversed(earlier) if a.value.has_value), None)
+        current_row = self.answers.get(metric.id)
+        return ItemView(
+            index + 1,
+            len(self.triples),
+            role,
+            goal,
+            metric,
+            previous,
+            row_to_answer(current_row) if current_row else None,
+        )
+
+    def index_of(self, metric_id: str | None) -> int | None:
+        for i, (_, _, metric) in enumerate(self.triples):
+            if metric.id == metric_id:
+                return i
+        return None
+
+    def items(self) -> tuple[ItemView, ...]:
+        return tuple(self.item(i) for i in range(len(self.triples)))
+
+    def first_unanswered(self, start: int = 0) -> int | None:
+        for i in range(start, len(self.triples)):
+            if self.triples[i][2].id not in self.answers:
+                return i
+        for i in range(0, start):
+            if self.triples[i][2].id not in self.answers:
+                return i
+        return None
+
+    def evaluation(self, metric: Metric) -> Evaluation:
+        row = self.answers.get(metric.id)
+        current = row_to_answer(row) if row else None
+        term = Term(self.catalogue.first_period, self.catalogue.last_period)
+        return evaluate(metric, self.period, current, self.history.get(metric.id, []), term=term)
+
+    # -- moving -----------------------------------------------------------------------------
+    def go(
+        self,
+        step: Step,
+        metric_id: str | None = None,
+        goal_id: str | None = None,
+        role_id: str | None = None,
+        **data: object,
+    ) -> ConversationRow:
+        row = self.conversation
+        if row is None:
+            row = ConversationRow(
+                person_id=self.person.id,
+                period=self.period.key,
+                step=step.value,
+                version=0,
+                data={},
+            )
+            self.uow.session.add(row)
+            self.conversation = row
+        row.period = self.period.key
+        row.step = step.value
+        row.metric_id = metric_id
+        row.goal_id = goal_id
+        row.role_id = role_id
+        row.data = dict(data)
+        row.version = (row.version or 0) + 1
+        row.updated_at = self.now
+        return row
+
+    def mode(self) -> str:
+        row = self.conversation
+        return str(row.data.get("mode", "walk")) if row is not None and row.data else "walk"
+
+    def screen(
+        self, error: str = "", error_params: dict[str, object] | None = None, note: str = ""
+    ) -> Screen:
+        """The screen for the conversation's current step."""
+        row = self.conversation
+        params = error_params or {}
+        base = dict(
+            version=row.version if row else 0,
+            period=self.period,
+            error=error,
+            error_params=params,
+            note=note,
+            closes_at=self.round.closes_at,
+            person_name=self.person.name,
+        )
+        if row is None or row.period != self.period.key:
+            return Screen("note", note="not_started", **base)  # type: ignore[arg-type]
+        step = Step(row.step)
+        index = self.index_of(row.metric_id)
+        if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
+            index is not None
+        ):
+            item = self.item(index)
+            kind = {
+                Step.ANSWER: "question",
+                Step.SKIP_REASON: "skip_reason",
+                Step.EXPLANATION: "explanation",
+                Step.CORRECTIVE: "corrective",
+            }[step]
+            evaluation = (
+                self.evaluation(item.metric)
+                if step in (Step.EXPLANATION, Step.CORRECTIVE)
+                else None
+            )
+            return Screen(kind, item=item, evaluation=evaluation, **base)  # type: ignore[arg-type]
+        if step in (Step.COMMENT_OFFER, Step.COMMENT) and row.goal_id:
+            goal = self.catalogue.goal(row.goal_id)
+            kind = "comment_offer" if step == Step.COMMENT_OFFER else "comment"
+            return Screen(kind, goal=goal, comments=self.comments, **base)  # type: ignore[arg-type]
+        if step == Step.DONE:
+            return Screen("done", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
+        return Screen("recap", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
+
+    def advance(self, from_index: int | None) -> Screen:
+        """After an item is complete: the goal's comment offer, the next question or the recap."""
+        if self.mode() == "change":
+            self.go(Step.RECAP)
+            return self.screen()
+        if from_index is not None:
+            _, goal, _ = self.triples[from_index]
+            next_same_goal = any(
+                g.id == goal.id and m.id not in self.answers for _, g, m in self.triples
+            )
+            if (
+                not next_same_goal
+                and goal.id not in self.comments
+                and not (self.conversation and self.conversation.data.get("offered") == goal.id)
+            ):
+                self.go(Step.COMMENT_OFFER, goal_id=goal.id, offered=goal.id)
+                return self.screen()
+        nxt = self.first_unanswered(from_index + 1 if from_index is not None else 0)
+        if nxt is None:
+            self.go(Step.RECAP)
+            return self.screen()
+        role, goal, metric = self.triples[nxt]
+        self.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
+        return self.screen()
+
+    def on_behalf_of(self, index: int) -> str | None:
+        role = self.triples[index][0]
+        return role.role_id if role.kind == "deputy" else None
+
+
+def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
+    """Apply one owner input and say what to show next (exactly once per update)."""
+    with ctx.unit_of_work() as uow:
+        identity = identify(uow, ctx, owner_input.telegram_user_id)
+        if not identity.owns_goals:
+            return _note("not_an_owner", is_known=identity.is_known)
+        person = person_by_telegram_id(uow, owner_input.telegram_user_id)
+        assert person is not None
+        round_row = open_round_row(uow)
+        if round_row is None:
+            return _note("no_open_round")
+        duplicate = _seen_before(uow, owner_input.update_id, ctx.now())
+        session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
+        if not session.triples:
+            return _note("nothing_due", period=session.period.label)
+        if duplicate:
+            # the input was applied before (a redelivered update): show where things stand
+            return Reply((session.screen(),), accepted=False)
+        reply = _apply(session, owner_input)
+        uow.commit()
+        return reply
+
+
+def _seen_before(uow: UnitOfWork, update_id: int, now: datetime) -> bool:
+    """Record the update id; True if it was recorded already (same update delivered twice)."""
+    if update_id <= 0:
+        return False
+    if uow.session.get(ProcessedUpdateRow, update_id) is not None:
+        return True
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
+    except IntegrityError:
+        return True
+    return False
+
+
+def _apply(s: _Session, given: OwnerInput) -> Reply:
+    row = s.conversation
+    fresh = row is None or row.period != s.period.key
+    if given.action == Action.START or (given.action is None and given.text is None):
+        if fresh:
+            return Reply((s.advance(None),))
+        return Reply((s.screen(),))
+    if fresh:
+        # text or a button before the questionnaire began in this round: begin it
+        return Reply((s.advance(None),), accepted=given.text is None)
+    assert row is not None
+    if given.action is not None and given.version != row.version:
+        return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
+    step = Step(row.step)
+    index = s.index_of(row.metric_id)
+    if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
+        index is None
+    ):
+        # the catalogue changed under the conversation: carry on from the first open item
+        return Reply((s.advance(None),))
+    if step == Step.ANSWER:
+        assert index is not None
+        return _on_answer(s, index, given)
+    if step == Step.SKIP_REASON:
+        assert index is not None
+        return _on_skip_reason(s, index, given)
+    if step in (Step.EXPLANATION, Step.CORRECTIVE):
+        assert index is not None
+        return _on_explanation(s, index, step, given)
+    if step in (Step.COMMENT_OFFER, Step.COMMENT):
+        return _on_comment(s, step, given)
+    return _on_recap(s, given)
+
+
+def _store_value(s: _Session, index: int, value: AnswerValue) -> Screen:
+    _, goal, metric = s.triples[index]
+    answer_row, _ = save_answer(
+        s.uow, metric.id, s.period, value, s.person, s.now, s.on_behalf_of(index)
+    )
+    s.answers[metric.id] = answer_row
+    if value.has_value and is_target_missed(s.evaluation(metric)):
+        s.go(
+            Step.EXPLANATION,
+            metric_id=metric.id,
+            goal_id=goal.id,
+            role_id=s.triples[index][0].role_id,
+            mode=s.mode(),
+        )
+        return s.screen()
+    return s.advance(index)
+
+
+_YES = {"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"}
+_NO = {"ei", "e", "no", "n", "nej"}
+
+
+def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
+    metric = s.triples[index][2]
+    if given.action == Action.NO_DATA:
+        return Reply((_store_value(s, index, AnswerValue.no_data()),))
+    if given.action == Action.SKIP:
+        s.go(
+            Step.SKIP_REASON,
+            metric_id=metric.id,
+            goal_id=s.triples[index][1].id,
+            role_id=s.triples[index][0].role_id,
+            mode=s.mode(),
+        )
+        return Reply((s.screen(),))
+    if metric.kind == MetricKind.YES_NO:
+        if given.action in (Action.YES, Action.NO):
+            return Reply((_store_value(s, index, AnswerValue.of_flag(given.action == Action.YES)),))
+        if given.text is not None:
+            word = given.text.strip().casefold().rstrip(".!")
+            if word in _YES | _NO:
+                return Reply((_store_value(s, index, AnswerValue.of_flag(word in _YES)),))
+            return Reply((s.screen(error="use_buttons"),), accepted=False)
+    elif given.text is not None:
+        try:
+            number = parse_number(given.text, metric)
+        except InvalidAnswer as exc:
+            return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
+        return Reply((_store_value(s, index, AnswerValue.of_number(number)),))
+    return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
+
+
+def _on_skip_reason(s: _Session, index: int, given: OwnerInput) -> Reply:
+    metric = s.triples[index][2]
+    if given.action == Action.CANCEL:
+        s.go(
+            Step.ANSWER,
+            metric_id=metric.id,
+            goal_id=s.triples[index][1].id,
+            role_id=s.triples[index][0].role_id,
+            mode=s.mode(),
+        )
+        return Reply((s.screen(),))
+    if given.text is None:
+        return Reply((s.screen(note="stale_button"),), accepted=False)
+    try:
+        reason = parse_reason(given.text)
+    except InvalidAnswer as exc:
+        return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
+    return Reply((_store_value(s, index, AnswerValue.skipped(reason)),))
+
+
+def _on_explanation(s: _Session, index: int, step: Step, given: OwnerInput) -> Reply:
+    _, goal, metric = s.triples[index]
+    text = ""
+    if given.action != Action.SKIP:
+        if given.text is None:
+            return Reply((s.screen(note="stale_button"),), accepted=False)
+        try:
+            text = parse_reason(given.text)
+        except InvalidAnswer as exc:
+            return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
+    answer_row = s.answers[metric.id]
+    field_name = "explanation" if step == Step.EXPLANATION else "corrective_action"
+    if text:
+        save_text(s.uow, answer_row, field_name, text, s.person, s.now)
+    if step == Step.EXPLANATION:
+        s.go(
+            Step.CORRECTIVE,
+            metric_id=metric.id,
+            goal_id=goal.id,
+            role_id=s.triples[index][0].role_id,
+            mode=s.mode(),
+        )
+        return Reply((s.screen(),))
+    return Reply((s.advance(index),))
+
+
+def _on_comment(s: _Session, step: Step, given: OwnerInput) -> Reply:
+    row = s.conversation
+    assert row is not None and row.goal_id is not None
+    goal_id = row.goal_id
+    last_index = max((i for i, (_, g, _) in enumerate(s.triples) if g.id == goal_id), default=None)
+    if given.action == Action.NO_COMMENT or (
+        step == Step.COMMENT and given.action == Action.CANCEL
+    ):
+        return Reply((_after_comment(s, last_index),))
+    if given.action == Action.COMMENT:
+        s.go(Step.COMMENT, goal_id=goal_id, offered=goal_id, mode=s.mode())
+        return Reply((s.screen(),))
+    if given.text is None:
+        return Reply((s.screen(note="stale_button"),), accepted=False)
+    try:
+        text = parse_reason(given.text)
+    except InvalidAnswer as exc:
+        return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
+    save_comment(s.uow, goal_id, s.period, text, s.person, s.now)
+    s.comments[goal_id] = text
+    return Reply((_after_comment(s, last_index),))
+
+
+def _after_comment(s: _Session, last_index: int | None) -> Screen:
+    if s.mode() == "change":
+        s.go(Step.RECAP)
+        return s.screen()
+    nxt = s.first_unanswered((last_index + 1) if last_index is not None else 0)
+    if nxt is None:
+        s.go(Step.RECAP)
+        return s.screen()
+    role, goal, metric = s.triples[nxt]
+    s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
+    return s.screen()
+
+
+def _on_recap(s: _Session, given: OwnerInput) -> Reply:
+    if given.action == Action.CONFIRM:
+        missing = [m.id for _, _, m in s.triples if m.id not in s.answers]
+        if missing:
+            return _go_to_first_missing(s)
+        for _, _, metric in s.triples:
+            answer_row = s.answers[metric.id]
+            if answer_row.confirmed_at is None:
+                answer_row.confirmed_at = s.now
+        s.go(Step.DONE)
+        return Reply((s.screen(),))
+    if given.action == Action.CHANGE:
+        try:
+            index = int(given.argument) - 1
+        except ValueError:
+            index = -1
+        if not 0 <= index < len(s.triples):
+            return Reply((s.screen(note="stale_button"),), accepted=False)
+        role, goal, metric = s.triples[index]
+        s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id, mode="change")
+        return Reply((s.screen(),))
+    if given.action == Action.COMMENT:
+        goal_id = given.argument
+        if not any(g.id == goal_id for _, g, _ in s.triples):
+            return Reply((s.screen(note="stale_button"),), accepted=False)
+        s.go(Step.COMMENT, goal_id=goal_id, offered=goal_id, mode="change")
+        return Reply((s.screen(),))
+    if given.text is not None:
+        return Reply((s.screen(error="use_buttons"),), accepted=False)
+    return Reply((s.screen(note="stale_button"),), accepted=False)
+
+
+def _go_to_first_missing(s: _Session) -> Reply:
+    index = s.first_unanswered()
+    assert index is not None
+    role, goal, metric = s.triples[index]
+    s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
+    return Reply((s.screen(note="answers_missing"),))
+
+
+def current_screen(ctx: AppContext, telegram_user_id: int) -> Reply:
+    """The owner's current step, without changing anything (e.g. for /report)."""
+    return handle_input(
+        ctx, OwnerInput(update_id=0, telegram_user_id=telegram_user_id, action=Action.START)
+    )
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """What a reminder tells an owner."""
+
+    person_name: str
+    period: Period
+    closes_at: datetime | None
+    goals: int
+    metrics: int
+    answered: int
+    roles: tuple[RoleHeld, ...]
+
+
+def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderView | None:
+    """The content of a reminder for ``person_id``; None if nothing awaits them."""
+    with ctx.unit_of_work() as uow:
+        person = uow.session.get(PersonRow, person_id)
+        round_row = uow.session.get(RoundRow, period.key)
+        if person is None or person.telegram_user_id is None or round_row is None:
+            return None
+        identity = identify(uow, ctx, person.telegram_user_id)
+        catalogue = active_catalogue(uow)
+        triples = due_items(catalogue, [r.role_id for r in identity.roles], period)
+        metric_ids = {m.id for _, _, m in triples}
+        if not metric_ids:
+            return None
+        answered = answers_for_period(uow, period, metric_ids)
+        return ReminderView(
+            person.name,
+            period,
+            round_row.closes_at,
+            len({g.id for _, g, _ in triples}),
+            len(metric_ids),
+            len(answered),
+            identity.roles,
+        )
+
+
+def answer_history(ctx: AppContext, metric_id: str, period: Period) -> list[dict[str, object]]:
+    """Every change of one answer, oldest first (for tests and the admin)."""
+    with ctx.unit_of_work() as uow:
+        row = get_answer(uow, metric_id, period)
+        if row is None:
+            return []
+        return [
+            {
+                "at": h.changed_at,
+                "by": h.changed_by_name,
+                "field": h.field,
+                "old": h.old,
+                "new": h.new,
+            }
+            for h in row.history
+        ]
+
+
+def stored_answer(ctx: AppContext, metric_id: str, period: Period) -> Answer | None:
+    with ctx.unit_of_work() as uow:
+        row = uow.session.scalars(
+            select(AnswerRow).where(
+                AnswerRow.metric_id == metric_id, AnswerRow.period == period.key
+            )
+        ).first()
+        return None if row is None else row_to_answer(row)

@@ -1,0 +1,202 @@
+"""Answering rounds: opening and closing a period, and who is asked what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from goalbot.domain.goals import Catalogue, Goal, Metric
+from goalbot.domain.periods import Period
+from goalbot.services.catalogue import active_catalogue
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import queue_send
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import AssignmentRow, PersonRow, RoundRow
+from goalbot.storage.repositories import answers_for_period
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A round's state."""
+
+    period: Period
+    opened_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    period: Period
+    closes_at: datetime | None
+    reminders_queued: int
+    owners_without_telegram: tuple[str, ...]
+    already_open: bool
+
+
+@dataclass(frozen=True)
+class RoundClosed:
+    period: Period
+    answered: int
+    missing: int
+    summary_queued: bool
+
+
+def _info(row: RoundRow) -> RoundInfo:
+    return RoundInfo(Period.parse(row.period), row.opened_at, row.closes_at, row.closed_at)
+
+
+def open_round_row(uow: UnitOfWork) -> RoundRow | None:
+    """The open round (the newest, should there ever be two)."""
+    rows = list(uow.session.scalars(select(RoundRow).where(RoundRow.closed_at.is_(None))))
+    return max(rows, key=lambda r: Period.parse(r.period)) if rows else None
+
+
+def open_round_info(ctx: AppContext) -> RoundInfo | None:
+    with ctx.unit_of_work() as uow:
+        row = open_round_row(uow)
+        return None if row is None else _info(row)
+
+
+def latest_round(uow: UnitOfWork) -> RoundInfo | None:
+    rows = list(uow.session.scalars(select(RoundRow)))
+    if not rows:
+        return None
+    return _info(max(rows, key=lambda r: Period.parse(r.period)))
+
+
+def due_items(
+    catalogue: Catalogue, role_ids: list[str], period: Period
+) -> list[tuple[str, Goal, Metric]]:
+    """The (role, goal, metric) triples the holders of ``role_ids`` are asked in ``period``."""
+    items = []
+    for role_id in role_ids:
+        for goal in catalogue.goals_of_role(role_id):
+            for metric in goal.metrics_due(period):
+                items.append((role_id, goal, metric))
+    return items
+
+
+def active_holders(uow: UnitOfWork) -> dict[str, dict[str, PersonRow]]:
+    """role id → {"owner": person, "deputy": person} for current assignments."""
+    holders: dict[str, dict[str, PersonRow]] = {}
+    for row in uow.session.scalars(select(AssignmentRow).where(AssignmentRow.revoked_at.is_(None))):
+        holders.setdefault(row.role_id, {})[row.kind] = row.person
+    return holders
+
+
+def people_to_remind(
+    uow: UnitOfWork, catalogue: Catalogue, period: Period
+) -> tuple[dict[int, PersonRow], list[str]]:
+    """Each role's owner (its deputy where nobody owns it) with something due; roles unheld."""
+    holders = active_holders(uow)
+    people: dict[int, PersonRow] = {}
+    unheld = []
+    for role in catalogue.roles:
+        if not due_items(catalogue, [role.id], period):
+            continue
+        held = holders.get(role.id, {})
+        person = held.get("owner") or held.get("deputy")
+        if person is None or person.telegram_user_id is None:
+            unheld.append(role.name)
+            continue
+        people[person.id] = person
+    return people, unheld
+
+
+def open_round(ctx: AppContext, period: Period, deadline: datetime | None) -> RoundOpened:
+    """Open a period's round (idempotent) and queue one reminder per owner."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        if not catalogue.first_period <= period <= catalogue.last_period:
+            raise ServiceError(
+                "period_outside_catalogue",
+                period=period.label,
+                first=catalogue.first_period.label,
+                last=catalogue.last_period.label,
+            )
+        row = uow.session.get(RoundRow, period.key)
+        already_open = row is not None
+        if row is not None and row.closed_at is not None:
+            raise ServiceError("round_closed", period=period.label)
+        other = open_round_row(uow)
+        if other is not None and other.period != period.key:
+            raise ServiceError("other_round_open", period=Period.parse(other.period).label)
+        if row is None:
+            closes_at = deadline if deadline is not None and deadline > now else None
+            row = RoundRow(period=period.key, opened_at=now, closes_at=closes_at)
+            uow.session.add(row)
+            uow.session.flush()
+        people, unheld = people_to_remind(uow, catalogue, period)
+        queued = 0
+        for person in people.values():
+            assert person.telegram_user_id is not None
+            if queue_send(
+                uow,
+                f"{period.key}:open:{person.id}",
+                "reminder",
+                person.telegram_user_id,
+                now,
+                period=period,
+                person_id=person.id,
+            ):
+                queued += 1
+        uow.commit()
+        return RoundOpened(period, row.closes_at, queued, tuple(unheld), already_open)
+
+
+def close_round(ctx: AppContext, period: Period | None = None) -> RoundClosed:
+    """Close the open round (or ``period``'s) and queue the summary for the management group."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        if period is None:
+            row = open_round_row(uow)
+            if row is None:
+                raise ServiceError("no_open_round")
+        else:
+            row = uow.session.get(RoundRow, period.key)
+            if row is None:
+                raise ServiceError("no_such_round", period=period.label)
+        period = Period.parse(row.period)
+        if row.closed_at is None:
+            row.closed_at = now
+        summary = queue_summary(ctx, uow, period, now, again=False)
+        due = [m.id for g in catalogue.goals for m in g.metrics_due(period)]
+        answers = answers_for_period(uow, period, due)
+        uow.commit()
+        return RoundClosed(period, len(answers), len(due) - len(answers), summary)
+
+
+def queue_summary(
+    ctx: AppContext, uow: UnitOfWork, period: Period, now: datetime, again: bool
+) -> bool:
+    """Queue the round's summary for the management group (again: a fresh send on demand)."""
+    from goalbot.services.outbox import management_chat_id
+
+    chat_id = management_chat_id(uow, ctx)
+    if chat_id is None:
+        return False
+    key = f"{period.key}:summary"
+    if again:
+        key = f"{key}:{now.isoformat()}"
+    return queue_send(uow, key, "summary", chat_id, now, period=period)
+
+
+def resend_summary(ctx: AppContext, period: Period) -> bool:
+    """Send a round's summary to the management group again."""
+    with ctx.unit_of_work() as uow:
+        if uow.session.get(RoundRow, period.key) is None:
+            raise ServiceError("no_such_round", period=period.label)
+        queued = queue_summary(ctx, uow, period, ctx.now(), again=True)
+        if not queued:
+            raise ServiceError("no_management_chat")
+        uow.commit()
+        return queued
