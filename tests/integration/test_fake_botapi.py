@@ -596,3 +596,27 @@ async def test_wait_helpers(bot: Bot, botapi: FakeBotApi) -> None:
     await bot.get_updates(offset=(await bot.get_updates())[-1].update_id + 1)
     await driver.wait_for_updates_consumed(timeout=1)
     await driver.wait_until_idle(timeout=2, quiet=0.05)
+
+
+# ---- the fixture's verdict --------------------------------------------------------------
+
+
+def test_teardown_report_lists_invalid_and_unsupported_calls() -> None:
+    from tests.fakes.fixtures import assert_no_invalid_calls, invalid_call_report
+
+    with FakeBotApi() as api:
+        user = api.driver.create_user("Maija")
+        user.start()
+        assert invalid_call_report(api) == ""
+        assert_no_invalid_calls(api)
+        raw(api, "sendMessage", chat_id=user.id, text="<b>", parse_mode="HTML")
+        pinned = raw(api, "pinChatMessage", chat_id=user.id, message_id=1)
+        assert pinned.status_code == 501
+    report = invalid_call_report(api)
+    assert "invalid Bot API calls" in report and "can't parse entities" in report
+    assert "does not implement" in report and "pinChatMessage" in report
+    with pytest.raises(AssertionError, match="can't parse entities"):
+        assert_no_invalid_calls(api)
+    api.expect_invalid_calls()
+    assert "invalid Bot API calls" not in invalid_call_report(api)
+    assert "pinChatMessage" in invalid_call_report(api)

@@ -8,7 +8,7 @@ import re
 import struct
 from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from .entities import EntityParseError, find_bot_commands, parse_html, strip_text, utf16_len
@@ -24,6 +24,7 @@ from .validation import (
 JsonDict = dict[str, Any]
 Params = dict[str, Any]
 Handler = Callable[[BotApiState, Params], Any]
+F = TypeVar("F", bound=Handler)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -67,8 +68,8 @@ _BUTTON_STYLES = frozenset({"danger", "success", "primary"})
 HANDLERS: dict[str, Handler] = {}
 
 
-def method(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
+def method(name: str) -> Callable[[F], F]:
+    def register(fn: F) -> F:
         HANDLERS[name.lower()] = fn
         return fn
 
@@ -186,7 +187,9 @@ def _check_inline_button(button: JsonDict) -> None:
 
 
 def _chat_id_param(params: Params) -> int | str:
-    return params["chat_id"]
+    value = params["chat_id"]
+    assert isinstance(value, int | str)
+    return value
 
 
 def _reply_target(state: BotApiState, chat_id: int, params: Params) -> StoredMessage | None:

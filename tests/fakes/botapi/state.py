@@ -1092,13 +1092,13 @@ class BotApiState:
             if isinstance(chat_id, str):
                 name = chat_id.lstrip("@").lower()
                 if chat_id.startswith("@"):
-                    for chat in self.chats.values():
+                    for candidate in self.chats.values():
                         if (
-                            chat.type != "private"
-                            and chat.username
-                            and chat.username.lower() == name
+                            candidate.type != "private"
+                            and candidate.username
+                            and candidate.username.lower() == name
                         ):
-                            return chat
+                            return candidate
                 raise bad_request("chat not found", category=SEMANTIC)
             chat = self.chats.get(chat_id)
             if chat is None:

@@ -165,6 +165,13 @@ class RequestValidator:
             value: Any = raw.get(field.name)
             if field.name in files and field.name not in raw:
                 value = files[field.name]
+            if (
+                not field.required
+                and isinstance(value, str)
+                and value == ""
+                and "String" not in field.types
+            ):
+                continue  # Telegram reads an empty argument as an absent one
             if not present or (isinstance(value, str) and value == "" and field.required):
                 if field.required:
                     raise bad_request(
