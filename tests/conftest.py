@@ -18,6 +18,7 @@ from goalbot.services.catalogue import load_catalogue
 from goalbot.services.context import AppContext
 from goalbot.storage.database import Database, upgrade_database
 
+pytest_plugins = ["tests.fakes.fixtures"]
 
 POSTGRES_URL_ENV = "GOALBOT_TEST_POSTGRES_URL"
 SMALL_CATALOGUE = Path(__file__).parent / "data" / "small_catalogue.toml"

@@ -45,8 +45,9 @@ def test_loading_twice_changes_nothing(small: AppContext) -> None:
     assert [g.id for g in get_catalogue(small).goals] == ["STR-1", "RV-1"]
 
 
-def test_reloading_an_edited_catalogue_keeps_every_answer(small: AppContext, tmp_path: Path,
-                                                          clock: Clock) -> None:
+def test_reloading_an_edited_catalogue_keeps_every_answer(
+    small: AppContext, tmp_path: Path, clock: Clock
+) -> None:
     load_catalogue(small, SMALL_CATALOGUE)
     answer(small, "RV-1.1", AnswerValue.of_flag(False))
     answer(small, "RV-1.2", AnswerValue.of_number(__import__("decimal").Decimal("11500")))
@@ -55,8 +56,10 @@ def test_reloading_an_edited_catalogue_keeps_every_answer(small: AppContext, tmp
     answer(small, "RV-1.1", AnswerValue.of_flag(True))
 
     text = SMALL_CATALOGUE.read_text(encoding="utf-8")
-    edited = text.replace("Rakentamisluvat käsitellään nopeasti.",
-                          "Rakentamisluvat käsitellään mahdollisimman nopeasti.")
+    edited = text.replace(
+        "Rakentamisluvat käsitellään nopeasti.",
+        "Rakentamisluvat käsitellään mahdollisimman nopeasti.",
+    )
     # drop the strategic goal entirely
     start = edited.index('[[goals]]\nid = "STR-1"')
     end = edited.index('[[goals]]\nid = "RV-1"')
@@ -69,11 +72,17 @@ def test_reloading_an_edited_catalogue_keeps_every_answer(small: AppContext, tmp
         rows = {r.metric_id: r for r in uow.session.scalars(select(AnswerRow))}
         assert set(rows) == {"RV-1.1", "RV-1.2", "STR-1.1"}
         assert rows["RV-1.1"].flag is True
-        history = list(uow.session.scalars(select(AnswerHistoryRow).where(
-            AnswerHistoryRow.answer_id == rows["RV-1.1"].id).order_by(AnswerHistoryRow.id)))
+        history = list(
+            uow.session.scalars(
+                select(AnswerHistoryRow)
+                .where(AnswerHistoryRow.answer_id == rows["RV-1.1"].id)
+                .order_by(AnswerHistoryRow.id)
+            )
+        )
         assert [(h.old, h.new["flag"]) for h in history] == [
-            (None, False), ({"state": "value", "number": None, "flag": False, "reason": ""},
-                            True)]
+            (None, False),
+            ({"state": "value", "number": None, "flag": False, "reason": ""}, True),
+        ]
         retired = uow.session.get(GoalRow, "STR-1")
         assert retired is not None and retired.retired_at is not None
         metric = uow.session.get(MetricRow, "STR-1.1")
@@ -88,18 +97,24 @@ def test_reloading_an_edited_catalogue_keeps_every_answer(small: AppContext, tmp
     with small.unit_of_work() as uow:
         goal = uow.session.get(GoalRow, "STR-1")
         assert goal is not None and goal.retired_at is None
-        assert uow.session.scalars(select(AnswerRow).where(
-            AnswerRow.metric_id == "STR-1.1")).one().state == "no_data"
+        assert (
+            uow.session.scalars(select(AnswerRow).where(AnswerRow.metric_id == "STR-1.1"))
+            .one()
+            .state
+            == "no_data"
+        )
 
 
 def test_a_broken_file_changes_nothing(small: AppContext, tmp_path: Path) -> None:
     load_catalogue(small, SMALL_CATALOGUE)
-    broken = SMALL_CATALOGUE.read_text(encoding="utf-8").replace('owner_role = "kunnanjohtaja"',
-                                                                  'owner_role = "pormestari"')
+    broken = SMALL_CATALOGUE.read_text(encoding="utf-8").replace(
+        'owner_role = "kunnanjohtaja"', 'owner_role = "pormestari"'
+    )
     with pytest.raises(CatalogueError) as error:
         load_catalogue(small, write(tmp_path, broken))
     assert [str(p) for p in error.value.problems] == [
-        "goals[STR-1].owner_role: unknown role 'pormestari'"]
+        "goals[STR-1].owner_role: unknown role 'pormestari'"
+    ]
     assert [g.id for g in get_catalogue(small).goals] == ["STR-1", "RV-1"]
 
 

@@ -34,19 +34,20 @@ def assert_one_line_error(code: int, err: str, needle: str) -> None:
 
 
 def test_catalogue_check_good_and_shipped(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "catalogue", "check", str(SMALL_CATALOGUE))
+    code, out, _err = run(capsys, "catalogue", "check", str(SMALL_CATALOGUE))
     assert code == 0 and "OK" in out and "2 goals" in out
 
 
 def test_catalogue_check_reports_every_problem_with_its_place(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     text = SMALL_CATALOGUE.read_text(encoding="utf-8")
     text = text.replace('by = "2026-12-31"', 'by = "31.12.2026"')
     text = text.replace('kind = "number"\n  unit = "€"', 'kind = "numbr"\n  unit = "€"')
     text = text.replace('department = "tekninen"\narea', 'department = "sivistys"\narea')
     bad.write_text(text, encoding="utf-8")
-    code, out, err = run(capsys, "catalogue", "check", str(bad))
+    code, _out, err = run(capsys, "catalogue", "check", str(bad))
     assert code == 1
     assert "4 problems" in err
     assert "goals[RV-1].area: area 'rakennusvalvonta' is not in department 'sivistys'" in err
@@ -56,8 +57,9 @@ def test_catalogue_check_reports_every_problem_with_its_place(
     assert "Traceback" not in err
 
 
-def test_catalogue_check_broken_toml_and_missing_file(capsys: pytest.CaptureFixture[str],
-                                                      tmp_path: Path) -> None:
+def test_catalogue_check_broken_toml_and_missing_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[catalogue\n", encoding="utf-8")
     code, _, err = run(capsys, "catalogue", "check", str(broken))
@@ -66,8 +68,9 @@ def test_catalogue_check_broken_toml_and_missing_file(capsys: pytest.CaptureFixt
     assert_one_line_error(code, err, "no such file")
 
 
-def test_load_show_and_owners_on_a_fresh_database(capsys: pytest.CaptureFixture[str],
-                                                  config_file: Path) -> None:
+def test_load_show_and_owners_on_a_fresh_database(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
     cfg = ["--config", str(config_file)]
     code, out, _ = run(capsys, *cfg, "db", "upgrade")
     assert code == 0 and "up to date" in out
@@ -80,26 +83,37 @@ def test_load_show_and_owners_on_a_fresh_database(capsys: pytest.CaptureFixture[
     assert "Testilän tavoitteet 2026" in out
     assert "RV-1 [Rakennusvalvonta] Rakentamisluvat käsitellään nopeasti." in out
     assert out.index("City strategic metrics") < out.index("Responsibility-area goals")
-    code, out, _ = run(capsys, *cfg, "owners", "invite", "--role", "tekninen-johtaja",
-                       "--name", "Maija Meikäläinen")
+    code, out, _ = run(
+        capsys,
+        *cfg,
+        "owners",
+        "invite",
+        "--role",
+        "tekninen-johtaja",
+        "--name",
+        "Maija Meikäläinen",
+    )
     assert code == 0 and "?start=" in out and "Maija Meikäläinen" in out
     code, out, _ = run(capsys, *cfg, "owners", "list")
     assert code == 0 and "invited: Maija Meikäläinen as owner" in out
     code, _, err = run(capsys, *cfg, "owners", "invite", "--role", "pormestari", "--name", "X")
     assert_one_line_error(code, err, "unknown role pormestari")
-    code, _, err = run(capsys, *cfg, "owners", "assign", "--role", "tekninen-johtaja",
-                       "--person", "Nobody")
+    code, _, err = run(
+        capsys, *cfg, "owners", "assign", "--role", "tekninen-johtaja", "--person", "Nobody"
+    )
     assert_one_line_error(code, err, "no person Nobody")
 
 
-@pytest.mark.parametrize("args", [
-    ["frobnicate"],
-    ["catalogue"],
-    ["owners", "invite", "--role", "x"],
-    ["export", "--period", "2026Q2", "--format", "pdf"],
-])
-def test_bad_arguments_give_one_line(capsys: pytest.CaptureFixture[str],
-                                     args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frobnicate"],
+        ["catalogue"],
+        ["owners", "invite", "--role", "x"],
+        ["export", "--period", "2026Q2", "--format", "pdf"],
+    ],
+)
+def test_bad_arguments_give_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, _, err = run(capsys, *args)
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
@@ -115,9 +129,9 @@ def test_bad_config_gives_one_line(capsys: pytest.CaptureFixture[str], tmp_path:
     assert_one_line_error(code, err, "does not exist")
 
 
-def test_unreachable_databases_give_one_line(capsys: pytest.CaptureFixture[str],
-                                             tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_databases_give_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GOALBOT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     code, _, err = run(capsys, "owners", "list")
     assert_one_line_error(code, err, "cannot use the database")
@@ -129,24 +143,28 @@ def test_unreachable_databases_give_one_line(capsys: pytest.CaptureFixture[str],
     assert_one_line_error(code, err, "driver")
 
 
-def test_run_without_token_says_where_to_put_it(capsys: pytest.CaptureFixture[str],
-                                                config_file: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_without_token_says_where_to_put_it(
+    capsys: pytest.CaptureFixture[str], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GOALBOT_TOKEN", raising=False)
     code, _, err = run(capsys, "--config", str(config_file), "run")
     assert_one_line_error(code, err, "GOALBOT_TOKEN")
 
 
-def test_bad_period_gives_one_line(capsys: pytest.CaptureFixture[str],
-                                   config_file: Path) -> None:
-    code, _, err = run(capsys, "--config", str(config_file), "export", "--period", "2026Q5",
-                       "--format", "csv")
+def test_bad_period_gives_one_line(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    code, _, err = run(
+        capsys, "--config", str(config_file), "export", "--period", "2026Q5", "--format", "csv"
+    )
     assert_one_line_error(code, err, "2026Q5")
 
 
 def test_python_dash_m_works_and_never_prints_a_traceback(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "goalbot", "catalogue", "check",
-                             str(tmp_path / "x.toml")], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "goalbot", "catalogue", "check", str(tmp_path / "x.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "no such file" in result.stderr

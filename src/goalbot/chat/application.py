@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -29,8 +31,8 @@ from goalbot.storage.database import Database, upgrade_database
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
-# command → (handler name, in private, in groups)
 PRIVATE_COMMANDS = ["report", "raportoi", "status", "missing", "schedule", "help"]
 GROUP_COMMANDS = ["status", "missing", "help"]
 
@@ -55,7 +57,9 @@ def prepare(config: Config) -> AppContext:
     return ctx
 
 
-def build_application(ctx: AppContext) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(
+    ctx: AppContext, delivery_interval: float = DELIVERY_INTERVAL_SECONDS
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application, talking to ``[telegram] base_url``."""
     tg = ctx.config.telegram
     builder = (
@@ -131,6 +135,29 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
             )
     except TelegramError as exc:
         log.warning("could not register the command menus: %s", exc)
+
+
+@asynccontextmanager
+async def running(
+    application: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int | None = None
+) -> AsyncIterator[None]:
+    """Run the application inside an event loop that someone else owns (tests, embedding)."""
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    timeout = ctx.config.telegram.poll_timeout if poll_timeout is None else poll_timeout
+    async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        try:
+            yield
+        finally:
+            await application.updater.stop()
+            await application.stop()
 
 
 def run_bot(config: Config) -> None:

@@ -43,18 +43,19 @@ def keyboard_for(screen: Screen, language: str) -> InlineKeyboardMarkup | None:
         rows.append([_button("cancel_skip", language, v, Action.CANCEL)])
     elif screen.kind in ("explanation", "corrective"):
         rows.append([_button("skip_text", language, v, Action.SKIP)])
-    elif screen.kind == "comment_offer":
-        rows.append(
-            [
-                _button("add_comment", language, v, Action.COMMENT),
-                _button("no_comment", language, v, Action.NO_COMMENT),
-            ]
+    elif screen.kind == "comment_pick":
+        rows.extend(
+            [_button("goal", language, v, Action.COMMENT, str(number), goal=goal)]
+            for number, goal in enumerate(screen.goals, start=1)
         )
+        rows.append([_button("back", language, v, Action.CANCEL)])
     elif screen.kind == "comment":
-        rows.append([_button("no_comment", language, v, Action.CANCEL)])
+        rows.append([_button("back", language, v, Action.CANCEL)])
     elif screen.kind in ("recap", "done"):
+        first = [_button("add_comment", language, v, Action.COMMENT)]
         if screen.kind == "recap":
-            rows.append([_button("confirm", language, v, Action.CONFIRM)])
+            first.insert(0, _button("confirm", language, v, Action.CONFIRM))
+        rows.append(first)
         change = [
             _button("change", language, v, Action.CHANGE, str(item.index), index=item.index)
             for item in screen.items

@@ -56,7 +56,7 @@ class Step(StrEnum):
     SKIP_REASON = "skip_reason"
     EXPLANATION = "explanation"
     CORRECTIVE = "corrective"
-    COMMENT_OFFER = "comment_offer"
+    COMMENT_PICK = "comment_pick"
     COMMENT = "comment"
     RECAP = "recap"
     DONE = "done"
@@ -72,7 +72,6 @@ class Action(StrEnum):
     SKIP = "sk"
     CANCEL = "x"  # leave a text step without giving a text
     COMMENT = "cm"
-    NO_COMMENT = "nc"
     CONFIRM = "ok"
     CHANGE = "ch"
 
@@ -106,7 +105,7 @@ class ItemView:
 class Screen:
     """What the owner should see now; the chat layer renders it with a template."""
 
-    kind: str  # question, skip_reason, explanation, corrective, comment_offer, comment,
+    kind: str  # question, skip_reason, explanation, corrective, comment_pick, comment,
     #            recap, done, note
     version: int = 0
     period: Period | None = None
@@ -119,6 +118,7 @@ class Screen:
     note: str = ""  # a remark before the screen (e.g. "stale_button")
     closes_at: datetime | None = None
     goal: Goal | None = None
+    goals: tuple[Goal, ...] = ()
     person_name: str = ""
 
 
@@ -193,6 +193,13 @@ class _Session:
             if metric.id == metric_id:
                 return i
         return None
+
+    def goals(self) -> tuple[Goal, ...]:
+        """The owner's goals this round, in questionnaire order."""
+        seen: dict[str, Goal] = {}
+        for _, goal, _ in self.triples:
+            seen.setdefault(goal.id, goal)
+        return tuple(seen.values())
 
     def items(self) -> tuple[ItemView, ...]:
         return tuple(self.item(i) for i in range(len(self.triples)))
@@ -281,10 +288,11 @@ class _Session:
                 else None
             )
             return Screen(kind, item=item, evaluation=evaluation, **base)  # type: ignore[arg-type]
-        if step in (Step.COMMENT_OFFER, Step.COMMENT) and row.goal_id:
+        if step == Step.COMMENT and row.goal_id:
             goal = self.catalogue.goal(row.goal_id)
-            kind = "comment_offer" if step == Step.COMMENT_OFFER else "comment"
-            return Screen(kind, goal=goal, comments=self.comments, **base)  # type: ignore[arg-type]
+            return Screen("comment", goal=goal, comments=self.comments, **base)  # type: ignore[arg-type]
+        if step == Step.COMMENT_PICK:
+            return Screen("comment_pick", goals=self.goals(), comments=self.comments, **base)  # type: ignore[arg-type]
         if step == Step.DONE:
             return Screen("done", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
         return Screen("recap", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
@@ -294,18 +302,6 @@ class _Session:
         if self.mode() == "change":
             self.go(Step.RECAP)
             return self.screen()
-        if from_index is not None:
-            _, goal, _ = self.triples[from_index]
-            next_same_goal = any(
-                g.id == goal.id and m.id not in self.answers for _, g, m in self.triples
-            )
-            if (
-                not next_same_goal
-                and goal.id not in self.comments
-                and not (self.conversation and self.conversation.data.get("offered") == goal.id)
-            ):
-                self.go(Step.COMMENT_OFFER, goal_id=goal.id, offered=goal.id)
-                return self.screen()
         nxt = self.first_unanswered(from_index + 1 if from_index is not None else 0)
         if nxt is None:
             self.go(Step.RECAP)
@@ -385,8 +381,10 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
     if step in (Step.EXPLANATION, Step.CORRECTIVE):
         assert index is not None
         return _on_explanation(s, index, step, given)
-    if step in (Step.COMMENT_OFFER, Step.COMMENT):
-        return _on_comment(s, step, given)
+    if step == Step.COMMENT_PICK:
+        return _on_comment_pick(s, given)
+    if step == Step.COMMENT:
+        return _on_comment(s, given)
     return _on_recap(s, given)
 
 
@@ -488,17 +486,29 @@ def _on_explanation(s: _Session, index: int, step: Step, given: OwnerInput) -> R
     return Reply((s.advance(index),))
 
 
-def _on_comment(s: _Session, step: Step, given: OwnerInput) -> Reply:
+def _on_comment_pick(s: _Session, given: OwnerInput) -> Reply:
+    goals = s.goals()
+    if given.action == Action.CANCEL:
+        s.go(Step.RECAP)
+        return Reply((s.screen(),))
+    if given.action != Action.COMMENT:
+        if given.text is not None:
+            return Reply((s.screen(error="use_buttons"),), accepted=False)
+        return Reply((s.screen(note="stale_button"),), accepted=False)
+    try:
+        goal = goals[int(given.argument) - 1]
+    except (ValueError, IndexError):
+        return Reply((s.screen(note="stale_button"),), accepted=False)
+    s.go(Step.COMMENT, goal_id=goal.id)
+    return Reply((s.screen(),))
+
+
+def _on_comment(s: _Session, given: OwnerInput) -> Reply:
     row = s.conversation
     assert row is not None and row.goal_id is not None
     goal_id = row.goal_id
-    last_index = max((i for i, (_, g, _) in enumerate(s.triples) if g.id == goal_id), default=None)
-    if given.action == Action.NO_COMMENT or (
-        step == Step.COMMENT and given.action == Action.CANCEL
-    ):
-        return Reply((_after_comment(s, last_index),))
-    if given.action == Action.COMMENT:
-        s.go(Step.COMMENT, goal_id=goal_id, offered=goal_id, mode=s.mode())
+    if given.action == Action.CANCEL:
+        s.go(Step.RECAP)
         return Reply((s.screen(),))
     if given.text is None:
         return Reply((s.screen(note="stale_button"),), accepted=False)
@@ -508,20 +518,8 @@ def _on_comment(s: _Session, step: Step, given: OwnerInput) -> Reply:
         return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
     save_comment(s.uow, goal_id, s.period, text, s.person, s.now)
     s.comments[goal_id] = text
-    return Reply((_after_comment(s, last_index),))
-
-
-def _after_comment(s: _Session, last_index: int | None) -> Screen:
-    if s.mode() == "change":
-        s.go(Step.RECAP)
-        return s.screen()
-    nxt = s.first_unanswered((last_index + 1) if last_index is not None else 0)
-    if nxt is None:
-        s.go(Step.RECAP)
-        return s.screen()
-    role, goal, metric = s.triples[nxt]
-    s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
-    return s.screen()
+    s.go(Step.RECAP)
+    return Reply((s.screen(),))
 
 
 def _on_recap(s: _Session, given: OwnerInput) -> Reply:
@@ -546,10 +544,7 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
         s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id, mode="change")
         return Reply((s.screen(),))
     if given.action == Action.COMMENT:
-        goal_id = given.argument
-        if not any(g.id == goal_id for _, g, _ in s.triples):
-            return Reply((s.screen(note="stale_button"),), accepted=False)
-        s.go(Step.COMMENT, goal_id=goal_id, offered=goal_id, mode="change")
+        s.go(Step.COMMENT_PICK)
         return Reply((s.screen(),))
     if given.text is not None:
         return Reply((s.screen(error="use_buttons"),), accepted=False)

@@ -155,12 +155,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back whatever was not committed; loaded objects stay readable
         session = self.session
-        try:
-            session.rollback()
-        finally:
-            session.close()
-            self._session = None
+        self._session = None
+        session.close()
 
     def commit(self) -> None:
         self.session.commit()
