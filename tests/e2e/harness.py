@@ -37,9 +37,12 @@ def with_telegram(ctx: AppContext, botapi: FakeBotApi, **telegram: Any) -> AppCo
 
 @asynccontextmanager
 async def running_bot(
-    ctx: AppContext, delivery_interval: float = 0.1
+    ctx: AppContext, delivery_interval: float = 0.1, calendar: bool = False
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """The real Application, polling the fake server, for the duration of the block."""
-    application = build_application(ctx, delivery_interval=delivery_interval)
+    """The real Application, polling the fake server, for the duration of the block.
+
+    The calendar's jobs run only when asked for, so a test's clock opens no round by itself.
+    """
+    application = build_application(ctx, delivery_interval=delivery_interval, calendar=calendar)
     async with running(application, poll_timeout=1):
         yield application

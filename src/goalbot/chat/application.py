@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from goalbot.chat import handlers
 from goalbot.chat.delivery import deliver_pending
+from goalbot.chat.jobs import install_calendar
 from goalbot.config import Config
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
@@ -58,7 +59,9 @@ def prepare(config: Config) -> AppContext:
 
 
 def build_application(
-    ctx: AppContext, delivery_interval: float = DELIVERY_INTERVAL_SECONDS
+    ctx: AppContext,
+    delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
+    calendar: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application, talking to ``[telegram] base_url``."""
     tg = ctx.config.telegram
@@ -82,8 +85,13 @@ def build_application(
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     job_queue.run_repeating(
-        deliver_pending, interval=DELIVERY_INTERVAL_SECONDS, first=1.0, name="deliver"
+        deliver_pending,
+        interval=delivery_interval,
+        first=min(1.0, delivery_interval),
+        name="deliver",
     )
+    if calendar:
+        install_calendar(application)
     return application
 
 

@@ -26,6 +26,7 @@ from goalbot.chat.keyboards import start_keyboard
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
 from goalbot.services.context import AppContext
+from goalbot.services.events import notify_admins
 from goalbot.services.questionnaire import reminder_view
 
 log = logging.getLogger(__name__)
@@ -42,21 +43,22 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[tuple[str, 
     zone = ctx.config.schedule.zone
     if send.kind in ("reminder", "nudge") and send.person_id is not None and send.period:
         view = await call(reminder_view, ctx, send.person_id, send.period)
-        if view is None or (send.kind == "nudge" and view.answered >= view.metrics):
+        if view is None or not view.is_open or (send.kind == "nudge" and not view.outstanding):
             raise NothingToSend
         return [(render(f"chat/{send.kind}.html.j2", language, view=view, timezone=zone), True)]
     if send.kind == "summary" and send.period is not None:
         from goalbot.chat.reports import summary_parts
 
         return [(part, False) for part in await summary_parts(ctx, send.period)]
-    if send.kind == "escalation" and send.period is not None:
-        from goalbot.chat.reports import escalation_text
-
-        return [(await escalation_text(ctx, send), False)]
-    if send.kind == "admin_notice":
-        from goalbot.chat.reports import admin_notice_text
-
-        return [(await admin_notice_text(ctx, send), False)]
+    if send.kind in ("escalation", "admin_notice"):
+        text = render(
+            f"chat/{send.kind}.html.j2",
+            language,
+            period=send.period,
+            payload=send.payload,
+            timezone=zone,
+        )
+        return [(text, False)]
     raise NothingToSend
 
 
@@ -85,7 +87,14 @@ async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
                 bot, chat_id, text, start_keyboard(language) if with_button else None
             )
         except Forbidden as exc:
-            await call(outbox.record_outcome, ctx, send.id, outbox.BLOCKED, error=str(exc))
+            name = await call(outbox.record_outcome, ctx, send.id, outbox.BLOCKED, error=str(exc))
+            if send.kind != "admin_notice":
+                await call(
+                    notify_admins,
+                    ctx,
+                    f"blocked:{send.id}",
+                    {"code": "blocked", "person": name, "chat_id": chat_id, "kind": send.kind},
+                )
             return outbox.BLOCKED
         except TimedOut as exc:
             status = outbox.UNCERTAIN if number == 0 else outbox.SENT

@@ -8,8 +8,9 @@ or the connection broke after the request left) is never repeated: nothing is se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -40,6 +41,7 @@ class QueuedSend:
     period: Period | None
     person_id: int | None
     attempts: int
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def queue_send(
@@ -50,6 +52,7 @@ def queue_send(
     now: datetime,
     period: Period | None = None,
     person_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
     """Queue a send unless one with ``key`` exists; True if queued now."""
     existing = uow.session.scalars(select(SendRow).where(SendRow.key == key)).first()
@@ -64,6 +67,7 @@ def queue_send(
             period=period.key if period else None,
             person_id=person_id,
             status=PENDING,
+            payload=payload,
         )
     )
     uow.session.flush()
@@ -84,6 +88,12 @@ def claim_pending(ctx: AppContext, limit: int = 100) -> list[QueuedSend]:
         )
         claimed = []
         for row in rows:
+            if (
+                row.status == RETRY
+                and row.sent_at is not None
+                and row.sent_at + retry_delay(row.attempts) > now
+            ):
+                continue
             row.status = SENDING
             row.attempts += 1
             row.sent_at = now
@@ -96,6 +106,7 @@ def claim_pending(ctx: AppContext, limit: int = 100) -> list[QueuedSend]:
                     Period.parse(row.period) if row.period else None,
                     row.person_id,
                     row.attempts,
+                    dict(row.payload or {}),
                 )
             )
         uow.commit()
@@ -109,13 +120,14 @@ def record_outcome(
     message_id: int | None = None,
     error: str = "",
     chat_id: int | None = None,
-) -> None:
-    """Record what became of a send (and a person who blocked the bot)."""
+) -> str:
+    """Record what became of a send (and a person who blocked the bot); their name, if any."""
     now = ctx.now()
     with ctx.unit_of_work() as uow:
         row = uow.session.get(SendRow, send_id)
         if row is None:
-            return
+            return ""
+        name = ""
         row.status = status
         row.telegram_message_id = message_id
         row.error = error[:2000]
@@ -124,9 +136,12 @@ def record_outcome(
             row.chat_id = chat_id
         if status == BLOCKED and row.person_id is not None:
             person = uow.session.get(PersonRow, row.person_id)
-            if person is not None and person.blocked_bot_at is None:
-                person.blocked_bot_at = now
+            if person is not None:
+                name = person.name
+                if person.blocked_bot_at is None:
+                    person.blocked_bot_at = now
         uow.commit()
+        return name
 
 
 def recover_interrupted(ctx: AppContext) -> int:

@@ -577,6 +577,13 @@ class ReminderView:
     metrics: int
     answered: int
     roles: tuple[RoleHeld, ...]
+    confirmed: int = 0
+    is_open: bool = True
+
+    @property
+    def outstanding(self) -> int:
+        """Answers still to give or to confirm."""
+        return self.metrics - self.confirmed
 
 
 def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderView | None:
@@ -601,6 +608,8 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
             len(metric_ids),
             len(answered),
             identity.roles,
+            sum(1 for row in answered.values() if row.confirmed_at is not None),
+            round_row.closed_at is None,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from goalbot.domain.goals import Catalogue, Goal, Metric
 from goalbot.domain.periods import Period
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.outbox import queue_send
+from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, PersonRow, RoundRow
 from goalbot.storage.repositories import answers_for_period
@@ -110,77 +110,206 @@ def people_to_remind(
     return people, unheld
 
 
+def open_round_in(
+    uow: UnitOfWork, ctx: AppContext, period: Period, deadline: datetime | None, remind: bool = True
+) -> RoundOpened:
+    """Open a period's round inside ``uow`` (idempotent); queue one reminder per owner."""
+    now = ctx.now()
+    catalogue = active_catalogue(uow)
+    if not catalogue.first_period <= period <= catalogue.last_period:
+        raise ServiceError(
+            "period_outside_catalogue",
+            period=period.label,
+            first=catalogue.first_period.label,
+            last=catalogue.last_period.label,
+        )
+    row = uow.session.get(RoundRow, period.key)
+    already_open = row is not None
+    if row is not None and row.closed_at is not None:
+        raise ServiceError("round_closed", period=period.label)
+    other = open_round_row(uow)
+    if other is not None and other.period != period.key:
+        raise ServiceError("other_round_open", period=Period.parse(other.period).label)
+    if row is None:
+        closes_at = deadline if deadline is not None and deadline > now else None
+        row = RoundRow(period=period.key, opened_at=now, closes_at=closes_at)
+        uow.session.add(row)
+        uow.session.flush()
+    people, unheld = people_to_remind(uow, catalogue, period)
+    queued = 0
+    for person in people.values() if remind else ():
+        assert person.telegram_user_id is not None
+        key = f"{period.key}:open:{person.id}"
+        if queue_send(
+            uow, key, "reminder", person.telegram_user_id, now, period=period, person_id=person.id
+        ):
+            queued += 1
+    return RoundOpened(period, row.closes_at, queued, tuple(unheld), already_open)
+
+
 def open_round(ctx: AppContext, period: Period, deadline: datetime | None) -> RoundOpened:
     """Open a period's round (idempotent) and queue one reminder per owner."""
-    now = ctx.now()
     with ctx.unit_of_work() as uow:
-        catalogue = active_catalogue(uow)
-        if not catalogue.first_period <= period <= catalogue.last_period:
-            raise ServiceError(
-                "period_outside_catalogue",
-                period=period.label,
-                first=catalogue.first_period.label,
-                last=catalogue.last_period.label,
-            )
-        row = uow.session.get(RoundRow, period.key)
-        already_open = row is not None
-        if row is not None and row.closed_at is not None:
-            raise ServiceError("round_closed", period=period.label)
-        other = open_round_row(uow)
-        if other is not None and other.period != period.key:
-            raise ServiceError("other_round_open", period=Period.parse(other.period).label)
-        if row is None:
-            closes_at = deadline if deadline is not None and deadline > now else None
-            row = RoundRow(period=period.key, opened_at=now, closes_at=closes_at)
-            uow.session.add(row)
-            uow.session.flush()
-        people, unheld = people_to_remind(uow, catalogue, period)
-        queued = 0
-        for person in people.values():
-            assert person.telegram_user_id is not None
-            if queue_send(
-                uow,
-                f"{period.key}:open:{person.id}",
-                "reminder",
-                person.telegram_user_id,
-                now,
-                period=period,
-                person_id=person.id,
-            ):
-                queued += 1
+        opened = open_round_in(uow, ctx, period, deadline)
         uow.commit()
-        return RoundOpened(period, row.closes_at, queued, tuple(unheld), already_open)
+        return opened
+
+
+def close_round_in(
+    uow: UnitOfWork, ctx: AppContext, period: Period | None, summary: bool = True
+) -> RoundClosed:
+    """Close the open round (or ``period``'s) inside ``uow``; queue the summary."""
+    now = ctx.now()
+    catalogue = active_catalogue(uow)
+    if period is None:
+        row = open_round_row(uow)
+        if row is None:
+            raise ServiceError("no_open_round")
+    else:
+        row = uow.session.get(RoundRow, period.key)
+        if row is None:
+            raise ServiceError("no_such_round", period=period.label)
+    period = Period.parse(row.period)
+    if row.closed_at is None:
+        row.closed_at = now
+    queued = queue_summary(ctx, uow, period, now, again=False) if summary else False
+    due = [m.id for g in catalogue.goals for m in g.metrics_due(period)]
+    answers = answers_for_period(uow, period, due)
+    return RoundClosed(period, len(answers), len(due) - len(answers), queued)
 
 
 def close_round(ctx: AppContext, period: Period | None = None) -> RoundClosed:
     """Close the open round (or ``period``'s) and queue the summary for the management group."""
-    now = ctx.now()
     with ctx.unit_of_work() as uow:
-        catalogue = active_catalogue(uow)
-        if period is None:
-            row = open_round_row(uow)
-            if row is None:
-                raise ServiceError("no_open_round")
-        else:
-            row = uow.session.get(RoundRow, period.key)
-            if row is None:
-                raise ServiceError("no_such_round", period=period.label)
-        period = Period.parse(row.period)
-        if row.closed_at is None:
-            row.closed_at = now
-        summary = queue_summary(ctx, uow, period, now, again=False)
-        due = [m.id for g in catalogue.goals for m in g.metrics_due(period)]
-        answers = answers_for_period(uow, period, due)
+        closed = close_round_in(uow, ctx, period)
         uow.commit()
-        return RoundClosed(period, len(answers), len(due) - len(answers), summary)
+        return closed
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A role with answers still missing (unanswered or not confirmed) in a round."""
+
+    role_id: str
+    role_name: str
+    person_id: int | None
+    person_name: str
+    department: str | None
+    missing: int
+    due: int
+
+
+def missing_in(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> list[Missing]:
+    """Every role that still owes answers in ``period``: unanswered or unconfirmed metrics."""
+    holders = active_holders(uow)
+    triples = due_items(catalogue, [r.id for r in catalogue.roles], period)
+    answers = answers_for_period(uow, period, [m.id for _, _, m in triples])
+    result = []
+    for role in catalogue.roles:
+        items = [(g, m) for role_id, g, m in triples if role_id == role.id]
+        if not items:
+            continue
+        missing = sum(
+            1 for _, m in items if m.id not in answers or answers[m.id].confirmed_at is None
+        )
+        if not missing:
+            continue
+        held = holders.get(role.id, {})
+        person = held.get("owner") or held.get("deputy")
+        departments = [g.department for g, _ in items if g.department]
+        result.append(
+            Missing(
+                role.id,
+                role.name,
+                person.id if person else None,
+                person.name if person else "",
+                departments[0] if departments else None,
+                missing,
+                len(items),
+            )
+        )
+    return result
+
+
+def queue_nudges_in(
+    uow: UnitOfWork, ctx: AppContext, period: Period, event_key: str, today: date
+) -> int:
+    """Nudge each owner with missing answers (not those paused or who blocked the bot)."""
+    row = uow.session.get(RoundRow, period.key)
+    if row is None or row.closed_at is not None:
+        return 0
+    catalogue = active_catalogue(uow)
+    queued = 0
+    for person_id in {m.person_id for m in missing_in(uow, catalogue, period) if m.person_id}:
+        person = uow.session.get(PersonRow, person_id)
+        if person is None or person.telegram_user_id is None or person.blocked_bot_at:
+            continue
+        if person.nudges_paused_until is not None and person.nudges_paused_until >= today:
+            continue
+        if queue_send(
+            uow,
+            f"{event_key}:{person.id}",
+            "nudge",
+            person.telegram_user_id,
+            ctx.now(),
+            period=period,
+            person_id=person.id,
+        ):
+            queued += 1
+    return queued
+
+
+def queue_escalations_in(
+    uow: UnitOfWork, ctx: AppContext, period: Period, event_key: str, level: str
+) -> int:
+    """List the missing answers to the department heads (level "head") or the town manager."""
+    row = uow.session.get(RoundRow, period.key)
+    if row is None or row.closed_at is not None:
+        return 0
+    catalogue = active_catalogue(uow)
+    missing = missing_in(uow, catalogue, period)
+    if not missing:
+        return 0
+    holders = active_holders(uow)
+    recipients: dict[str, list[Missing]] = {}  # role id → what its holder is told
+    if level == "head":
+        for department in catalogue.departments:
+            listed = [m for m in missing if m.department == department.id]
+            if listed:
+                recipients.setdefault(department.head_role, []).extend(listed)
+    elif catalogue.manager_role:
+        recipients[catalogue.manager_role] = missing
+    queued = 0
+    for role_id, listed in recipients.items():
+        held = holders.get(role_id, {})
+        person = held.get("owner") or held.get("deputy")
+        if person is None or person.telegram_user_id is None or person.blocked_bot_at:
+            continue
+        payload = {
+            "level": level,
+            "missing": [
+                {"role": m.role_name, "person": m.person_name, "missing": m.missing, "due": m.due}
+                for m in listed
+            ],
+        }
+        if queue_send(
+            uow,
+            f"{event_key}:{person.id}",
+            "escalation",
+            person.telegram_user_id,
+            ctx.now(),
+            period=period,
+            person_id=person.id,
+            payload=payload,
+        ):
+            queued += 1
+    return queued
 
 
 def queue_summary(
     ctx: AppContext, uow: UnitOfWork, period: Period, now: datetime, again: bool
 ) -> bool:
     """Queue the round's summary for the management group (again: a fresh send on demand)."""
-    from goalbot.services.outbox import management_chat_id
-
     chat_id = management_chat_id(uow, ctx)
     if chat_id is None:
         return False
@@ -200,3 +329,9 @@ def resend_summary(ctx: AppContext, period: Period) -> bool:
             raise ServiceError("no_management_chat")
         uow.commit()
         return queued
+
+
+def missing_now(ctx: AppContext, period: Period) -> list[Missing]:
+    """Who still owes answers in ``period``."""
+    with ctx.unit_of_work() as uow:
+        return missing_in(uow, active_catalogue(uow), period)

@@ -1,0 +1,63 @@
+"""The calendar's timing through PTB's JobQueue: the next event is re-planned from the database.
+
+No job is pickled or stored: on start, and after every run, the next due moment is read from
+the calendar and the database, and one job is set for it. A repeating check catches anything
+else (a changed clock, a config change, a round opened or closed by hand).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from goalbot.chat.delivery import deliver_pending
+from goalbot.chat.handlers import app_context, call
+from goalbot.scheduling.runner import tick
+
+log = logging.getLogger(__name__)
+NEXT_EVENT_JOB = "calendar-next"
+CHECK_JOB = "calendar-check"
+CHECK_INTERVAL_SECONDS = 300.0
+
+
+async def run_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: do what the calendar says is due, deliver it, and set the job for the next event."""
+    ctx = app_context(context)
+    report = await call(tick, ctx)
+    for outcome in report.outcomes:
+        log.info(
+            "calendar event %s: performed=%s skipped=%s queued=%d %s",
+            outcome.key,
+            outcome.performed,
+            outcome.skipped,
+            outcome.queued,
+            outcome.note,
+        )
+    if any(o.queued for o in report.outcomes) or any(o.skipped for o in report.outcomes):
+        await deliver_pending(context)
+    schedule_next(context.application, report.next_due)
+
+
+def schedule_next(
+    application: Application[Any, Any, Any, Any, Any, Any], when: datetime | None
+) -> None:
+    """Set the one job for the calendar's next event (replacing the previous one)."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+    for job in job_queue.get_jobs_by_name(NEXT_EVENT_JOB):
+        job.schedule_removal()
+    if when is not None:
+        job_queue.run_once(run_calendar, when=when, name=NEXT_EVENT_JOB)
+        log.info("next calendar event at %s", when.isoformat())
+
+
+def install_calendar(
+    application: Application[Any, Any, Any, Any, Any, Any], interval: float = CHECK_INTERVAL_SECONDS
+) -> None:
+    """Run the calendar at start and every ``interval`` seconds besides its own events."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(run_calendar, interval=interval, first=0.5, name=CHECK_JOB)

@@ -1,0 +1,222 @@
+"""The reporting calendar's events in the database: what is due, what was done, what skipped.
+
+Each event is performed in one unit of work that also marks it done, so a restart at any
+moment neither misses it nor does it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+
+from goalbot.domain.periods import Period
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import queue_send
+from goalbot.services.rounds import (
+    close_round_in,
+    open_round_in,
+    queue_escalations_in,
+    queue_nudges_in,
+)
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import ScheduledEventRow
+
+OPEN = "open"
+NUDGE = "nudge"
+ESCALATE_HEAD = "escalate_head"
+ESCALATE_MANAGER = "escalate_manager"
+CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """An event of the calendar, as the scheduling layer computed it."""
+
+    key: str
+    kind: str
+    period: Period
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What performing an event did."""
+
+    key: str
+    performed: bool  # False: it had been done (or skipped) already
+    skipped: bool  # True: too late to send; state changes only, the admins were told
+    queued: int  # messages queued
+    note: str = ""
+
+
+def record_plan(ctx: AppContext, events: Iterable[PlannedEvent]) -> bool:
+    """Keep the planned events in the database; a not-yet-done event follows config changes.
+
+    True if the database had no events before: the calendar starts now.
+    """
+    with ctx.unit_of_work() as uow:
+        first = uow.session.scalars(select(ScheduledEventRow.key).limit(1)).first() is None
+        for event in events:
+            row = uow.session.get(ScheduledEventRow, event.key)
+            if row is None:
+                uow.session.add(
+                    ScheduledEventRow(
+                        key=event.key, kind=event.kind, period=event.period.key, due_at=event.due_at
+                    )
+                )
+            elif row.done_at is None and row.skipped_at is None and row.due_at != event.due_at:
+                row.due_at = event.due_at
+        uow.commit()
+        return first
+
+
+def mark_skipped(ctx: AppContext, keys: Iterable[str], note: str) -> None:
+    """Mark events as skipped without doing them (e.g. before goalbot was installed)."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        for key in keys:
+            row = uow.session.get(ScheduledEventRow, key)
+            if row is not None and row.done_at is None and row.skipped_at is None:
+                row.skipped_at, row.note = now, note
+        uow.commit()
+
+
+def finished_keys(ctx: AppContext) -> set[str]:
+    """Keys of events done or skipped."""
+    with ctx.unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(ScheduledEventRow.key).where(
+                or_(
+                    ScheduledEventRow.done_at.is_not(None),
+                    ScheduledEventRow.skipped_at.is_not(None),
+                )
+            )
+        )
+        return set(rows)
+
+
+def perform_event(
+    ctx: AppContext,
+    event: PlannedEvent,
+    send: bool,
+    today: date,
+    deadline: datetime | None = None,
+    notify: bool = True,
+) -> EventOutcome:
+    """Do an event now (once): open, nudge, escalate or close.
+
+    ``send`` False: too late to send (state changes only; the admins are told unless
+    ``notify`` is False).
+    """
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(ScheduledEventRow, event.key)
+        if row is None:
+            row = ScheduledEventRow(
+                key=event.key, kind=event.kind, period=event.period.key, due_at=event.due_at
+            )
+            uow.session.add(row)
+        elif row.done_at is not None or row.skipped_at is not None:
+            return EventOutcome(event.key, performed=False, skipped=False, queued=0)
+        note = ""
+        try:
+            queued = _perform(uow, ctx, event, send, today, deadline)
+        except ServiceError as exc:
+            # e.g. the period lies outside the catalogue, or another round is still open
+            queued, note = 0, exc.code
+        if send:
+            row.done_at = now
+        else:
+            row.skipped_at = now
+            if notify:
+                _tell_admins(uow, ctx, event, now)
+        row.note = note
+        uow.commit()
+        return EventOutcome(event.key, True, not send, queued, note)
+
+
+def _perform(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    event: PlannedEvent,
+    send: bool,
+    today: date,
+    deadline: datetime | None,
+) -> int:
+    if event.kind == OPEN:
+        return open_round_in(uow, ctx, event.period, deadline, remind=send).reminders_queued
+    if event.kind == CLOSE:
+        closed = close_round_in(uow, ctx, event.period, summary=send)
+        return int(closed.summary_queued)
+    if not send:
+        return 0
+    if event.kind == NUDGE:
+        return queue_nudges_in(uow, ctx, event.period, event.key, today)
+    if event.kind in (ESCALATE_HEAD, ESCALATE_MANAGER):
+        level = "head" if event.kind == ESCALATE_HEAD else "manager"
+        return queue_escalations_in(uow, ctx, event.period, event.key, level)
+    raise ServiceError("unknown_event", kind=event.kind)
+
+
+def _tell_admins(uow: UnitOfWork, ctx: AppContext, event: PlannedEvent, now: datetime) -> None:
+    """A missed send is reported to every administrator (once per event)."""
+    payload = {
+        "code": "skipped_event",
+        "event": event.kind,
+        "period": event.period.key,
+        "due_at": event.due_at.isoformat(),
+    }
+    for admin in ctx.config.telegram.admins:
+        queue_send(
+            uow,
+            f"notice:{event.key}:{admin}",
+            "admin_notice",
+            admin,
+            now,
+            period=event.period,
+            payload=payload,
+        )
+
+
+def notify_admins(ctx: AppContext, key: str, payload: dict[str, object]) -> int:
+    """Queue a notice to every administrator (once per key)."""
+    now = ctx.now()
+    queued = 0
+    with ctx.unit_of_work() as uow:
+        for admin in ctx.config.telegram.admins:
+            queued += queue_send(
+                uow, f"notice:{key}:{admin}", "admin_notice", admin, now, payload=dict(payload)
+            )
+        uow.commit()
+    return queued
+
+
+@dataclass(frozen=True)
+class EventState:
+    """A planned event with what became of it (for /schedule)."""
+
+    key: str
+    kind: str
+    period: Period
+    due_at: datetime
+    done_at: datetime | None
+    skipped_at: datetime | None
+    note: str
+
+
+def event_states(ctx: AppContext, keys: Iterable[str]) -> dict[str, EventState]:
+    """The stored state of the given events."""
+    wanted = list(keys)
+    with ctx.unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(ScheduledEventRow).where(ScheduledEventRow.key.in_(wanted))
+        )
+        return {
+            r.key: EventState(
+                r.key, r.kind, Period.parse(r.period), r.due_at, r.done_at, r.skipped_at, r.note
+            )
+            for r in rows
+        }

@@ -1,0 +1,233 @@
+"""A whole year of rounds on the Kokemäki catalogue with a controllable clock.
+
+Reminders, nudges, escalations, closes and summaries happen on the right working days around
+Finnish holidays and the DST changes, only to those who still owe answers; a restart injected
+before and after every step misses nothing and doubles nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+from sqlalchemy import select
+
+from goalbot.config import TelegramConfig
+from goalbot.domain.answers import AnswerValue
+from goalbot.domain.periods import Period
+from goalbot.scheduling.runner import round_plans, tick
+from goalbot.services import outbox
+from goalbot.services.catalogue import get_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.owners import accept_invite, invite_owner
+from goalbot.services.rounds import due_items
+from goalbot.storage.models import AnswerRow, PersonRow, RoundRow, ScheduledEventRow, SendRow
+from goalbot.storage.repositories import save_answer
+from tests.conftest import Clock, make_context
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+ADMIN = 900001
+GROUP = -1001234
+ROLES = {  # role → the person's Telegram id
+    "kaupunginjohtaja": 1001,
+    "hallintojohtaja": 1002,
+    "tekninen-johtaja": 1003,
+    "rakennustarkastaja": 1004,
+    "tilapalvelupaallikko": 1005,
+    "sivistysjohtaja": 1006,
+}
+DILIGENT = {"rakennustarkastaja", "sivistysjohtaja"}  # answer everything on the first day
+
+
+def restarted(ctx: AppContext, clock: Clock) -> AppContext:
+    """A new process: new engine and context on the same database, nothing kept in memory."""
+    ctx.db.dispose()
+    return make_context(ctx.config.database.url, clock, ctx.config)
+
+
+def deliver_all(ctx: AppContext) -> list[outbox.QueuedSend]:
+    """Telegram accepts everything: what the chat layer would do, minus the network."""
+    sent = outbox.claim_pending(ctx)
+    for number, send in enumerate(sent):
+        outbox.record_outcome(ctx, send.id, outbox.SENT, message_id=number + 1)
+    return sent
+
+
+def answer_role(ctx: AppContext, role_id: str, period: Period) -> None:
+    catalogue = get_catalogue(ctx)
+    with ctx.unit_of_work() as uow:
+        person = uow.session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == ROLES[role_id])
+        ).one()
+        for _, _, metric in due_items(catalogue, [role_id], period):
+            value = (
+                AnswerValue.of_flag(True)
+                if metric.kind.value == "yes_no"
+                else AnswerValue.no_data()
+            )
+            row, _ = save_answer(uow, metric.id, period, value, person, ctx.now())
+            row.confirmed_at = ctx.now()
+        uow.commit()
+
+
+@pytest.fixture
+def year_ctx(ctx: AppContext, clock: Clock) -> AppContext:
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    tg = TelegramConfig(admins=(ADMIN,), management_chat_id=GROUP)
+    context = make_context(ctx.config.database.url, clock, replace(ctx.config, telegram=tg))
+    for role, user_id in ROLES.items():
+        invite = invite_owner(context, role, f"Henkilö {role}")
+        accept_invite(context, invite.token, user_id)
+    return context
+
+
+def test_a_year_of_rounds_with_restarts(year_ctx: AppContext, clock: Clock) -> None:
+    ctx = year_ctx
+    start = clock.now
+    end = datetime(2027, 12, 31, 12, 0, tzinfo=UTC)
+    events = sorted(
+        {
+            e
+            for plan in round_plans(ctx, start) + round_plans(ctx, end)
+            for e in plan.events
+            if start < e.due_at <= end
+        },
+        key=lambda e: e.due_at,
+    )
+    periods = sorted({e.period for e in events})
+    assert periods == [
+        Period(2026, 4),
+        Period(2027, 1),
+        Period(2027, 2),
+        Period(2027, 3),
+        Period(2027, 4),
+    ]
+    fi_holidays = holidays.country_holidays("FI", years=[2026, 2027, 2028])
+    answered: set[Period] = set()
+    sent_at: dict[str, datetime] = {}
+
+    for event in events:
+        # before the event: nothing of it has happened
+        clock.set(event.due_at - timedelta(minutes=1))
+        ctx = restarted(ctx, clock)
+        tick(ctx)
+        assert not [s for s in deliver_all(ctx) if s.key.startswith(event.key)]
+        # at the event, with a restart before and after, and the job firing twice
+        clock.set(event.due_at + timedelta(seconds=30))
+        ctx = restarted(ctx, clock)
+        tick(ctx)
+        ctx = restarted(ctx, clock)
+        tick(ctx)
+        for send in deliver_all(ctx):
+            sent_at[send.key] = clock.now
+        ctx = restarted(ctx, clock)
+        assert tick(ctx).outcomes == ()
+
+        local = event.due_at.astimezone(HELSINKI)
+        assert local.weekday() < 5 and local.date() not in fi_holidays, event
+        assert (local.hour, local.minute) in ((9, 0), (16, 0)), event
+        if event.kind.value == "open" and event.period not in answered:
+            clock.set(event.due_at + timedelta(hours=2))
+            for role in DILIGENT:
+                answer_role(ctx, role, event.period)
+            answered.add(event.period)
+
+    with ctx.unit_of_work() as uow:
+        sends = list(uow.session.scalars(select(SendRow)))
+        people = {p.id: p.telegram_user_id for p in uow.session.scalars(select(PersonRow))}
+        rounds = {r.period: r for r in uow.session.scalars(select(RoundRow))}
+        done = list(
+            uow.session.scalars(
+                select(ScheduledEventRow).where(ScheduledEventRow.done_at.is_not(None))
+            )
+        )
+        answers = list(uow.session.scalars(select(AnswerRow)))
+    assert {s.status for s in sends} == {"sent"}
+    assert len({s.key for s in sends}) == len(sends)
+    catalogue = get_catalogue(ctx)
+
+    for period in periods:
+        kinds = Counter((s.kind, people.get(s.person_id)) for s in sends if s.period == period.key)
+        owing = {ROLES[r] for r in ROLES if due_items(catalogue, [r], period)}
+        # one reminder per owner with something due
+        assert {p for (k, p), n in kinds.items() if k == "reminder" and n == 1} == owing
+        # nudges never go to those who answered everything on the first day
+        nudged = {p for (k, p) in kinds if k == "nudge"}
+        assert nudged and not nudged & {ROLES[r] for r in DILIGENT}
+        assert nudged <= owing
+        if period == Period(2027, 4):
+            assert period.key in rounds and rounds[period.key].closed_at is None
+            continue
+        assert rounds[period.key].closed_at is not None
+        assert kinds[("summary", None)] == 1
+        summary = next(s for s in sends if s.kind == "summary" and s.period == period.key)
+        assert summary.chat_id == GROUP
+        escalated = {p for (k, p) in kinds if k == "escalation"}
+        # heads of departments with missing answers, and the town manager
+        assert ROLES["kaupunginjohtaja"] in escalated
+    # the diligent owners' answers are all there, once
+    assert len({(a.metric_id, a.period) for a in answers}) == len(answers)
+    assert all(e.done_at is not None for e in done)
+
+    # every send went out at its event's moment, in local time across DST
+    q1_open = next(s for s in sends if s.kind == "reminder" and s.period == "2027Q1")
+    assert (
+        sent_at[q1_open.key].astimezone(HELSINKI).strftime("%d.%m.%Y %H") == "15.03.2027 09"
+    )  # Easter 2027 moves it
+    q2_open = next(s for s in sends if s.kind == "reminder" and s.period == "2027Q2")
+    opened = sent_at[q2_open.key].astimezone(HELSINKI)
+    assert opened.hour == 9 and opened.utcoffset() == timedelta(hours=3)
+    q4_close = next(s for s in sends if s.kind == "summary" and s.period == "2026Q4")
+    assert sent_at[q4_close.key].astimezone(HELSINKI).strftime("%d.%m.%Y %H:%M") == (
+        "18.01.2027 16:00"
+    )
+
+
+def test_downtime_within_grace_is_caught_up_and_beyond_it_reported(
+    year_ctx: AppContext, clock: Clock
+) -> None:
+    ctx = year_ctx
+    tick(ctx)  # the calendar starts before the Q4/2026 round opens
+    deliver_all(ctx)
+    plans = {p.period: p for p in round_plans(ctx, clock.now)}
+    plan = plans[Period(2026, 4)]
+    # down over the opening, back 5 hours later: reminders go out late
+    clock.set(plan.open.due_at + timedelta(hours=5))
+    ctx = restarted(ctx, clock)
+    tick(ctx)
+    reminders = [s for s in deliver_all(ctx) if s.kind == "reminder"]
+    assert len(reminders) == len(
+        [r for r in ROLES if due_items(get_catalogue(ctx), [r], Period(2026, 4))]
+    )
+    # down for three days over the first nudge: skipped, and the admins are told
+    clock.set(plan.nudges[0].due_at + timedelta(days=3))
+    ctx = restarted(ctx, clock)
+    tick(ctx)
+    sent = deliver_all(ctx)
+    assert not [s for s in sent if s.key.startswith(plan.nudges[0].key)]
+    notices = [s for s in sent if s.kind == "admin_notice"]
+    assert [(n.chat_id, n.payload["event"]) for n in notices] == [(ADMIN, "nudge")]
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(ScheduledEventRow, plan.nudges[0].key)
+        assert row is not None and row.skipped_at is not None and row.done_at is None
+    # nothing of it comes again
+    ctx = restarted(ctx, clock)
+    tick(ctx)
+    assert deliver_all(ctx) == []
+
+
+def test_first_start_in_the_middle_of_a_round_opens_it_quietly(
+    ctx: AppContext, clock: Clock
+) -> None:
+    clock.set(datetime(2026, 12, 22, 10, 0, tzinfo=UTC))
+    tg = TelegramConfig(admins=(ADMIN,), management_chat_id=GROUP)
+    context = make_context(ctx.config.database.url, clock, replace(ctx.config, telegram=tg))
+    tick(context)
+    with context.unit_of_work() as uow:
+        round_row = uow.session.get(RoundRow, "2026Q4")
+        assert round_row is not None and round_row.closed_at is None
+        assert list(uow.session.scalars(select(SendRow))) == []
