@@ -26,8 +26,10 @@ def test_defaults_without_a_file() -> None:
 
 def test_environment_overrides_token_and_database() -> None:
     data = {"telegram": {"token": "file"}, "database": {"url": "sqlite:///a.db"}}
-    config = parse_config(data, env={"GOALBOT_TOKEN": "env-token",
-                                     "GOALBOT_DATABASE_URL": "postgresql+psycopg://h/db"})
+    config = parse_config(
+        data,
+        env={"GOALBOT_TOKEN": "env-token", "GOALBOT_DATABASE_URL": "postgresql+psycopg://h/db"},
+    )
     assert config.telegram.token == "env-token"
     assert config.database.url == "postgresql+psycopg://h/db"
 
@@ -44,20 +46,23 @@ def test_missing_token_names_the_key_and_the_variable() -> None:
         parse_config({}, env={}).require_token()
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"telegram": {"admins": "123"}}, r"telegram\.admins: must be a list"),
-    ({"telegram": {"admins": [1, "x"]}}, r"telegram\.admins"),
-    ({"telegram": {"poll_timeout": "30"}}, r"telegram\.poll_timeout: must be a whole number"),
-    ({"telegram": {"base_url": "ftp://x"}}, r"telegram\.base_url"),
-    ({"telegram": {"tokn": "x"}}, r"telegram\.tokn: unknown key"),
-    ({"schedule": {"timezone": "Europe/Kokemaki"}}, r"schedule\.timezone: unknown time zone"),
-    ({"schedule": {"send_time": "9 am"}}, r"schedule\.send_time"),
-    ({"schedule": {"nudge_every_working_days": -1}}, r"schedule\.nudge_every_working_days"),
-    ({"database": {"url": "goalbot.db"}}, r"database\.url"),
-    ({"invites": {"valid_days": 0}}, r"invites\.valid_days: must be at least 1"),
-    ({"telegrm": {}}, r"telegrm: unknown section"),
-    ({"texts": {"language": 5}}, r"texts\.language: must be text"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"telegram": {"admins": "123"}}, r"telegram\.admins: must be a list"),
+        ({"telegram": {"admins": [1, "x"]}}, r"telegram\.admins"),
+        ({"telegram": {"poll_timeout": "30"}}, r"telegram\.poll_timeout: must be a whole number"),
+        ({"telegram": {"base_url": "ftp://x"}}, r"telegram\.base_url"),
+        ({"telegram": {"tokn": "x"}}, r"telegram\.tokn: unknown key"),
+        ({"schedule": {"timezone": "Europe/Kokemaki"}}, r"schedule\.timezone: unknown time zone"),
+        ({"schedule": {"send_time": "9 am"}}, r"schedule\.send_time"),
+        ({"schedule": {"nudge_every_working_days": -1}}, r"schedule\.nudge_every_working_days"),
+        ({"database": {"url": "goalbot.db"}}, r"database\.url"),
+        ({"invites": {"valid_days": 0}}, r"invites\.valid_days: must be at least 1"),
+        ({"telegrm": {}}, r"telegrm: unknown section"),
+        ({"texts": {"language": 5}}, r"texts\.language: must be text"),
+    ],
+)
 def test_bad_values_name_the_key(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(data, env={})

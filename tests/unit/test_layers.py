@@ -42,8 +42,11 @@ def test_every_layer_exists() -> None:
         assert (SRC / layer / "__init__.py").exists(), layer
 
 
-@pytest.mark.parametrize(("layer", "path"), layer_files(),
-                         ids=lambda v: str(v.relative_to(SRC)) if isinstance(v, Path) else v)
+@pytest.mark.parametrize(
+    ("layer", "path"),
+    layer_files(),
+    ids=lambda v: str(v.relative_to(SRC)) if isinstance(v, Path) else v,
+)
 def test_layer_imports_only_downwards(layer: str, path: Path) -> None:
     above = set(ORDER[: ORDER.index(layer)])
     for name in imports_of(path):
@@ -54,7 +57,8 @@ def test_layer_imports_only_downwards(layer: str, path: Path) -> None:
         top = parts[0]
         if top in FRAMEWORKS:
             assert top in ALLOWED_FRAMEWORKS[layer], (
-                f"{path.relative_to(SRC)} imports {top}, which {layer}/ must not use")
+                f"{path.relative_to(SRC)} imports {top}, which {layer}/ must not use"
+            )
 
 
 def test_the_check_would_catch_a_violation(tmp_path: Path) -> None:
