@@ -13,13 +13,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from goalbot import __version__
 from goalbot.config import Config, ConfigError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
-from goalbot.domain.periods import Period, PeriodError
+from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.reporting.outline import outline
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import close_round_now, open_round_now
+from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.events import event_states
+from goalbot.services.rounds import resend_summary
 from goalbot.storage.database import Database, StorageError, describe_db_error, upgrade_database
 
 EXIT_OK = 0
@@ -91,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--role", required=True)
     assign.add_argument("--person", required=True, help="person id, @username or name")
     assign.add_argument("--deputy", action="store_true")
+    pause = own_commands.add_parser("pause", help="pause a person's nudges until a date")
+    pause.add_argument("--person", required=True, help="person id, @username or name")
+    pause.add_argument(
+        "--until", required=True, help="last day of the pause (2026-12-31), or 'off' to resume"
+    )
     revoke = own_commands.add_parser("revoke", help="take a role away from its holder")
     revoke.add_argument("--role", required=True)
     revoke.add_argument("--deputy", action="store_true")
@@ -101,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     close = commands.add_parser("close", help="close the open answering round")
     close.add_argument("--now", action="store_true", required=True)
     close.add_argument("--period", help="period such as 2026Q2 (default: the open one)")
+
+    summary = commands.add_parser("summary", help="send a round's summary to the group again")
+    summary.add_argument("--period", required=True, help="period such as 2026Q2")
 
     schedule = commands.add_parser("schedule", help="the reporting calendar")
     sch_commands = schedule.add_subparsers(
@@ -201,6 +212,14 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
         )
     elif action == "list":
         print(render("cli/owners.txt.j2", "fi", roles=owner_service.list_owners(ctx)))
+    elif action == "pause":
+        until = None if args.until.casefold() in ("off", "pois") else parse_day(args.until)
+        if until is None and args.until.casefold() not in ("off", "pois"):
+            raise CliError(
+                f"goalbot: --until {args.until!r} is not a date (use 2026-12-31)", EXIT_USAGE
+            )
+        name, until = owner_service.pause_nudges(ctx, args.person, until)
+        print(render("cli/paused.txt.j2", "fi", name=name, until=until))
     elif action == "assign":
         binding = owner_service.assign_role(ctx, args.role, args.person, kind)
         print(render("cli/assigned.txt.j2", "fi", binding=binding))
@@ -232,7 +251,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from goalbot.services.status import status_report
+    from goalbot.reporting.status import status_report
 
     ctx = _context_with_catalogue(config)
     period = Period.parse(args.period) if args.period else None
@@ -242,10 +261,12 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     period = Period.parse(args.period)
-    from goalbot.services.export import export_period
+    from goalbot.reporting.export import export_period
 
     ctx = _context_with_catalogue(config)
     output = args.output or Path(f"goalbot-{period.key}.{args.format}")
+    if output.is_dir():
+        raise CliError(f"{output}: is a folder; give a file name")
     data = export_period(ctx, period, args.format)
     try:
         output.write_bytes(data)
@@ -272,10 +293,22 @@ def cmd_close(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
-    from goalbot.services.schedule import schedule_text
-
     ctx = _context_with_catalogue(config)
-    print(schedule_text(ctx))
+    events = coming_events(ctx, ctx.now())
+    states = event_states(ctx, [e.key for e in events])
+    print(
+        render(
+            "cli/schedule.txt.j2", "fi", events=events, states=states, timezone=config.schedule.zone
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace, config: Config) -> int:
+    period = Period.parse(args.period)
+    ctx = _context_with_catalogue(config)
+    resend_summary(ctx, period)
+    print(render("cli/summary_queued.txt.j2", "fi", period=period))
     return EXIT_OK
 
 
@@ -289,6 +322,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "remind": cmd_remind,
     "close": cmd_close,
     "schedule": cmd_schedule,
+    "summary": cmd_summary,
 }
 
 

@@ -17,16 +17,16 @@ from tests.fakes.botapi import FakeBotApi
 
 def bot_config(base: Config, botapi: FakeBotApi, **telegram: Any) -> Config:
     """``base`` pointed at the fake server, with extra [telegram] settings."""
-    tg: TelegramConfig = replace(
-        base.telegram,
-        token=botapi.token,
-        base_url=botapi.base_url,
-        base_file_url=botapi.base_url.removesuffix("/bot") + "/file/bot",
-        poll_timeout=1,
-        read_timeout=5.0,
-        connect_timeout=5.0,
-        **telegram,
-    )
+    settings: dict[str, Any] = {
+        "token": botapi.token,
+        "base_url": botapi.base_url,
+        "base_file_url": botapi.base_url.removesuffix("/bot") + "/file/bot",
+        "poll_timeout": 1,
+        "read_timeout": 5.0,
+        "connect_timeout": 5.0,
+    }
+    settings.update(telegram)
+    tg: TelegramConfig = replace(base.telegram, **settings)
     return replace(base, telegram=tg)
 
 

@@ -20,8 +20,10 @@ from telegram.ext import (
 )
 
 from goalbot.chat import handlers
+from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.jobs import install_calendar
+from goalbot.chat.reports import add_report_handlers
 from goalbot.config import Config
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
@@ -34,8 +36,17 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
-PRIVATE_COMMANDS = ["report", "raportoi", "status", "missing", "schedule", "help"]
-GROUP_COMMANDS = ["status", "missing", "help"]
+PRIVATE_COMMANDS = [
+    "report",
+    "raportoi",
+    "status",
+    "missing",
+    "export",
+    "chart",
+    "schedule",
+    "help",
+]
+GROUP_COMMANDS = ["status", "missing", "export", "chart", "help"]
 
 
 def prepare(config: Config) -> AppContext:
@@ -101,6 +112,9 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler(["report", "raportoi"], handlers.report))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
+    add_admin_handlers(application)
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.on_migrate))
+    add_report_handlers(application)
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
     application.add_handler(

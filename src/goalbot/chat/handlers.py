@@ -322,3 +322,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     except TelegramError:
         log.warning("could not tell the user about the error")
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: if it is the management group, keep its new id."""
+    from goalbot.services.outbox import follow_migration
+
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await call(follow_migration, app_context(context), message.chat.id, message.migrate_to_chat_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 _PERIOD_RE = re.compile(r"^\s*(?:(\d{4})\s*[Qq/-]?\s*([1-4])|[Qq]([1-4])\s*[/-]\s*(\d{4}))\s*$")
 
@@ -71,3 +71,16 @@ class Period:
 
     def __str__(self) -> str:
         return self.key
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed as 2026-12-31 or 31.12.2026; None if it is not one."""
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -301,3 +301,12 @@ def remember_bot_username(ctx: AppContext, username: str) -> None:
 def bot_username(ctx: AppContext) -> str | None:
     with ctx.unit_of_work() as uow:
         return get_setting(uow, "bot_username")
+
+
+def pause_nudges(ctx: AppContext, who: str, until: date | None) -> tuple[str, date | None]:
+    """Pause a person's nudges until a date (inclusive); None resumes them."""
+    with ctx.unit_of_work() as uow:
+        person = _find_person(uow, who)
+        person.nudges_paused_until = until
+        uow.commit()
+        return person.name, until

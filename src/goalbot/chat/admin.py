@@ -1,0 +1,222 @@
+"""Administrator commands in Telegram: invites, owners, rounds, summaries, pauses, schedule."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from goalbot.chat.delivery import deliver_pending
+from goalbot.chat.handlers import app_context, call, refuse, send_html
+from goalbot.domain.periods import Period, PeriodError, parse_day
+from goalbot.reporting.rendering import render
+from goalbot.scheduling.control import close_round_now, open_round_now
+from goalbot.scheduling.runner import coming_events
+from goalbot.services import owners as owner_service
+from goalbot.services.access import Identity, who_is
+from goalbot.services.context import ServiceError
+from goalbot.services.events import event_states
+from goalbot.services.outbox import set_management_chat
+from goalbot.services.rounds import resend_summary
+
+
+async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Identity | None:
+    """The admin behind the command, or None after telling the sender why not."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    identity = await call(who_is, app_context(context), user.id)
+    if identity.is_admin:
+        return identity
+    if not identity.is_known:
+        if chat.type == ChatType.PRIVATE:
+            await refuse(update, context)
+        return None
+    await send_html(None, chat, render("chat/admin_only.html.j2", _language(context)))
+    return None
+
+
+def _language(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return app_context(context).config.texts.language
+
+
+async def _reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, template: str, **values: Any
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    ctx = app_context(context)
+    await send_html(
+        None,
+        chat,
+        render(
+            f"chat/{template}.html.j2",
+            _language(context),
+            timezone=ctx.config.schedule.zone,
+            **values,
+        ),
+    )
+
+
+async def _service_error(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, error: ServiceError
+) -> None:
+    await _reply(update, context, "admin_error", code=error.code, p=error.params)
+
+
+def _period_arg(args: list[str]) -> Period | None:
+    for arg in args:
+        if re.match(r"^(\d{4}\s*[Qq]\s*[1-4]|[Qq][1-4]\s*/\s*\d{4})$", arg):
+            return Period.parse(arg)
+    return None
+
+
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite ROLE NAME [sijainen]: a single-use link for an owner (or a deputy)."""
+    if await _admin(update, context) is None:
+        return
+    args = list(context.args or [])
+    kind = owner_service.OWNER
+    if args and args[-1].casefold() in ("sijainen", "deputy", "varahenkilö"):
+        kind = owner_service.DEPUTY
+        args = args[:-1]
+    if len(args) < 2:
+        await _reply(update, context, "admin_usage", command="invite")
+        return
+    ctx = app_context(context)
+    try:
+        created = await call(
+            owner_service.invite_owner, ctx, args[0], " ".join(args[1:]), kind, "telegram"
+        )
+    except ServiceError as exc:
+        await _service_error(update, context, exc)
+        return
+    await _reply(update, context, "invite_link", invite=created, username=context.bot.username)
+
+
+async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/owners: every role with its owner, deputy and pending invites."""
+    if await _admin(update, context) is None:
+        return
+    roles = await call(owner_service.list_owners, app_context(context))
+    await _reply(update, context, "owners", roles=roles)
+
+
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remind [2026Q4]: open the round now and send the reminders."""
+    if await _admin(update, context) is None:
+        return
+    try:
+        opened = await call(open_round_now, app_context(context), _period_arg(context.args or []))
+    except (ServiceError, PeriodError) as exc:
+        await _period_or_service_error(update, context, exc)
+        return
+    await _reply(update, context, "round_opened", opened=opened)
+    await deliver_pending(context)
+
+
+async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/close [2026Q4]: close the round now and post the summary."""
+    if await _admin(update, context) is None:
+        return
+    try:
+        closed = await call(close_round_now, app_context(context), _period_arg(context.args or []))
+    except (ServiceError, PeriodError) as exc:
+        await _period_or_service_error(update, context, exc)
+        return
+    await _reply(update, context, "round_closed", closed=closed)
+    await deliver_pending(context)
+
+
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/summary 2026Q4: post a round's summary to the management group again."""
+    if await _admin(update, context) is None:
+        return
+    period = _period_arg(context.args or [])
+    if period is None:
+        await _reply(update, context, "admin_usage", command="summary")
+        return
+    try:
+        await call(resend_summary, app_context(context), period)
+    except ServiceError as exc:
+        await _service_error(update, context, exc)
+        return
+    await _reply(update, context, "summary_queued", period=period)
+    await deliver_pending(context)
+
+
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pause PERSON 31.12.2026 (or /pause PERSON pois): pause a person's nudges until a date."""
+    if await _admin(update, context) is None:
+        return
+    args = list(context.args or [])
+    if len(args) < 2:
+        await _reply(update, context, "admin_usage", command="pause")
+        return
+    resume = args[-1].casefold() in ("pois", "off", "jatka")
+    until = None if resume else parse_day(args[-1])
+    if until is None and not resume:
+        await _reply(update, context, "admin_usage", command="pause")
+        return
+    try:
+        name, until = await call(
+            owner_service.pause_nudges, app_context(context), " ".join(args[:-1]), until
+        )
+    except ServiceError as exc:
+        await _service_error(update, context, exc)
+        return
+    await _reply(update, context, "paused", name=name, until=until)
+
+
+async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/schedule: the coming year's reporting dates (managers and admins)."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    ctx = app_context(context)
+    identity = await call(who_is, ctx, user.id)
+    if not (identity.is_manager or identity.is_admin or identity.owns_goals):
+        if chat.type == ChatType.PRIVATE:
+            await refuse(update, context)
+        return
+    events = await call(coming_events, ctx, ctx.now())
+    states = await call(event_states, ctx, [e.key for e in events])
+    await _reply(update, context, "schedule", events=events, states=states)
+
+
+async def setgroup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/setgroup in a group: this group receives the summaries."""
+    chat = update.effective_chat
+    assert chat is not None
+    if await _admin(update, context) is None:
+        return
+    if chat.type == ChatType.PRIVATE:
+        await _reply(update, context, "admin_usage", command="setgroup")
+        return
+    await call(set_management_chat, app_context(context), chat.id)
+    await _reply(update, context, "group_set", title=chat.title or "")
+
+
+async def _period_or_service_error(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, exc: Exception
+) -> None:
+    if isinstance(exc, ServiceError):
+        await _service_error(update, context, exc)
+    else:
+        await _reply(update, context, "admin_error", code="bad_period", p={"text": str(exc)})
+
+
+def add_admin_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the administrator commands."""
+    for name, callback in (
+        ("invite", invite),
+        ("owners", owners),
+        ("remind", remind),
+        ("close", close),
+        ("summary", summary),
+        ("pause", pause),
+        ("schedule", schedule),
+        ("setgroup", setgroup),
+    ):
+        application.add_handler(CommandHandler(name, callback))

@@ -1,0 +1,136 @@
+"""Reminders survive Telegram's faults: 429 storms, 5xx, timeouts, blocked users, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from goalbot.domain.periods import Period
+from goalbot.scheduling.control import open_round_now
+from goalbot.services import outbox
+from goalbot.services.context import AppContext
+from goalbot.services.owners import invite_owner
+from goalbot.storage.models import PersonRow, SendRow
+from tests.conftest import Clock
+from tests.e2e.harness import running_bot, with_telegram
+from tests.fakes.botapi import FakeBotApi, UserHandle
+
+Q4 = Period(2026, 4)
+ROLES = ["rakennustarkastaja", "ymparistopaallikko", "kiinteistopaallikko", "tekninen-johtaja"]
+
+
+@pytest.fixture
+def q4_clock(clock: Clock) -> Clock:
+    clock.set(datetime(2026, 12, 15, 8, 0, tzinfo=UTC))
+    return clock
+
+
+async def owners(ctx: AppContext, botapi: FakeBotApi) -> list[UserHandle]:
+    people = []
+    for number, role in enumerate(ROLES):
+        user = botapi.driver.create_user(f"Omistaja{number}")
+        invite = invite_owner(ctx, role, f"Omistaja {number}")
+        user.start(invite.token)
+        await user.wait_for_message(predicate=lambda m: "Tervetuloa" in m.content)
+        people.append(user)
+    await botapi.driver.wait_until_idle(quiet=0.3)
+    return people
+
+
+def reminders_in(user: UserHandle) -> int:
+    return sum("tavoiteraportointi on alkanut" in m.content for m in user.bot_messages())
+
+
+def sends(ctx: AppContext) -> list[SendRow]:
+    with ctx.unit_of_work() as uow:
+        return list(uow.session.scalars(select(SendRow).order_by(SendRow.id)))
+
+
+async def test_a_429_storm_is_waited_out(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    ctx = with_telegram(sqlite_ctx, botapi)
+    async with running_bot(ctx):
+        people = await owners(ctx, botapi)
+        botapi.driver.rate_limit_next("sendMessage", retry_after=1, times=3)
+        open_round_now(ctx, Q4)
+        for user in people:
+            await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=15)
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
+    assert {s.status for s in sends(ctx)} == {outbox.SENT}
+    assert len(botapi.driver.faults_triggered) == 3
+    assert botapi.driver.rate_violations == []
+
+
+async def test_server_errors_are_retried_with_backoff(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    ctx = with_telegram(sqlite_ctx, botapi)
+    async with running_bot(ctx):
+        people = await owners(ctx, botapi)
+        botapi.driver.server_error_next("sendMessage", status=502, times=len(people))
+        open_round_now(ctx, Q4)
+        await botapi.driver.wait_until(
+            lambda: all(s.status == outbox.RETRY for s in sends(ctx)), timeout=10
+        )
+        assert [reminders_in(u) for u in people] == [0, 0, 0, 0]
+        # the backoff runs on the services' clock: nothing is retried before it has passed
+        await botapi.driver.wait_until_idle(quiet=0.5)
+        assert all(s.attempts == 1 for s in sends(ctx))
+        q4_clock.advance(seconds=6)
+        for user in people:
+            await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=10)
+    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
+    assert [(s.status, s.attempts) for s in sends(ctx)] == [(outbox.SENT, 2)] * 4
+
+
+async def test_a_timeout_after_the_send_is_never_repeated(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    ctx = with_telegram(sqlite_ctx, botapi, read_timeout=1.0)
+    async with running_bot(ctx):
+        people = await owners(ctx, botapi)
+        # Telegram delivers the first reminder but answers too late
+        botapi.driver.delay_next("sendMessage", seconds=2.5, perform=True)
+        open_round_now(ctx, Q4)
+        for user in people:
+            await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=10)
+        await botapi.driver.wait_until(
+            lambda: all(s.status != outbox.SENDING for s in sends(ctx)), timeout=10
+        )
+        q4_clock.advance(minutes=30)
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
+    statuses = sorted(s.status for s in sends(ctx))
+    assert statuses == sorted([outbox.UNCERTAIN, outbox.SENT, outbox.SENT, outbox.SENT])
+
+
+async def test_a_blocked_owner_is_recorded_and_reported(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    admin = botapi.driver.create_user("Anna")
+    ctx = with_telegram(sqlite_ctx, botapi, admins=(admin.id,))
+    async with running_bot(ctx):
+        admin.start()
+        await admin.wait_for_message()
+        people = await owners(ctx, botapi)
+        people[1].block()
+        open_round_now(ctx, Q4)
+        notice = await admin.wait_for_message(
+            predicate=lambda m: "estänyt" in m.content, timeout=10
+        )
+        assert "Omistaja 1" in notice.content
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    with ctx.unit_of_work() as uow:
+        blocked = uow.session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == people[1].id)
+        ).one()
+        assert blocked.blocked_bot_at is not None
+    reminder_sends = [s for s in sends(ctx) if s.kind == "reminder"]
+    assert sorted(s.status for s in reminder_sends) == sorted(
+        [outbox.BLOCKED, outbox.SENT, outbox.SENT, outbox.SENT]
+    )
+    assert [reminders_in(u) for u in (people[0], people[2], people[3])] == [1, 1, 1]
