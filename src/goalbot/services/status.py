@@ -1,0 +1,674 @@
+"""The picture managers ask for: each metric's verdict in a scope, who has not answered, history.
+
+Scopes
+======
+
+``status_of`` takes a scope as typed after ``/status``. Texts are compared in lower case with
+hyphens and runs of spaces read as one space, so ``Tekninen osasto``, ``tekninen-osasto`` and
+``TEKNINEN OSASTO`` are the same. The first rule that matches wins:
+
+1. nothing: the whole town (every goal);
+2. a department's id, name, short name or alias, exactly (``tekninen``, ``Tekninen osasto``);
+3. a goal id, exactly (``TEK-1``, ``rv-1``);
+4. a responsibility area's id, name or alias, exactly (``rakennusvalvonta``,
+   ``Hallinto (tekninen)``);
+5. the strategic metrics (``strategia``), exactly;
+6. the start of the names of exactly one department or of the strategic metrics (``tekn``);
+   the start of several of them is ambiguous;
+7. the start of the names of exactly one responsibility area (``rakennus``); several are
+   ambiguous.
+
+A department beats an area at each step because a department's name is what managers type:
+``hallinto`` is the administration department, not the technical department's area
+"Hallinto (tekninen)", and ``tekn`` is the technical department even though the area's id
+``tekninen-hallinto`` starts the same way. Anything else is ``unknown_scope``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from goalbot.domain.answers import Answer, AnswerValue
+from goalbot.domain.evaluation import (
+    Evaluation,
+    Status,
+    Term,
+    baseline_period,
+    evaluate,
+)
+from goalbot.domain.goals import (
+    Area,
+    Catalogue,
+    Department,
+    Goal,
+    Metric,
+    MetricKind,
+    Role,
+    Rule,
+    Tier,
+)
+from goalbot.domain.periods import Period
+from goalbot.services.catalogue import active_catalogue
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.rounds import RoundInfo, active_holders, latest_round, open_round_row
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import PersonRow, RoundRow
+from goalbot.storage.repositories import all_answers, comments_for_period, row_to_answer
+
+STRATEGIC_SCOPE = "strategia"
+"""The word that selects the city's strategic metrics (they belong to no department)."""
+
+JUDGED = frozenset({Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK})
+STATUS_ORDER = (
+    Status.ON_TRACK,
+    Status.AT_RISK,
+    Status.OFF_TRACK,
+    Status.NO_ANSWER,
+    Status.NO_DATA,
+    Status.SKIPPED,
+    Status.NOT_DUE,
+)
+
+
+class ScopeKind(StrEnum):
+    """What a scope selects."""
+
+    ALL = "all"
+    STRATEGIC = "strategic"
+    DEPARTMENT = "department"
+    AREA = "area"
+    GOAL = "goal"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A resolved scope: which goals a report covers."""
+
+    kind: ScopeKind
+    key: str  # "" for the whole town, else the department, area or goal id, or "strategia"
+    goals: tuple[Goal, ...]
+    department: Department | None = None
+    area: Area | None = None
+    goal: Goal | None = None
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """A role and the people holding it now ("" where nobody does)."""
+
+    role: Role
+    owner: str = ""
+    deputy: str = ""
+
+    @property
+    def asked(self) -> str:
+        """Who the bot asks: the owner, else the deputy."""
+        return self.owner or self.deputy
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    """One metric's verdict for the period, with the answer behind it."""
+
+    goal: Goal
+    metric: Metric
+    evaluation: Evaluation
+    answer: Answer | None
+    previous_status: Status | None = None  # the verdict at the metric's previous answer
+    previous_period: Period | None = None
+
+    @property
+    def status(self) -> Status:
+        return self.evaluation.status
+
+    @property
+    def status_changed(self) -> bool:
+        """Judged now and judged differently at the previous answer."""
+        return (
+            self.status in JUDGED
+            and self.previous_status in JUDGED
+            and self.previous_status != self.status
+        )
+
+    @property
+    def missed(self) -> bool:
+        """At risk or off track: the owner was asked to explain."""
+        return self.status in (Status.AT_RISK, Status.OFF_TRACK)
+
+
+@dataclass(frozen=True)
+class GoalStatus:
+    """A goal with its metrics' verdicts, the owner's comment and who holds its role."""
+
+    goal: Goal
+    metrics: tuple[MetricStatus, ...]
+    comment: str
+    holder: RoleHolder
+
+
+@dataclass(frozen=True)
+class MissingRole:
+    """A role with metrics due this period and not answered."""
+
+    holder: RoleHolder
+    due: int
+    answered: int
+    metric_ids: tuple[str, ...]  # the unanswered ones
+    reachable: bool  # the person asked has Telegram and has not blocked the bot
+
+    @property
+    def missing(self) -> int:
+        return self.due - self.answered
+
+
+@dataclass(frozen=True)
+class PersonMissing:
+    """One person's unanswered metrics over the roles the bot asks them about."""
+
+    name: str
+    roles: tuple[MissingRole, ...]
+
+    @property
+    def missing(self) -> int:
+        return sum(r.missing for r in self.roles)
+
+
+@dataclass(frozen=True)
+class MissingData:
+    """Who has not answered a period's metrics."""
+
+    period: Period
+    round: RoundInfo | None
+    due: int
+    answered: int
+    roles: tuple[MissingRole, ...]  # roles with something unanswered, in catalogue order
+
+    @property
+    def missing(self) -> int:
+        return self.due - self.answered
+
+    @property
+    def people(self) -> tuple[PersonMissing, ...]:
+        """The roles grouped by the person asked (roles nobody holds are left out)."""
+        grouped: dict[str, list[MissingRole]] = {}
+        for role in self.roles:
+            if role.holder.asked:
+                grouped.setdefault(role.holder.asked, []).append(role)
+        return tuple(PersonMissing(name, tuple(roles)) for name, roles in grouped.items())
+
+    @property
+    def unheld(self) -> tuple[MissingRole, ...]:
+        """Roles with unanswered metrics that nobody holds."""
+        return tuple(r for r in self.roles if not r.holder.asked)
+
+
+@dataclass(frozen=True)
+class StatusData:
+    """Everything a status report, summary or export shows for one period and scope."""
+
+    catalogue: Catalogue
+    period: Period
+    scope: Scope
+    round: RoundInfo | None
+    goals: tuple[GoalStatus, ...]
+    missing: MissingData
+    previous_period: Period | None = None  # the period before, when inside the term
+
+    def metrics(self) -> Iterator[MetricStatus]:
+        for goal in self.goals:
+            yield from goal.metrics
+
+    def counts(self) -> Counter[Status]:
+        return count_statuses(self.metrics())
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """A period's answer to a metric and its verdict then."""
+
+    period: Period
+    value: AnswerValue
+    status: Status
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    period: Period
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A metric's answers over time, with what they are measured against (for charts)."""
+
+    goal: Goal
+    metric: Metric
+    up_to: Period
+    term: Term
+    points: tuple[HistoryPoint, ...]
+    baseline: PathPoint | None
+    target_level: Decimal | None  # a level to stay at or beyond (threshold, reference, zero)
+    path: tuple[PathPoint, PathPoint] | None  # the straight path to the target (REACH, rate)
+    deadline: Period | None
+
+
+def count_statuses(metrics: Iterable[MetricStatus]) -> Counter[Status]:
+    """How many metrics have each verdict."""
+    return Counter(m.status for m in metrics)
+
+
+# ---------------------------------------------------------------- scopes
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.replace("-", " ").replace("_", " ").casefold().split())
+
+
+def _department_names(department: Department) -> set[str]:
+    names = {department.id, department.name, department.short_name, *department.aliases}
+    return {_normal(n) for n in names if n}
+
+
+def _area_names(area: Area) -> set[str]:
+    return {_normal(n) for n in (area.id, area.name, *area.aliases) if n}
+
+
+def scope_keywords(catalogue: Catalogue) -> tuple[str, ...]:
+    """One word for every scope there is, as listed after an unknown scope."""
+    return (
+        *(d.id for d in catalogue.departments),
+        STRATEGIC_SCOPE,
+        *(a.id for a in catalogue.areas),
+    )
+
+
+def _whole(catalogue: Catalogue) -> Scope:
+    return Scope(ScopeKind.ALL, "", catalogue.goals)
+
+
+def _of_department(catalogue: Catalogue, department: Department) -> Scope:
+    goals = tuple(g for g in catalogue.goals if g.department == department.id)
+    return Scope(ScopeKind.DEPARTMENT, department.id, goals, department=department)
+
+
+def _of_area(catalogue: Catalogue, area: Area) -> Scope:
+    goals = tuple(g for g in catalogue.goals if g.area == area.id)
+    department = catalogue.department(area.department)
+    return Scope(ScopeKind.AREA, area.id, goals, department=department, area=area)
+
+
+def _of_goal(catalogue: Catalogue, goal: Goal) -> Scope:
+    department = catalogue.department(goal.department) if goal.department else None
+    area = catalogue.area(goal.area) if goal.area else None
+    return Scope(ScopeKind.GOAL, goal.id, (goal,), department=department, area=area, goal=goal)
+
+
+def _strategic(catalogue: Catalogue) -> Scope:
+    goals = tuple(g for g in catalogue.goals if g.tier == Tier.STRATEGIC)
+    return Scope(ScopeKind.STRATEGIC, STRATEGIC_SCOPE, goals)
+
+
+def resolve_scope(catalogue: Catalogue, text: str) -> Scope:
+    """The scope ``text`` names (see the module's rules); ServiceError if none or several."""
+    wanted = _normal(text)
+    if not wanted:
+        return _whole(catalogue)
+    for department in catalogue.departments:
+        if wanted in _department_names(department):
+            return _of_department(catalogue, department)
+    for goal in catalogue.goals:
+        if _normal(goal.id) == wanted:
+            return _of_goal(catalogue, goal)
+    for area in catalogue.areas:
+        if wanted in _area_names(area):
+            return _of_area(catalogue, area)
+    if wanted == STRATEGIC_SCOPE:
+        return _strategic(catalogue)
+
+    # a department, or the strategic metrics, by the start of a name
+    upper: list[Scope] = [
+        _of_department(catalogue, d)
+        for d in catalogue.departments
+        if any(name.startswith(wanted) for name in _department_names(d))
+    ]
+    if STRATEGIC_SCOPE.startswith(wanted):
+        upper.append(_strategic(catalogue))
+    if len(upper) == 1:
+        return upper[0]
+    if len(upper) > 1:
+        raise ServiceError("ambiguous_scope", scope=text, matches=tuple(s.key for s in upper))
+    areas = [a for a in catalogue.areas if any(n.startswith(wanted) for n in _area_names(a))]
+    if len(areas) == 1:
+        return _of_area(catalogue, areas[0])
+    if len(areas) > 1:
+        raise ServiceError("ambiguous_scope", scope=text, matches=tuple(a.id for a in areas))
+    raise ServiceError(
+        "unknown_scope",
+        scope=text,
+        valid=scope_keywords(catalogue),
+        departments=catalogue.departments,
+        areas=catalogue.areas,
+    )
+
+
+# ---------------------------------------------------------------- periods and rounds
+
+
+def _round_info(row: RoundRow) -> RoundInfo:
+    return RoundInfo(Period.parse(row.period), row.opened_at, row.closes_at, row.closed_at)
+
+
+def _round_of(uow: UnitOfWork, period: Period) -> RoundInfo | None:
+    row = uow.session.get(RoundRow, period.key)
+    return None if row is None else _round_info(row)
+
+
+def default_period(uow: UnitOfWork, ctx: AppContext) -> Period:
+    """The open round's period, else the latest round's, else the current quarter.
+
+    The current quarter is taken within the catalogue's term: before the term starts it is
+    the term's first quarter, after it ends the last.
+    """
+    row = open_round_row(uow)
+    if row is not None:
+        return Period.parse(row.period)
+    latest = latest_round(uow)
+    if latest is not None:
+        return latest.period
+    catalogue = active_catalogue(uow)
+    today = Period.containing(ctx.now().astimezone(ctx.config.schedule.zone).date())
+    return max(catalogue.first_period, min(catalogue.last_period, today))
+
+
+def check_period(catalogue: Catalogue, period: Period) -> None:
+    """ServiceError unless ``period`` lies within the catalogue's term."""
+    if not catalogue.first_period <= period <= catalogue.last_period:
+        raise ServiceError(
+            "period_outside_catalogue",
+            period=period.label,
+            first=catalogue.first_period.label,
+            last=catalogue.last_period.label,
+        )
+
+
+def report_period(ctx: AppContext, period: Period | None = None) -> Period:
+    """``period``, or the period reports show by default (see default_period)."""
+    if period is not None:
+        return period
+    with ctx.unit_of_work() as uow:
+        return default_period(uow, ctx)
+
+
+# ---------------------------------------------------------------- status
+
+
+def _holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, tuple[RoleHolder, bool]]:
+    """role id → (its holders, whether the person asked can be reached on Telegram)."""
+    held = active_holders(uow)
+    result: dict[str, tuple[RoleHolder, bool]] = {}
+    for role in catalogue.roles:
+        people: dict[str, PersonRow] = held.get(role.id, {})
+        owner, deputy = people.get("owner"), people.get("deputy")
+        asked = owner or deputy
+        reachable = (
+            asked is not None and asked.telegram_user_id is not None and not asked.blocked_bot_at
+        )
+        holder = RoleHolder(role, owner.name if owner else "", deputy.name if deputy else "")
+        result[role.id] = (holder, reachable)
+    return result
+
+
+def _answers_by_metric(uow: UnitOfWork, period: Period) -> dict[str, list[Answer]]:
+    by_metric: dict[str, list[Answer]] = {}
+    for row in all_answers(uow, period):
+        by_metric.setdefault(row.metric_id, []).append(row_to_answer(row))
+    return by_metric
+
+
+def _metric_status(
+    goal: Goal, metric: Metric, period: Period, answers: list[Answer], term: Term
+) -> MetricStatus:
+    current = next((a for a in answers if a.period == period), None)
+    evaluation = evaluate(metric, period, current, answers, term=term)
+    previous_status: Status | None = None
+    before = evaluation.previous_period
+    if before is not None:
+        at_before = next((a for a in answers if a.period == before), None)
+        previous_status = evaluate(metric, before, at_before, answers, term=term).status
+    return MetricStatus(goal, metric, evaluation, current, previous_status, before)
+
+
+def _missing(
+    catalogue: Catalogue,
+    goals: tuple[Goal, ...],
+    period: Period,
+    answered_ids: set[str],
+    holders: dict[str, tuple[RoleHolder, bool]],
+    round_info: RoundInfo | None,
+) -> MissingData:
+    due: dict[str, list[str]] = {}
+    for goal in goals:
+        for metric in goal.metrics_due(period):
+            due.setdefault(goal.owner_role, []).append(metric.id)
+    roles = []
+    total_due = total_answered = 0
+    for role in catalogue.roles:
+        metric_ids = due.get(role.id, [])
+        if not metric_ids:
+            continue
+        unanswered = tuple(m for m in metric_ids if m not in answered_ids)
+        total_due += len(metric_ids)
+        total_answered += len(metric_ids) - len(unanswered)
+        if unanswered:
+            holder, reachable = holders[role.id]
+            roles.append(
+                MissingRole(
+                    holder,
+                    len(metric_ids),
+                    len(metric_ids) - len(unanswered),
+                    unanswered,
+                    reachable,
+                )
+            )
+    return MissingData(period, round_info, total_due, total_answered, tuple(roles))
+
+
+def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period) -> StatusData:
+    """status_of inside an open unit of work."""
+    catalogue = active_catalogue(uow)
+    resolved = resolve_scope(catalogue, scope)
+    check_period(catalogue, period)
+    term = Term(catalogue.first_period, catalogue.last_period)
+    by_metric = _answers_by_metric(uow, period)
+    comments = comments_for_period(uow, period)
+    holders = _holders(uow, catalogue)
+    goals = []
+    for goal in resolved.goals:
+        metrics = tuple(
+            _metric_status(goal, metric, period, by_metric.get(metric.id, []), term)
+            for metric in goal.metrics
+        )
+        goals.append(
+            GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role][0])
+        )
+    answered = {
+        metric_id
+        for metric_id, answers in by_metric.items()
+        if any(a.period == period for a in answers)
+    }
+    round_info = _round_of(uow, period)
+    missing = _missing(catalogue, resolved.goals, period, answered, holders, round_info)
+    previous = period.previous()
+    return StatusData(
+        catalogue,
+        period,
+        resolved,
+        round_info,
+        tuple(goals),
+        missing,
+        previous if previous >= catalogue.first_period else None,
+    )
+
+
+def status_of(ctx: AppContext, scope: str = "", period: Period | None = None) -> StatusData:
+    """Every metric's verdict in ``scope`` for ``period`` (default: see default_period)."""
+    with ctx.unit_of_work() as uow:
+        wanted = period if period is not None else default_period(uow, ctx)
+        return collect_status(uow, ctx, scope, wanted)
+
+
+def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
+    """Who has not answered ``period``'s metrics (default: see default_period)."""
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        wanted = period if period is not None else default_period(uow, ctx)
+        check_period(catalogue, wanted)
+        answered = {row.metric_id for row in all_answers(uow, wanted) if row.period == wanted.key}
+        return _missing(
+            catalogue,
+            catalogue.goals,
+            wanted,
+            answered,
+            _holders(uow, catalogue),
+            _round_of(uow, wanted),
+        )
+
+
+# ---------------------------------------------------------------- history
+
+
+_METRIC_REF = re.compile(r"^\s*([^.\s]+)(?:\.([^.\s]+))?\s*$")
+
+
+def find_metric(catalogue: Catalogue, ref: str) -> tuple[Goal, Metric]:
+    """The metric ``GOAL-ID.key`` names, or a goal's only figure metric for ``GOAL-ID``."""
+    match = _METRIC_REF.match(ref)
+    if match is None:
+        raise ServiceError("unknown_metric", ref=ref)
+    goal_id, key = match.groups()
+    try:
+        goal = catalogue.goal(goal_id)
+    except KeyError:
+        raise ServiceError("unknown_metric", ref=ref) from None
+    if key is not None:
+        try:
+            metric = goal.metric(key)
+        except KeyError:
+            raise ServiceError(
+                "unknown_metric", ref=ref, metrics=tuple(m.id for m in goal.metrics)
+            ) from None
+        if not metric.is_numeric:
+            raise ServiceError("metric_not_numeric", ref=metric.id, name=metric.name)
+        return goal, metric
+    numeric = [m for m in goal.metrics if m.is_numeric]
+    if len(numeric) == 1:
+        return goal, numeric[0]
+    if not numeric:
+        raise ServiceError("metric_not_numeric", ref=goal.id, name=goal.title)
+    raise ServiceError("choose_metric", ref=goal.id, metrics=tuple(m.id for m in numeric))
+
+
+def _number(value: Decimal | bool | None) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def _quarters(start: Period, end: Period) -> int:
+    return (end.year - start.year) * 4 + end.quarter - start.quarter
+
+
+def _path(
+    metric: Metric, term: Term
+) -> tuple[PathPoint | None, tuple[PathPoint, PathPoint] | None, Decimal | None, Period | None]:
+    """(baseline point, straight path, level to hold, deadline) for a metric's chart."""
+    target = metric.target
+    start = baseline_period(metric, term)
+    base = _number(metric.baseline.value)
+    if base is None and metric.kind == MetricKind.COMPLETION:
+        base = Decimal(0)
+    baseline = PathPoint(start, base) if start is not None and base is not None else None
+    deadline = Period.containing(target.by) if target.by is not None else term.last
+    goal_value = _number(target.value)
+    if goal_value is None and metric.kind == MetricKind.COMPLETION:
+        goal_value = Decimal(100)
+    rule = target.rule
+    if metric.kind == MetricKind.COMPLETION and rule in (Rule.REACH, Rule.AT_LEAST):
+        rule = Rule.REACH if target.by is not None else Rule.AT_LEAST
+    if rule == Rule.REACH and baseline is not None and goal_value is not None:
+        if deadline > baseline.period:
+            return baseline, (baseline, PathPoint(deadline, goal_value)), None, deadline
+        return baseline, None, goal_value, deadline
+    if rule == Rule.ANNUAL_RATE:
+        rate_start = Period(target.from_year, 4) if target.from_year is not None else start
+        if rate_start is not None and deadline > rate_start:
+            end: Decimal | None = None
+            if target.rate is not None:
+                end = target.rate * _quarters(rate_start, deadline) / 4
+                if target.total is not None and abs(end) > abs(target.total):
+                    end = target.total
+            elif target.total is not None:
+                end = target.total
+            if end is not None:
+                origin = PathPoint(rate_start, Decimal(0))
+                return origin, (origin, PathPoint(deadline, end)), None, deadline
+        return None, None, None, deadline
+    level: Decimal | None = None
+    if rule in (Rule.AT_MOST, Rule.AT_LEAST, Rule.BELOW, Rule.REACH):
+        level = goal_value
+    elif rule == Rule.RELATIVE:
+        reference = target.reference
+        level = reference.value if reference and reference.value is not None else goal_value
+    elif rule == Rule.POSITIVE:
+        level = Decimal(0)
+    return baseline, None, level, deadline
+
+
+def metric_history(ctx: AppContext, ref: str, up_to: Period | None = None) -> MetricHistory:
+    """A figure metric's answers up to ``up_to`` (default: see default_period), for a chart."""
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        goal, metric = find_metric(catalogue, ref)
+        period = up_to if up_to is not None else default_period(uow, ctx)
+        check_period(catalogue, period)
+        answers = _answers_by_metric(uow, period).get(metric.id, [])
+    term = Term(catalogue.first_period, catalogue.last_period)
+    points = tuple(
+        HistoryPoint(a.period, a.value, evaluate(metric, a.period, a, answers, term=term).status)
+        for a in sorted(answers, key=lambda a: a.period)
+    )
+    baseline, path, level, deadline = _path(metric, term)
+    return MetricHistory(goal, metric, period, term, points, baseline, level, path, deadline)
+
+
+__all__ = [
+    "JUDGED",
+    "STATUS_ORDER",
+    "STRATEGIC_SCOPE",
+    "GoalStatus",
+    "HistoryPoint",
+    "MetricHistory",
+    "MetricStatus",
+    "MissingData",
+    "MissingRole",
+    "PathPoint",
+    "PersonMissing",
+    "RoleHolder",
+    "Scope",
+    "ScopeKind",
+    "StatusData",
+    "check_period",
+    "collect_status",
+    "count_statuses",
+    "default_period",
+    "find_metric",
+    "metric_history",
+    "missing_of",
+    "report_period",
+    "resolve_scope",
+    "scope_keywords",
+    "status_of",
+]
