@@ -1,0 +1,26 @@
+"""The report templates' macros, called from Python where a text goes into a cell or a chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import TemplateNotFound
+from jinja2.environment import TemplateModule
+
+from goalbot.reporting.rendering import DEFAULT_LANGUAGE, environment
+
+
+class Words:
+    """The macros of one template, e.g. ``Words("report/_words.txt.j2", "fi").status_name(s)``."""
+
+    def __init__(self, name: str, language: str = DEFAULT_LANGUAGE) -> None:
+        env = environment()
+        try:
+            template = env.get_template(f"{language}/{name}")
+        except TemplateNotFound:
+            template = env.get_template(f"{DEFAULT_LANGUAGE}/{name}")
+        self._module: TemplateModule = template.module
+
+    def __call__(self, macro: str, *args: Any) -> str:
+        """The macro's text, without surrounding white space."""
+        return str(getattr(self._module, macro)(*args)).strip()
