@@ -1,0 +1,194 @@
+"""Reports in the chat: /status, /missing, /export, /chart, and the round's summary.
+
+Who may ask: anyone in the management group; in private, managers and administrators. Others
+get the refusal, which shows nothing of the goals; in any other group, too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Bot, Chat, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from goalbot.chat.handlers import (
+    app_context,
+    call,
+    is_management_chat,
+    language_of,
+    refuse,
+    send_html,
+)
+from goalbot.domain.periods import Period, PeriodError
+from goalbot.reporting import status as status_reports
+from goalbot.reporting.chart import metric_chart
+from goalbot.reporting.export import ExportFormat, export_file, parse_format
+from goalbot.reporting.rendering import render
+from goalbot.services.access import who_is
+from goalbot.services.catalogue import get_catalogue
+from goalbot.services.context import AppContext, ServiceError
+
+log = logging.getLogger(__name__)
+
+REPORT_COMMANDS = ("status", "missing", "export", "chart")
+
+
+async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat | None:
+    """The chat to answer in, if the sender may see reports there; else refuse and None."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    ctx = app_context(context)
+    if chat.type == ChatType.PRIVATE:
+        identity = await call(who_is, ctx, user.id)
+        if identity.is_manager or identity.is_admin:
+            return chat
+    elif await is_management_chat(ctx, chat.id):
+        return chat
+    await refuse(update, context)
+    return None
+
+
+def _split_period(args: list[str]) -> tuple[Period | None, list[str]]:
+    """A period among the arguments (``2026Q2``, ``Q2/2026``), and the other arguments."""
+    period: Period | None = None
+    rest = []
+    for arg in args:
+        try:
+            parsed = Period.parse(arg)
+        except PeriodError:
+            rest.append(arg)
+            continue
+        if period is None:
+            period = parsed
+        else:
+            rest.append(arg)
+    return period, rest
+
+
+async def _error(chat: Chat, context: ContextTypes.DEFAULT_TYPE, code: str, **params: Any) -> None:
+    language = language_of(None, context)
+    await send_html(None, chat, render("chat/report_error.html.j2", language, code=code, **params))
+
+
+async def _send_parts(chat: Chat, parts: list[str]) -> None:
+    for part in parts:
+        await send_html(None, chat, part)
+
+
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status [scope] [period]: the whole town, a department, an area or a goal."""
+    chat = await _allowed(update, context)
+    if chat is None:
+        return
+    period, words = _split_period(list(context.args or []))
+    try:
+        parts = await call(
+            status_reports.status_parts, app_context(context), " ".join(words), period
+        )
+    except ServiceError as exc:
+        await _error(chat, context, exc.code, **exc.params)
+        return
+    await _send_parts(chat, parts)
+
+
+async def missing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/missing [period]: who has not answered."""
+    chat = await _allowed(update, context)
+    if chat is None:
+        return
+    period, rest = _split_period(list(context.args or []))
+    if rest:
+        await _error(chat, context, "bad_argument", text=" ".join(rest), command="missing")
+        return
+    try:
+        parts = await call(status_reports.missing_parts, app_context(context), period)
+    except ServiceError as exc:
+        await _error(chat, context, exc.code, **exc.params)
+        return
+    await _send_parts(chat, parts)
+
+
+async def _send_export(
+    bot: Bot, ctx: AppContext, chat_id: int, period: Period | None, fmt: ExportFormat
+) -> None:
+    filename, content, shown = await call(export_file, ctx, period, fmt)
+    catalogue = await call(get_catalogue, ctx)
+    caption = render(
+        "chat/export_caption.html.j2",
+        ctx.config.texts.language,
+        catalogue_title=catalogue.title,
+        period=shown,
+        fmt=fmt,
+    )
+    await bot.send_document(
+        chat_id, document=content, filename=filename, caption=caption, parse_mode=ParseMode.HTML
+    )
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export [period] [xlsx|csv]: the filled-in goal table as a file."""
+    chat = await _allowed(update, context)
+    if chat is None:
+        return
+    period, rest = _split_period(list(context.args or []))
+    fmt: ExportFormat = "xlsx"
+    for arg in rest:
+        chosen = parse_format(arg)
+        if chosen is None:
+            await _error(chat, context, "bad_argument", text=arg, command="export")
+            return
+        fmt = chosen
+    try:
+        await _send_export(context.bot, app_context(context), chat.id, period, fmt)
+    except ServiceError as exc:
+        await _error(chat, context, exc.code, **exc.params)
+
+
+async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chart GOAL-ID[.metric] [period]: a figure's history against its target."""
+    chat = await _allowed(update, context)
+    if chat is None:
+        return
+    period, rest = _split_period(list(context.args or []))
+    if not rest:
+        await _error(chat, context, "chart_usage")
+        return
+    if len(rest) > 1:
+        await _error(chat, context, "bad_argument", text=" ".join(rest[1:]), command="chart")
+        return
+    ctx = app_context(context)
+    try:
+        history, picture = await call(metric_chart, ctx, rest[0], period)
+    except ServiceError as exc:
+        await _error(chat, context, exc.code, **exc.params)
+        return
+    caption = render("chat/chart_caption.html.j2", ctx.config.texts.language, history=history)
+    await chat.send_photo(photo=picture, caption=caption, parse_mode=ParseMode.HTML)
+
+
+def add_report_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register /status, /missing, /export and /chart."""
+    application.add_handler(CommandHandler("status", status_command))
+    application.add_handler(CommandHandler("missing", missing_command))
+    application.add_handler(CommandHandler("export", export_command))
+    application.add_handler(CommandHandler("chart", chart_command))
+
+
+# ---------------------------------------------------------------- the round's summary
+
+
+async def summary_parts(ctx: AppContext, period: Period) -> list[str]:
+    """The round's summary as HTML messages, each within Telegram's limit."""
+    return await call(status_reports.summary_parts, ctx, period)
+
+
+async def send_summary_document(bot: Bot, ctx: AppContext, chat_id: int, period: Period) -> None:
+    """The period's table as an XLSX file after the summary (the summary stands without it)."""
+    try:
+        await _send_export(bot, ctx, chat_id, period, "xlsx")
+    except (TelegramError, ServiceError) as exc:
+        log.warning("the summary of %s went out without its table: %s", period, exc)
