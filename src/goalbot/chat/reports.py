@@ -28,7 +28,6 @@ from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import ExportFormat, export_file, parse_format
 from goalbot.reporting.rendering import render
 from goalbot.services.access import who_is
-from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext, ServiceError
 
 log = logging.getLogger(__name__)
@@ -115,17 +114,20 @@ async def missing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def _send_export(
     bot: Bot, ctx: AppContext, chat_id: int, period: Period | None, fmt: ExportFormat
 ) -> None:
-    filename, content, shown = await call(export_file, ctx, period, fmt)
-    catalogue = await call(get_catalogue, ctx)
+    export = await call(export_file, ctx, period, fmt)
     caption = render(
         "chat/export_caption.html.j2",
         ctx.config.texts.language,
-        catalogue_title=catalogue.title,
-        period=shown,
+        catalogue_title=export.title,
+        period=export.period,
         fmt=fmt,
     )
     await bot.send_document(
-        chat_id, document=content, filename=filename, caption=caption, parse_mode=ParseMode.HTML
+        chat_id,
+        document=export.content,
+        filename=export.filename,
+        caption=caption,
+        parse_mode=ParseMode.HTML,
     )
 
 

@@ -154,7 +154,6 @@ class _Texts:
         self.words = Words("report/_words.txt.j2", language)
         self.export = Words("report/export.txt.j2", language)
         self.period = period
-        self.locale = "en_GB" if language == "en" else "fi_FI"
 
     def header(self, key: str) -> str:
         return self.export("header", key, self.period)
@@ -199,7 +198,7 @@ def _cell(ms: MetricStatus, key: str, texts: _Texts, catalogue: Catalogue, comme
             value = answer.value
             if value.state == AnswerState.VALUE and value.number is not None:
                 return value.number
-            return format_value(metric, value, texts.locale)
+            return format_value(metric, value)
         case "status":
             return texts.status(ms.status)
         case "explanation":
@@ -366,13 +365,22 @@ def export_filename(catalogue_id: str, period: Period, fmt: ExportFormat) -> str
     return f"{catalogue_id}-{period.key}.{fmt}"
 
 
-def export_file(
-    ctx: AppContext, period: Period | None, fmt: ExportFormat
-) -> tuple[str, bytes, Period]:
-    """(file name, content, period) of a period's export."""
+@dataclass(frozen=True)
+class ExportFile:
+    """An export ready to send: its name, content, period and the catalogue's title."""
+
+    filename: str
+    content: bytes
+    period: Period
+    title: str
+
+
+def export_file(ctx: AppContext, period: Period | None, fmt: ExportFormat) -> ExportFile:
+    """A period's export (default: the report period) with its file name."""
     data = status_of(ctx, "", period)
     content = export_data(data, fmt, ctx.config.texts.language)
-    return export_filename(data.catalogue.id, data.period, fmt), content, data.period
+    filename = export_filename(data.catalogue.id, data.period, fmt)
+    return ExportFile(filename, content, data.period, data.catalogue.title)
 
 
 def parse_format(text: str) -> ExportFormat | None:
@@ -387,6 +395,7 @@ def parse_format(text: str) -> ExportFormat | None:
 __all__: Sequence[str] = [
     "FORMATS",
     "MEDIA_TYPES",
+    "ExportFile",
     "Table",
     "csv_rows",
     "export_csv",

@@ -217,7 +217,6 @@ class StatusData:
     round: RoundInfo | None
     goals: tuple[GoalStatus, ...]
     missing: MissingData
-    previous_period: Period | None = None  # the period before, when inside the term
 
     def metrics(self) -> Iterator[MetricStatus]:
         for goal in self.goals:
@@ -503,16 +502,7 @@ def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period)
     }
     round_info = _round_of(uow, period)
     missing = _missing(catalogue, resolved.goals, period, answered, holders, round_info)
-    previous = period.previous()
-    return StatusData(
-        catalogue,
-        period,
-        resolved,
-        round_info,
-        tuple(goals),
-        missing,
-        previous if previous >= catalogue.first_period else None,
-    )
+    return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
 
 def status_of(ctx: AppContext, scope: str = "", period: Period | None = None) -> StatusData:
