@@ -10,7 +10,6 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -23,6 +22,7 @@ from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.jobs import install_calendar
+from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.config import Config
 from goalbot.reporting.rendering import render
@@ -86,7 +86,7 @@ def build_application(
         .write_timeout(tg.read_timeout)
         .get_updates_connect_timeout(tg.connect_timeout)
         .get_updates_read_timeout(tg.poll_timeout + tg.read_timeout)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(TelegramLimits())
         .concurrent_updates(8)
         .post_init(_post_init)
     )
@@ -187,7 +187,8 @@ def run_bot(config: Config) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx = prepare(config)
     application = build_application(ctx)
     application.run_polling(

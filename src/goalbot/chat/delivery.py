@@ -7,6 +7,7 @@ is recorded as uncertain and never repeated, because Telegram may have delivered
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, Message
@@ -31,6 +32,7 @@ from goalbot.services.questionnaire import reminder_view
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+PARALLEL_CHATS = 32
 
 
 class NothingToSend(Exception):
@@ -166,26 +168,41 @@ async def _send(bot: Bot, chat_id: int, text: str, keyboard: object) -> Message:
 
 
 async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: deliver whatever is queued (sends queued by the CLI are picked up here too)."""
-    ctx = app_context(context)
-    lock = context.application.bot_data.setdefault("delivery_lock", None)
-    if lock is None:
-        import asyncio
+    """Job: deliver whatever is queued (sends queued by the CLI are picked up here too).
 
+    Different chats are served side by side, so a round's reminders go out as fast as
+    Telegram's limits allow (the rate limiter paces them); one chat's sends stay in order.
+    """
+    ctx = app_context(context)
+    lock = context.application.bot_data.get("delivery_lock")
+    if lock is None:
         lock = context.application.bot_data["delivery_lock"] = asyncio.Lock()
     if lock.locked():
         return
     async with lock:
         sends = await call(outbox.claim_pending, ctx)
+        by_chat: dict[int, list[outbox.QueuedSend]] = {}
         for send in sends:
-            try:
-                await deliver(context.bot, ctx, send)
-            except Exception:
-                log.exception("delivering send %s failed", send.key)
-                await call(
-                    outbox.record_outcome,
-                    ctx,
-                    send.id,
-                    outbox.UNCERTAIN,
-                    error="internal error while sending; not repeated",
-                )
+            by_chat.setdefault(send.chat_id, []).append(send)
+        slots = asyncio.Semaphore(PARALLEL_CHATS)
+
+        async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
+            async with slots:
+                for send in chat_sends:
+                    await _deliver_safely(context.bot, ctx, send)
+
+        await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
+
+
+async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> None:
+    try:
+        await deliver(bot, ctx, send)
+    except Exception:
+        log.exception("delivering send %s failed", send.key)
+        await call(
+            outbox.record_outcome,
+            ctx,
+            send.id,
+            outbox.UNCERTAIN,
+            error="internal error while sending; not repeated",
+        )

@@ -1,0 +1,130 @@
+"""Benchmark: how fast goalbot sends a round's reminders to many owners.
+
+Starts the fake Bot API server and the real Application, binds N owners to copies of the
+shipped catalogue's roles, opens a round and measures until every reminder is delivered.
+Telegram allows about 30 messages a second overall: the figure to compare is messages/s.
+
+    .venv/bin/python bench/send_reminders.py --owners 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select
+from tests.conftest import Clock, make_context
+from tests.e2e.harness import running_bot, with_telegram
+from tests.fakes.botapi import FakeBotApi
+
+from goalbot.domain.periods import Period
+from goalbot.scheduling.control import open_round_now
+from goalbot.services import outbox
+from goalbot.services.catalogue import load_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.owners import accept_invite, invite_owner, list_owners
+from goalbot.storage.models import SendRow
+
+
+def catalogue_with_roles(count: int, folder: Path) -> Path:
+    """The shipped catalogue plus ``count`` extra roles, each owning a copy of one goal."""
+    from goalbot.catalogues import shipped_catalogue_path
+
+    text = shipped_catalogue_path().read_text(encoding="utf-8")
+    extra = []
+    for number in range(count):
+        extra.append(f"""
+[[roles]]
+id = "bench-{number}"
+name = "Vastuuhenkilö {number}"
+
+[[goals]]
+id = "BENCH-{number}"
+tier = "area"
+body = "tekninen-lautakunta"
+department = "tekninen"
+area = "rakennusvalvonta"
+title = "Vertailutavoite {number}"
+owner_role = "bench-{number}"
+
+  [[goals.metrics]]
+  key = "1"
+  name = "Tehty"
+  kind = "yes_no"
+  baseline = {{ value = false }}
+  target = {{ rule = "done", value = true }}
+""")
+    path = folder / "bench.toml"
+    head, goals = text.split(
+        "# ================================================================= goals", 1
+    )
+    roles_end = head.index(
+        "# ---------------------------------------------------------------- bodies"
+    )
+    roles = "".join(e.split("[[goals]]")[0] for e in extra)
+    goal_tables = "".join("[[goals]]" + e.split("[[goals]]")[1] for e in extra)
+    path.write_text(
+        head[:roles_end] + roles + head[roles_end:] + goals + goal_tables, encoding="utf-8"
+    )
+    return path
+
+
+def all_sent(ctx: AppContext, expected: int) -> bool:
+    with ctx.unit_of_work() as uow:
+        done = uow.session.scalars(
+            select(func.count()).select_from(SendRow).where(SendRow.status == outbox.SENT)
+        ).one()
+    return done >= expected
+
+
+async def main(owners: int) -> None:
+    with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
+        clock = Clock(datetime(2026, 12, 15, 7, 0, tzinfo=UTC))
+        base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
+        load_catalogue(base, catalogue_with_roles(owners, Path(folder)))
+        ctx = with_telegram(base, botapi)
+        users = []
+        for number in range(owners):
+            user = botapi.driver.create_user(f"Omistaja{number}")
+            user.send("/hei")  # the person has started the bot
+            invite = invite_owner(ctx, f"bench-{number}", f"Omistaja {number}")
+            accept_invite(ctx, invite.token, user.id)
+            users.append(user)
+        async with running_bot(ctx, delivery_interval=0.05):
+            await botapi.driver.wait_until_idle(quiet=0.5, timeout=120)
+            start = time.perf_counter()
+            opened = open_round_now(ctx, Period(2026, 4))
+            # poll the database, not the server: a busy check would slow the bot's own loop
+            while not await asyncio.to_thread(all_sent, ctx, opened.reminders_queued):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - start
+        sent = opened.reminders_queued
+        print(
+            f"owners: {owners}, reminders: {sent}, seconds: {elapsed:.2f}, "
+            f"messages/s: {sent / elapsed:.1f} (Telegram's limit: 30/s overall)"
+        )
+        times = sorted(r.time for r in botapi.driver.requests_for("sendMessage")
+                       if "alkanut" in str(r.params.get("text", "")))
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        if gaps:
+            print(f"first to last reminder at the server: {times[-1] - times[0]:.2f} s, "
+                  f"longest gap {max(gaps):.2f} s")
+        violations = botapi.driver.rate_violations
+        print(f"rate violations flagged by the fake server: {len(violations)}")
+        for violation in violations[:3]:
+            print("  ", violation)
+        statuses = {s.status for s in outbox.claim_pending(ctx)}
+        print(f"left pending: {len(statuses)}; roles listed: {len(list_owners(ctx))}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--owners", type=int, default=200)
+    asyncio.run(main(parser.parse_args().owners))

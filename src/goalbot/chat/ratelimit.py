@@ -1,0 +1,154 @@
+"""Keeping to Telegram's broadcast limits, as sliding windows, and waiting out flood control.
+
+Telegram allows about 30 messages a second overall, one a second to one private chat and
+20 a minute to one group. A leaky bucket lets a burst through on top of its rate, so it can
+exceed a limit within one window; counting the sends of the last window does not, and sends
+as fast as the limit allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+JSONDict = dict[str, Any]
+PRIVATE_BURST = 3
+
+# Methods that post a message count against the limits; edits and answers do not.
+_COUNTED_PREFIXES = ("send", "copyMessage", "forwardMessage")
+_NOT_COUNTED = {"sendChatAction"}
+
+
+class SlidingWindow:
+    """At most ``limit`` acquisitions in any ``period`` seconds, spread evenly.
+
+    Even spacing (``period / limit`` apart) keeps a burst from arriving bunched up at the
+    other end; the count over the window is the hard limit.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        spread: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.period = period
+        self.spread = spread
+        self._clock = clock
+        self._stamps: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    def _prune(self, now: float) -> None:
+        while self._stamps and self._stamps[0] <= now - self.period:
+            self._stamps.popleft()
+
+    async def acquire(self) -> None:
+        """Wait until one more send fits in the window, and count it."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._prune(now)
+                spacing = self.period / self.limit
+                if self.spread and self._stamps and now < self._stamps[-1] + spacing:
+                    await asyncio.sleep(self._stamps[-1] + spacing - now)
+                    continue
+                if len(self._stamps) < self.limit:
+                    self._stamps.append(now)
+                    return
+                await asyncio.sleep(self._stamps[0] + self.period - now)
+
+    @property
+    def idle(self) -> bool:
+        self._prune(self._clock())
+        return not self._stamps
+
+
+class TelegramLimits(BaseRateLimiter[int]):
+    """Sliding-window limits per Telegram's rules; a 429 pauses every request for retry_after."""
+
+    def __init__(
+        self,
+        overall_per_second: int = 30,
+        private_per_second: int = 1,
+        group_per_minute: int = 20,
+        margin: float = 1.05,
+        max_retries: int = 5,
+    ) -> None:
+        # the margin keeps clear of the limit when requests arrive unevenly spaced
+        self._overall = SlidingWindow(overall_per_second, 1.0 * margin)
+        self._private_rate = private_per_second
+        self._group_rate = group_per_minute
+        self._margin = margin
+        self._chats: dict[int | str, SlidingWindow] = {}
+        self._max_retries = max_retries
+        self._flood_over = asyncio.Event()
+        self._flood_over.set()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    def _chat_window(self, chat_id: int | str) -> SlidingWindow:
+        if len(self._chats) > 1024:
+            for key in [k for k, w in self._chats.items() if w.idle]:
+                del self._chats[key]
+        window = self._chats.get(chat_id)
+        if window is None:
+            is_group = isinstance(chat_id, str) or chat_id < 0
+            # a group's summary may come in a few parts at once (20 a minute at most); a
+            # conversation may get a few replies at once: a private chat's sustained rate is
+            # one a second, with a burst of PRIVATE_BURST tolerated
+            window = (
+                SlidingWindow(self._group_rate, 60.0 * self._margin, spread=False)
+                if is_group
+                else SlidingWindow(
+                    PRIVATE_BURST * self._private_rate, PRIVATE_BURST * self._margin, spread=False
+                )
+            )
+            self._chats[chat_id] = window
+        return window
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Wait for room in the windows, send, and wait out flood control (429) if it comes."""
+        counted = endpoint.startswith(_COUNTED_PREFIXES) and endpoint not in _NOT_COUNTED
+        chat_id = data.get("chat_id")
+        for attempt in range(self._max_retries + 1):
+            await self._flood_over.wait()
+            if counted:
+                if isinstance(chat_id, int | str):
+                    await self._chat_window(chat_id).acquire()
+                await self._overall.acquire()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self._max_retries:
+                    raise
+                delay = exc.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else delay
+                log.warning("flood control: waiting %s s before %s", seconds, endpoint)
+                self._flood_over.clear()
+                try:
+                    await asyncio.sleep(float(seconds) + 0.1)
+                finally:
+                    self._flood_over.set()
+        raise AssertionError("unreachable")  # pragma: no cover
