@@ -317,6 +317,15 @@ class _Session:
 
 def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
     """Apply one owner input and say what to show next (exactly once per update)."""
+    try:
+        return _handle_once(ctx, owner_input)
+    except IntegrityError:
+        # a concurrent input was stored first (the same update handled twice, or an owner and
+        # a deputy answering one metric at once): apply it again to what is stored now
+        return _handle_once(ctx, owner_input)
+
+
+def _handle_once(ctx: AppContext, owner_input: OwnerInput) -> Reply:
     with ctx.unit_of_work() as uow:
         identity = identify(uow, ctx, owner_input.telegram_user_id)
         if not identity.owns_goals:
@@ -326,7 +335,7 @@ def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
         round_row = open_round_row(uow)
         if round_row is None:
             return _note("no_open_round")
-        duplicate = _seen_before(uow, owner_input.update_id, ctx.now())
+        duplicate = _seen_before(uow, owner_input.update_id)
         session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
         if not session.triples:
             return _note("nothing_due", period=session.period.label)
@@ -334,22 +343,20 @@ def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
             # the input was applied before (a redelivered update): show where things stand
             return Reply((session.screen(),), accepted=False)
         reply = _apply(session, owner_input)
+        _mark_processed(uow, owner_input.update_id, session.now)
         uow.commit()
         return reply
 
 
-def _seen_before(uow: UnitOfWork, update_id: int, now: datetime) -> bool:
-    """Record the update id; True if it was recorded already (same update delivered twice)."""
-    if update_id <= 0:
-        return False
-    if uow.session.get(ProcessedUpdateRow, update_id) is not None:
-        return True
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
-    except IntegrityError:
-        return True
-    return False
+def _seen_before(uow: UnitOfWork, update_id: int) -> bool:
+    """True if the update was applied already (Telegram delivered it again)."""
+    return update_id > 0 and uow.session.get(ProcessedUpdateRow, update_id) is not None
+
+
+def _mark_processed(uow: UnitOfWork, update_id: int, now: datetime) -> None:
+    """Remember the update in the transaction of its effects: both are kept, or neither."""
+    if update_id > 0:
+        uow.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
 
 
 def _apply(s: _Session, given: OwnerInput) -> Reply:
