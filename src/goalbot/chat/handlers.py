@@ -18,7 +18,7 @@ from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
 from goalbot.services.access import Identity, who_is
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.questionnaire import OwnerInput, Reply, Screen, handle_input
+from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -261,8 +261,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ):
         await refuse(update, context)
         return
-    if reply.accepted and isinstance(message, Message):
+    if reply.accepted and data.action != Action.START and isinstance(message, Message):
         # the pressed question is answered: its buttons go, so they cannot be pressed again
+        # (a reminder's start button stays: it also takes the owner back to where they were)
         try:
             await message.edit_reply_markup(reply_markup=None)
         except BadRequest as exc:

@@ -8,7 +8,7 @@ conversation's version: a button from an older step changes nothing either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -368,7 +368,12 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
         return Reply((s.screen(),))
     if fresh:
         # text or a button before the questionnaire began in this round: begin it
-        return Reply((s.advance(None),), accepted=given.text is None)
+        screen = s.advance(None)
+        if given.action is not None:
+            # the button belongs to a message of an earlier round
+            stale = replace(screen, note="stale_button")
+            return Reply((stale,), accepted=False, toast="stale_button")
+        return Reply((screen,), accepted=False)
     assert row is not None
     if given.action is not None and given.version != row.version:
         return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
