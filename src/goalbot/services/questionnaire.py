@@ -365,7 +365,7 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
     if given.action == Action.START or (given.action is None and given.text is None):
         if fresh:
             return Reply((s.advance(None),))
-        return Reply((s.screen(),))
+        return _resume(s)
     if fresh:
         # text or a button before the questionnaire began in this round: begin it
         screen = s.advance(None)
@@ -561,6 +561,27 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
     if given.text is not None:
         return Reply((s.screen(error="use_buttons"),), accepted=False)
     return Reply((s.screen(note="stale_button"),), accepted=False)
+
+
+def _resume(s: _Session) -> Reply:
+    """Continue where the owner was, unless that was settled meanwhile by someone else."""
+    row = s.conversation
+    assert row is not None
+    step = Step(row.step)
+    index = s.index_of(row.metric_id)
+    if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
+        index is None
+    ):
+        # the item is no longer asked of this person (role reassigned, catalogue changed)
+        return Reply((s.advance(None),))
+    answered = index is not None and s.triples[index][2].id in s.answers
+    if step == Step.ANSWER and s.mode() == "walk" and answered:
+        # a deputy (or the owner, for a deputy) answered this question meanwhile
+        return Reply((s.advance(index),))
+    if step in (Step.RECAP, Step.DONE) and s.first_unanswered() is not None:
+        # a role taken over after the recap brought questions of its own
+        return _go_to_first_missing(s)
+    return Reply((s.screen(),))
 
 
 def _go_to_first_missing(s: _Session) -> Reply:
