@@ -1,0 +1,223 @@
+"""The real bot process killed in the middle of a round, and started again.
+
+The owner carries on exactly where they were: nothing typed is lost, nothing answered is
+asked again or recorded twice, and a reminder that may have gone out is not sent again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+import pytest
+from sqlalchemy import select
+
+from goalbot.config import load_config
+from goalbot.scheduling.control import open_round_now
+from goalbot.services.catalogue import load_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.owners import invite_owner
+from goalbot.storage.models import SendRow
+from tests.conftest import Clock, make_context
+from tests.e2e.chat_steps import Q4, REMINDER, START, stored_answers
+from tests.fakes.botapi import Driver, FakeBotApi, MessageView, UserHandle
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ROLE = "elinvoima-hyvinvointipaallikko"  # six questions in Q4/2026; the third is a count
+POLL_TIMEOUT = 20
+HEADER = re.compile(r"^(\d+)/6 · ", re.MULTILINE)
+START_TIMEOUT = 30.0
+
+
+class BotProcess:
+    """``python -m goalbot run`` in a process of its own, killed without warning on demand."""
+
+    def __init__(self, config: Path, logs: Path, driver: Driver) -> None:
+        self.config = config
+        self.logs = logs
+        self.driver = driver
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: IO[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        """Start the bot and wait until it polls for updates."""
+        assert self.process is None
+        self.starts += 1
+        polls = len(self.driver.requests_for("getUpdates"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
+        env["PYTHONPATH"] = str(REPO_ROOT)
+        self.log = (self.logs / f"bot-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.driver.wait_until_sync(
+            lambda: len(self.driver.requests_for("getUpdates")) > polls or self.exited(),
+            timeout=START_TIMEOUT,
+        )
+        assert not self.exited(), self.output()
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no last getUpdates to confirm what was received."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+        if self.log is not None:
+            self.log.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.kill()
+
+    def output(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+            for path in sorted(self.logs.glob("bot-*.log"))
+        )
+
+
+def write_config(folder: Path, botapi: FakeBotApi) -> Path:
+    path = folder / "goalbot.toml"
+    database = folder / "goalbot.sqlite3"
+    path.write_text(
+        f"""
+[telegram]
+token = "{botapi.token}"
+base_url = "{botapi.base_url}"
+poll_timeout = {POLL_TIMEOUT}
+connect_timeout = 5.0
+read_timeout = 5.0
+
+[database]
+url = "sqlite:///{database}"
+
+[schedule]
+nudge_every_working_days = 0
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def polling_since(driver: Driver, seconds: float) -> bool:
+    """The bot waits in a getUpdates call begun at most ``seconds`` ago (long before it ends)."""
+    polls = driver.requests_for("getUpdates")
+    return bool(polls) and not polls[-1].finished and driver.clock.now() - polls[-1].time < seconds
+
+
+def reminder_sends(ctx: AppContext) -> list[tuple[str, str]]:
+    with ctx.unit_of_work() as uow:
+        return [(s.kind, s.status) for s in uow.session.scalars(select(SendRow))]
+
+
+def next_screen(owner: UserHandle, timeout: float = 10.0) -> MessageView:
+    return owner.wait_for_message_sync(timeout=timeout)
+
+
+def question_number(message: MessageView) -> int:
+    found = HEADER.search(message.content)
+    assert found, message.content
+    return int(found.group(1))
+
+
+@pytest.mark.slow
+def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_path: Path) -> None:
+    driver = botapi.driver
+    config_path = write_config(tmp_path, botapi)
+    config = load_config(config_path, env={})
+    # the bot process runs on the real clock, and so must everything the test prepares
+    ctx = make_context(config.database.url, Clock(datetime.now(UTC)), config)
+    load_catalogue(ctx)
+    owner = driver.create_user("Eeva")
+    invite = invite_owner(ctx, ROLE, "Eeva Elinvoima")
+    bot = BotProcess(config_path, tmp_path, driver)
+    try:
+        bot.start()
+        owner.start(invite.token)
+        owner.wait_for_message_sync(predicate=lambda m: "Tervetuloa" in m.content)
+
+        # 1. Killed while the reminder is on its way: Telegram delivered it, the bot never
+        # heard back. It may have gone out, so it is never sent again.
+        driver.delay_next("sendMessage", seconds=60, perform=True)
+        open_round_now(ctx, Q4)
+        reminder = owner.wait_for_message_sync(predicate=lambda m: REMINDER in m.content)
+        assert reminder_sends(ctx) == [("reminder", "sending")]
+        bot.kill()
+        driver.clear_faults()
+        bot.start()
+        assert reminder_sends(ctx) == [("reminder", "uncertain")]
+
+        owner.press(START, message_id=reminder.message_id)
+        assert question_number(next_screen(owner)) == 1
+        owner.press("Kyllä")
+        assert question_number(next_screen(owner)) == 2
+        owner.press("Kyllä")
+        count_question = next_screen(owner)
+        assert question_number(count_question) == 3
+        driver.wait_for_updates_consumed_sync()
+
+        # 2. Killed after a typed answer was stored, before the bot replied or confirmed the
+        # update to Telegram: the restarted bot gets it again, and applies it only once.
+        driver.wait_until_sync(lambda: polling_since(driver, POLL_TIMEOUT - 5), timeout=10)
+        sends_before = len(driver.requests_for("sendMessage"))
+        driver.delay_next("getUpdates", seconds=120, times=None)
+        driver.delay_next("sendMessage", seconds=120, times=None)
+        owner.send("60")
+        driver.wait_until_sync(lambda: len(driver.requests_for("sendMessage")) > sends_before)
+        assert stored_answers(ctx)["EHP-2.1"].number == Decimal(60)
+        assert driver.pending_updates == 1
+        bot.kill()
+        driver.clear_faults()
+        bot.start()
+        fourth = owner.wait_for_message_sync(after=count_question, timeout=10)
+        assert question_number(fourth) == 4
+        driver.wait_for_updates_consumed_sync()
+
+        # 3. Killed while idle; the owner answers while the bot is down, and it is not lost.
+        driver.wait_until_idle_sync(quiet=0.3)
+        bot.kill()
+        owner.press("Kyllä", message_id=fourth.message_id)
+        bot.start()
+        assert question_number(next_screen(owner)) == 5
+        owner.send("/raportoi")
+        assert question_number(next_screen(owner)) == 5
+        owner.press("Kyllä")
+        assert question_number(next_screen(owner)) == 6
+        owner.press("Kyllä")
+        recap = next_screen(owner)
+        assert "Yhteenveto, Q4/2026" in recap.content
+        owner.press("✅ Vahvista", message_id=recap.message_id)
+        assert "on vahvistettu" in next_screen(owner).content
+        driver.wait_until_idle_sync(quiet=0.3)
+    except BaseException:
+        print(bot.output())
+        raise
+    finally:
+        bot.stop()
+
+    answers = stored_answers(ctx, Q4)
+    assert len(answers) == 6
+    assert all(a.history == (("value", "Eeva Elinvoima"),) for a in answers.values())
+    assert answers["EHP-2.1"].number == Decimal(60)
+    assert all(a.flag is True for m, a in answers.items() if m != "EHP-2.1")
+    # one reminder, sent once; no question came back after it was answered
+    assert reminder_sends(ctx) == [("reminder", "uncertain")]
+    messages = owner.bot_messages()
+    assert sum(REMINDER in m.content for m in messages) == 1
+    asked = [question_number(m) for m in messages if HEADER.search(m.content)]
+    assert asked == sorted(asked) and set(asked) == {1, 2, 3, 4, 5, 6}
