@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import itertools
+
 from sqlalchemy import func, select
 from tests.conftest import Clock, make_context
 from tests.e2e.harness import running_bot, with_telegram
@@ -110,12 +112,17 @@ async def main(owners: int) -> None:
             f"owners: {owners}, reminders: {sent}, seconds: {elapsed:.2f}, "
             f"messages/s: {sent / elapsed:.1f} (Telegram's limit: 30/s overall)"
         )
-        times = sorted(r.time for r in botapi.driver.requests_for("sendMessage")
-                       if "alkanut" in str(r.params.get("text", "")))
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        times = sorted(
+            r.time
+            for r in botapi.driver.requests_for("sendMessage")
+            if "alkanut" in str(r.params.get("text", ""))
+        )
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         if gaps:
-            print(f"first to last reminder at the server: {times[-1] - times[0]:.2f} s, "
-                  f"longest gap {max(gaps):.2f} s")
+            print(
+                f"first to last reminder at the server: {times[-1] - times[0]:.2f} s, "
+                f"longest gap {max(gaps):.2f} s"
+            )
         violations = botapi.driver.rate_violations
         print(f"rate violations flagged by the fake server: {len(violations)}")
         for violation in violations[:3]:
