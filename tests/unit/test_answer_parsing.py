@@ -134,13 +134,10 @@ def test_a_wrong_figure_says_why(
     assert {k: caught.value.params[k] for k in params} == params
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spaces are dropped wherever they are, so two figures read as one (15 20 → 1520)",
-)
-def test_spaces_are_taken_only_as_thousands_separators() -> None:
+@pytest.mark.parametrize("text", ["15 20", "1 02", "12 345 6", "1 0,5"])
+def test_spaces_are_taken_only_as_thousands_separators(text: str) -> None:
     with pytest.raises(InvalidAnswer):
-        parse_number("15 20", metric(CONTACTS))
+        parse_number(text, metric(CONTACTS))
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,10 @@ _UNIT_WORDS: dict[str, str] = {
     "vrk": "päivää",
 }
 _NUMBER_RE = re.compile(r"^([+-]?)(\d[\d.,]*)(.*)$")
+_SPACE_CLASS = "[ \u00a0\u2009\u202f\u2007\t]"
+# the figure at the start of a typed answer, spaces included (the unit follows it)
+_FIGURE_RE = re.compile(rf"^[+-]?{_SPACE_CLASS}*(\d(?:[\d.,]|{_SPACE_CLASS}(?=\d))*)")
+_GROUPED_RE = re.compile(rf"^\d{{1,3}}(?:{_SPACE_CLASS}\d{{3}})+(?:[.,]\d+)?$")
 _MINUS_SIGNS = "\u2212\u2013\u2012\ufe63\uff0d"
 _SPACES = " \u00a0\u2009\u202f\u2007\t"
 MAX_REASON_LENGTH = 500
@@ -140,6 +144,11 @@ def parse_number(text: str, metric: Metric) -> Decimal:
     cleaned = text.strip()
     for sign in _MINUS_SIGNS:
         cleaned = cleaned.replace(sign, "-")
+    figure = _FIGURE_RE.match(cleaned)
+    spaced = figure is not None and any(space in figure.group(1) for space in _SPACES)
+    # a space may only separate thousands: "15 20" is two figures, not 1520
+    if spaced and figure is not None and not _GROUPED_RE.match(figure.group(1)):
+        raise InvalidAnswer("not_a_number")
     for space in _SPACES:
         cleaned = cleaned.replace(space, "")
     if not cleaned:
