@@ -125,7 +125,7 @@ def reminder_sends(ctx: AppContext) -> list[tuple[str, str]]:
         return [(s.kind, s.status) for s in uow.session.scalars(select(SendRow))]
 
 
-def next_screen(owner: UserHandle, timeout: float = 10.0) -> MessageView:
+def next_screen(owner: UserHandle, timeout: float = 15.0) -> MessageView:
     return owner.wait_for_message_sync(timeout=timeout)
 
 
@@ -149,13 +149,16 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
     try:
         bot.start()
         owner.start(invite.token)
-        owner.wait_for_message_sync(predicate=lambda m: "Tervetuloa" in m.content)
+        owner.wait_for_message_sync(predicate=lambda m: "Tervetuloa" in m.content, timeout=10)
 
         # 1. Killed while the reminder is on its way: Telegram delivered it, the bot never
         # heard back. It may have gone out, so it is never sent again.
         driver.delay_next("sendMessage", seconds=60, perform=True)
         open_round_now(ctx, Q4)
-        reminder = owner.wait_for_message_sync(predicate=lambda m: REMINDER in m.content)
+        # the bot delivers queued sends every few seconds
+        reminder = owner.wait_for_message_sync(
+            predicate=lambda m: REMINDER in m.content, timeout=15
+        )
         assert reminder_sends(ctx) == [("reminder", "sending")]
         bot.kill()
         driver.clear_faults()
@@ -169,7 +172,7 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
         owner.press("Kyllä")
         count_question = next_screen(owner)
         assert question_number(count_question) == 3
-        driver.wait_for_updates_consumed_sync()
+        driver.wait_for_updates_consumed_sync(timeout=10)
 
         # 2. Killed after a typed answer was stored, before the bot replied or confirmed the
         # update to Telegram: the restarted bot gets it again, and applies it only once.
@@ -178,18 +181,20 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
         driver.delay_next("getUpdates", seconds=120, times=None)
         driver.delay_next("sendMessage", seconds=120, times=None)
         owner.send("60")
-        driver.wait_until_sync(lambda: len(driver.requests_for("sendMessage")) > sends_before)
+        driver.wait_until_sync(
+            lambda: len(driver.requests_for("sendMessage")) > sends_before, timeout=10
+        )
         assert stored_answers(ctx)["EHP-2.1"].number == Decimal(60)
         assert driver.pending_updates == 1
         bot.kill()
         driver.clear_faults()
         bot.start()
-        fourth = owner.wait_for_message_sync(after=count_question, timeout=10)
+        fourth = owner.wait_for_message_sync(after=count_question, timeout=15)
         assert question_number(fourth) == 4
-        driver.wait_for_updates_consumed_sync()
+        driver.wait_for_updates_consumed_sync(timeout=10)
 
         # 3. Killed while idle; the owner answers while the bot is down, and it is not lost.
-        driver.wait_until_idle_sync(quiet=0.3)
+        driver.wait_until_idle_sync(quiet=0.3, timeout=10)
         bot.kill()
         owner.press("Kyllä", message_id=fourth.message_id)
         bot.start()
@@ -203,7 +208,7 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
         assert "Yhteenveto, Q4/2026" in recap.content
         owner.press("✅ Vahvista", message_id=recap.message_id)
         assert "on vahvistettu" in next_screen(owner).content
-        driver.wait_until_idle_sync(quiet=0.3)
+        driver.wait_until_idle_sync(quiet=0.3, timeout=10)
     except BaseException:
         print(bot.output())
         raise
