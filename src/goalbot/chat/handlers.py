@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -21,6 +22,8 @@ from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
 
 log = logging.getLogger(__name__)
+ANSWER_ACTIONS = frozenset({Action.YES, Action.NO, Action.NO_DATA})
+MAX_EDIT_LENGTH = 4000
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -252,23 +255,43 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await call(handle_input, ctx, given)
     toast = render("chat/toast.txt.j2", language, code=reply.toast) if reply.toast else ""
     await _answer_query(query, toast)
-    first = reply.screens[0] if reply.screens else None
-    if (
-        first is not None
-        and first.kind == "note"
-        and first.note == "not_an_owner"
-        and (not first.error_params.get("is_known"))
-    ):
+    if is_for_stranger(reply):
         await refuse(update, context)
         return
     if reply.accepted and data.action != Action.START and isinstance(message, Message):
         # the pressed question is answered: its buttons go, so they cannot be pressed again
         # (a reminder's start button stays: it also takes the owner back to where they were)
-        try:
-            await message.edit_reply_markup(reply_markup=None)
-        except BadRequest as exc:
-            log.debug("could not remove buttons: %s", exc)
+        await _close_question(message, query.data or "", data.action, language)
     await show_reply(chat, reply, language, ctx)
+
+
+async def _close_question(message: Message, data: str, action: Action, language: str) -> None:
+    """Take the buttons off an answered message; an answer given by button is shown in it."""
+    label = next(
+        (
+            button.text
+            for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+            for button in row
+            if button.callback_data == data
+        ),
+        "",
+    )
+    try:
+        if action in ANSWER_ACTIONS and label and message.text_html:
+            text = render(
+                "chat/answered.html.j2", language, question=Markup(message.text_html), choice=label
+            )
+            if len(text) <= MAX_EDIT_LENGTH:
+                await message.edit_text(
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=None,
+                    disable_web_page_preview=True,
+                )
+                return
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        log.debug("could not close the answered message: %s", exc)
 
 
 async def _answer_query(query: Any, text: str) -> None:
