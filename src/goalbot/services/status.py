@@ -160,6 +160,7 @@ class MissingRole:
     answered: int
     metric_ids: tuple[str, ...]  # the unanswered ones
     reachable: bool  # the person asked has Telegram and has not blocked the bot
+    unconfirmed: int = 0  # answered, but not confirmed in the recap: not yet submitted
 
     @property
     def missing(self) -> int:
@@ -177,6 +178,10 @@ class PersonMissing:
     def missing(self) -> int:
         return sum(r.missing for r in self.roles)
 
+    @property
+    def unconfirmed(self) -> int:
+        return sum(r.unconfirmed for r in self.roles)
+
 
 @dataclass(frozen=True)
 class MissingData:
@@ -186,11 +191,15 @@ class MissingData:
     round: RoundInfo | None
     due: int
     answered: int
-    roles: tuple[MissingRole, ...]  # roles with something unanswered, in catalogue order
+    roles: tuple[MissingRole, ...]  # roles with something unanswered or unconfirmed
 
     @property
     def missing(self) -> int:
         return self.due - self.answered
+
+    @property
+    def unconfirmed(self) -> int:
+        return sum(r.unconfirmed for r in self.roles)
 
     @property
     def people(self) -> tuple[PersonMissing, ...]:
@@ -449,6 +458,7 @@ def _missing(
     answered_ids: set[str],
     holders: dict[str, tuple[RoleHolder, bool]],
     round_info: RoundInfo | None,
+    confirmed_ids: set[str] | None = None,
 ) -> MissingData:
     due: dict[str, list[str]] = {}
     for goal in goals:
@@ -461,9 +471,14 @@ def _missing(
         if not metric_ids:
             continue
         unanswered = tuple(m for m in metric_ids if m not in answered_ids)
+        unconfirmed = sum(
+            1
+            for m in metric_ids
+            if m in answered_ids and confirmed_ids is not None and m not in confirmed_ids
+        )
         total_due += len(metric_ids)
         total_answered += len(metric_ids) - len(unanswered)
-        if unanswered:
+        if unanswered or unconfirmed:
             holder, reachable = holders[role.id]
             roles.append(
                 MissingRole(
@@ -472,6 +487,7 @@ def _missing(
                     len(metric_ids) - len(unanswered),
                     unanswered,
                     reachable,
+                    unconfirmed,
                 )
             )
     return MissingData(period, round_info, total_due, total_answered, tuple(roles))
@@ -500,8 +516,13 @@ def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period)
         for metric_id, answers in by_metric.items()
         if any(a.period == period for a in answers)
     }
+    confirmed = {
+        metric_id
+        for metric_id, answers in by_metric.items()
+        if any(a.period == period and a.confirmed for a in answers)
+    }
     round_info = _round_of(uow, period)
-    missing = _missing(catalogue, resolved.goals, period, answered, holders, round_info)
+    missing = _missing(catalogue, resolved.goals, period, answered, holders, round_info, confirmed)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
 
@@ -518,14 +539,15 @@ def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
         catalogue = active_catalogue(uow)
         wanted = period if period is not None else default_period(uow, ctx)
         check_period(catalogue, wanted)
-        answered = {row.metric_id for row in all_answers(uow, wanted) if row.period == wanted.key}
+        rows = [row for row in all_answers(uow, wanted) if row.period == wanted.key]
         return _missing(
             catalogue,
             catalogue.goals,
             wanted,
-            answered,
+            {row.metric_id for row in rows},
             _holders(uow, catalogue),
             _round_of(uow, wanted),
+            {row.metric_id for row in rows if row.confirmed_at is not None},
         )
 
 
