@@ -320,6 +320,7 @@ def parse_config(
     txt = _Section("texts", data.get("texts", {}))
     txt.check_keys({"language"})
     texts = TextsConfig(language=txt.string("language", "fi"))
+    _check_calendar(schedule)
 
     return Config(
         telegram=telegram,
@@ -330,6 +331,24 @@ def parse_config(
         texts=texts,
         source=source,
     )
+
+
+def _check_calendar(schedule: ScheduleConfig) -> None:
+    """The [schedule] values must make a calendar (e.g. escalations between open and close)."""
+    # imported here: the scheduling layer itself reads this module
+    from goalbot.scheduling.calendar import CalendarSettingsError
+    from goalbot.scheduling.settings import calendar_settings, working_calendar
+
+    try:
+        calendar_settings(schedule)
+    except CalendarSettingsError as exc:
+        key = "grace_period_hours" if exc.field == "grace_period" else exc.field
+        raise ConfigError(f"schedule.{key}: {exc.problem}") from exc
+    try:
+        working_calendar(schedule)
+    except ValueError as exc:
+        problem = str(exc).removeprefix("extra_non_working_days: ")
+        raise ConfigError(f"schedule.extra_non_working_days: {problem}") from exc
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

@@ -68,6 +68,26 @@ def test_bad_values_name_the_key(data: dict[str, object], message: str) -> None:
         parse_config(data, env={})
 
 
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (
+            {
+                "escalate_to_head_working_days_before_close": 1,
+                "escalate_to_manager_working_days_before_close": 2,
+            },
+            r"schedule\.escalate_to_\w+_working_days_before_close",
+        ),
+        ({"extra_non_working_days": ["juhannus"]}, r"schedule\.extra_non_working_days"),
+    ],
+)
+def test_a_calendar_that_cannot_work_names_the_key(
+    schedule: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"schedule": schedule}, env={})
+
+
 def test_times_parse() -> None:
     config = parse_config({"schedule": {"send_time": "08.30", "close_time": "15:45"}}, env={})
     assert config.schedule.send_time == time(8, 30)

@@ -54,6 +54,7 @@ class CalendarSettingsError(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"CalendarSettings.{field}: {problem}")
         self.field = field
+        self.problem = problem
 
 
 def _check_count(name: str, value: object) -> int:
