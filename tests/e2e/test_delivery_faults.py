@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -134,3 +135,32 @@ async def test_a_blocked_owner_is_recorded_and_reported(
         [outbox.BLOCKED, outbox.SENT, outbox.SENT, outbox.SENT]
     )
     assert [reminders_in(u) for u in (people[0], people[2], people[3])] == [1, 1, 1]
+
+
+async def test_reminders_to_many_owners_keep_to_the_broadcast_limits(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock, tmp_path: Path
+) -> None:
+    """More owners than Telegram allows messages a second: none of its limits is broken."""
+    from bench.send_reminders import catalogue_with_roles
+
+    from goalbot.services.catalogue import load_catalogue
+    from goalbot.services.owners import accept_invite
+
+    load_catalogue(sqlite_ctx, catalogue_with_roles(45, tmp_path))
+    ctx = with_telegram(sqlite_ctx, botapi)
+    people = []
+    async with running_bot(ctx):
+        for number in range(45):
+            user = botapi.driver.create_user(f"Vastaaja{number}")
+            user.send("/start")  # they have opened the chat with the bot
+            invite = invite_owner(ctx, f"bench-{number}", f"Vastaaja {number}")
+            accept_invite(ctx, invite.token, user.id)
+            people.append(user)
+        await botapi.driver.wait_until_idle(quiet=0.5, timeout=20)
+        opened = open_round_now(ctx, Q4)
+        assert opened.reminders_queued == 45
+        await botapi.driver.wait_until(
+            lambda: sum(s.status == outbox.SENT for s in sends(ctx)) == 45, timeout=30
+        )
+    assert [reminders_in(u) for u in people] == [1] * 45
+    assert botapi.driver.rate_violations == []
