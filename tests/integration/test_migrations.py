@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from goalbot.storage.database import Database, database_revision, upgrade_database
 from goalbot.storage.models import Base
@@ -32,5 +32,29 @@ def test_sqlite_uses_wal_and_foreign_keys(sqlite_url: str) -> None:
         with database.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.dispose()
+
+
+def test_sqlite_units_of_work_take_the_write_lock_at_their_start(sqlite_url: str) -> None:
+    """Two units of work never both read and then write: the second waits for the first."""
+    import sqlite3
+
+    database = Database.connect(sqlite_url)
+    try:
+        upgrade_database(database.engine)
+        with database.unit_of_work() as uow:
+            uow.session.execute(text("SELECT 1"))
+            path = sqlite_url.removeprefix("sqlite:///")
+            other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+            else:  # pragma: no cover - the assertion below explains the failure
+                other.execute("ROLLBACK")
+                raise AssertionError("a second writer got in during a unit of work")
+            finally:
+                other.close()
     finally:
         database.dispose()

@@ -107,7 +107,7 @@ def test_a_figure_is_read(metric_id: str, text: str, number: str) -> None:
         (CORPORATE_TAX, "1.02.000", "not_a_number", {}),
         (UNEMPLOYMENT, "11,9 kg", "wrong_unit", {"unit": "kg", "expected": "%"}),
         (NET_MIGRATION, "20 €", "wrong_unit", {"unit": "€", "expected": "hlö"}),
-        (ZONING, "40 €", "wrong_unit", {"unit": "€", "expected": "-"}),
+        (ZONING, "40 €", "wrong_unit", {"unit": "€", "expected": "%"}),
         (
             UNEMPLOYMENT,
             "150 %",

@@ -165,7 +165,8 @@ def parse_number(text: str, metric: Metric) -> Decimal:
         unit = _UNIT_WORDS.get(unit_text, unit_text)
         fits = _metric_units(metric)
         if unit not in fits and unit_text not in fits:
-            raise InvalidAnswer("wrong_unit", unit=unit_text, expected=metric.unit or "-")
+            expected = "%" if metric.is_percentage else (metric.unit or "-")
+            raise InvalidAnswer("wrong_unit", unit=unit_text, expected=expected)
     check_range(number, metric)
     return number
 

@@ -9,8 +9,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue
+from goalbot.domain.periods import Period
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import queue_send
+from goalbot.services.rounds import due_items, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow, SettingRow
 
@@ -206,8 +209,29 @@ def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = OWNER) -> B
         role = _role(uow, catalogue, role_id)
         person = _find_person(uow, who)
         replaced = _assign(uow, role.id, person, kind, ctx.now())
+        _remind_of_new_role(uow, ctx, catalogue, person, role.id)
         uow.commit()
         return Binding(person.id, person.name, role.id, role.name, kind, replaced)
+
+
+def _remind_of_new_role(
+    uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, person: PersonRow, role_id: str
+) -> None:
+    """A role given during an open round: its new holder gets a reminder for it."""
+    round_row = open_round_row(uow)
+    if round_row is None or person.telegram_user_id is None or person.blocked_bot_at:
+        return
+    period = Period.parse(round_row.period)
+    if due_items(catalogue, [role_id], period):
+        queue_send(
+            uow,
+            f"{period.key}:assign:{person.id}:{role_id}",
+            "reminder",
+            person.telegram_user_id,
+            ctx.now(),
+            period=period,
+            person_id=person.id,
+        )
 
 
 def revoke_role(ctx: AppContext, role_id: str, kind: str = OWNER) -> str:

@@ -422,8 +422,24 @@ _YES = {"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"}
 _NO = {"ei", "e", "no", "n", "nej"}
 
 
+def _answered_meanwhile(s: _Session, metric_id: str) -> bool:
+    """Someone else (a deputy, the owner) answered this metric after the question was shown."""
+    row = s.answers.get(metric_id)
+    shown_at = s.conversation.updated_at if s.conversation is not None else None
+    return (
+        row is not None
+        and shown_at is not None
+        and row.answered_by_id != s.person.id
+        and row.answered_at > shown_at
+    )
+
+
 def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
     metric = s.triples[index][2]
+    if _answered_meanwhile(s, metric.id):
+        # nothing is overwritten unseen: the answer stands; changing it goes via the recap
+        screen = replace(s.advance(index), note="answered_meanwhile")
+        return Reply((screen,), accepted=False, toast="answered_meanwhile")
     if given.action == Action.NO_DATA:
         return Reply((_store_value(s, index, AnswerValue.no_data()),))
     if given.action == Action.SKIP:

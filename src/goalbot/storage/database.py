@@ -32,6 +32,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Python's sqlite3 begins transactions on its own and late; SQLAlchemy should do it, so that
+    # transactions and savepoints mean what they say (SQLAlchemy's pysqlite recipe).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE: a unit of work takes the write lock at its start and others wait for it
+    # (busy_timeout); two deferred transactions that both read and then write would deadlock
+    # and one would fail with "database is locked" at once.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, echo: bool = False) -> Engine:
@@ -51,6 +61,7 @@ def create_db_engine(url: str, echo: bool = False) -> Engine:
                 parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
             )
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(
             parsed,
