@@ -249,6 +249,17 @@ class _Session:
         row.updated_at = self.now
         return row
 
+    def go_item(self, step: Step, index: int, mode: str | None = None) -> ConversationRow:
+        """Move to ``step`` for the item at ``index`` (keeping the walk/change mode)."""
+        role, goal, metric = self.triples[index]
+        return self.go(
+            step,
+            metric_id=metric.id,
+            goal_id=goal.id,
+            role_id=role.role_id,
+            mode=mode if mode is not None else self.mode(),
+        )
+
     def mode(self) -> str:
         row = self.conversation
         return str(row.data.get("mode", "walk")) if row is not None and row.data else "walk"
@@ -306,8 +317,7 @@ class _Session:
         if nxt is None:
             self.go(Step.RECAP)
             return self.screen()
-        role, goal, metric = self.triples[nxt]
-        self.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
+        self.go_item(Step.ANSWER, nxt, mode="walk")
         return self.screen()
 
     def on_behalf_of(self, index: int) -> str | None:
@@ -401,19 +411,13 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
 
 
 def _store_value(s: _Session, index: int, value: AnswerValue) -> Screen:
-    _, goal, metric = s.triples[index]
+    metric = s.triples[index][2]
     answer_row, _ = save_answer(
         s.uow, metric.id, s.period, value, s.person, s.now, s.on_behalf_of(index)
     )
     s.answers[metric.id] = answer_row
     if value.has_value and is_target_missed(s.evaluation(metric)):
-        s.go(
-            Step.EXPLANATION,
-            metric_id=metric.id,
-            goal_id=goal.id,
-            role_id=s.triples[index][0].role_id,
-            mode=s.mode(),
-        )
+        s.go_item(Step.EXPLANATION, index)
         return s.screen()
     return s.advance(index)
 
@@ -443,13 +447,7 @@ def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
     if given.action == Action.NO_DATA:
         return Reply((_store_value(s, index, AnswerValue.no_data()),))
     if given.action == Action.SKIP:
-        s.go(
-            Step.SKIP_REASON,
-            metric_id=metric.id,
-            goal_id=s.triples[index][1].id,
-            role_id=s.triples[index][0].role_id,
-            mode=s.mode(),
-        )
+        s.go_item(Step.SKIP_REASON, index)
         return Reply((s.screen(),))
     if metric.kind == MetricKind.YES_NO:
         if given.action in (Action.YES, Action.NO):
@@ -469,15 +467,8 @@ def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
 
 
 def _on_skip_reason(s: _Session, index: int, given: OwnerInput) -> Reply:
-    metric = s.triples[index][2]
     if given.action == Action.CANCEL:
-        s.go(
-            Step.ANSWER,
-            metric_id=metric.id,
-            goal_id=s.triples[index][1].id,
-            role_id=s.triples[index][0].role_id,
-            mode=s.mode(),
-        )
+        s.go_item(Step.ANSWER, index)
         return Reply((s.screen(),))
     if given.text is None:
         return Reply((s.screen(note="stale_button"),), accepted=False)
@@ -489,7 +480,7 @@ def _on_skip_reason(s: _Session, index: int, given: OwnerInput) -> Reply:
 
 
 def _on_explanation(s: _Session, index: int, step: Step, given: OwnerInput) -> Reply:
-    _, goal, metric = s.triples[index]
+    metric = s.triples[index][2]
     text = ""
     if given.action != Action.SKIP:
         if given.text is None:
@@ -503,13 +494,7 @@ def _on_explanation(s: _Session, index: int, step: Step, given: OwnerInput) -> R
     if text:
         save_text(s.uow, answer_row, field_name, text, s.person, s.now)
     if step == Step.EXPLANATION:
-        s.go(
-            Step.CORRECTIVE,
-            metric_id=metric.id,
-            goal_id=goal.id,
-            role_id=s.triples[index][0].role_id,
-            mode=s.mode(),
-        )
+        s.go_item(Step.CORRECTIVE, index)
         return Reply((s.screen(),))
     return Reply((s.advance(index),))
 
@@ -568,8 +553,7 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
             index = -1
         if not 0 <= index < len(s.triples):
             return Reply((s.screen(note="stale_button"),), accepted=False)
-        role, goal, metric = s.triples[index]
-        s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id, mode="change")
+        s.go_item(Step.ANSWER, index, mode="change")
         return Reply((s.screen(),))
     if given.action == Action.COMMENT:
         s.go(Step.COMMENT_PICK)
@@ -603,8 +587,7 @@ def _resume(s: _Session) -> Reply:
 def _go_to_first_missing(s: _Session) -> Reply:
     index = s.first_unanswered()
     assert index is not None
-    role, goal, metric = s.triples[index]
-    s.go(Step.ANSWER, metric_id=metric.id, goal_id=goal.id, role_id=role.role_id)
+    s.go_item(Step.ANSWER, index, mode="walk")
     return Reply((s.screen(note="answers_missing"),))
 
 
