@@ -150,6 +150,9 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
         bot.start()
         owner.start(invite.token)
         owner.wait_for_message_sync(predicate=lambda m: "Tervetuloa" in m.content, timeout=10)
+        # the bot finishes with the invite before the round opens: otherwise it would show the
+        # first question right away, and that message would take the delay meant for the reminder
+        driver.wait_until_idle_sync(quiet=1.0, timeout=15)
 
         # 1. Killed while the reminder is on its way: Telegram delivered it, the bot never
         # heard back. It may have gone out, so it is never sent again.

@@ -34,7 +34,7 @@ async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Identity
         if chat.type == ChatType.PRIVATE:
             await refuse(update, context)
         return None
-    await send_html(None, chat, render("chat/admin_only.html.j2", _language(context)))
+    await send_html(chat, render("chat/admin_only.html.j2", _language(context)))
     return None
 
 
@@ -49,7 +49,6 @@ async def _reply(
     assert chat is not None
     ctx = app_context(context)
     await send_html(
-        None,
         chat,
         render(
             f"chat/{template}.html.j2",

@@ -17,7 +17,7 @@ from goalbot.chat.callbacks import decode
 from goalbot.chat.keyboards import keyboard_for
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
-from goalbot.services.access import Identity, who_is
+from goalbot.services.access import who_is
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
 
@@ -46,12 +46,12 @@ def user_lock(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> asyncio.Lock:
     return locks.setdefault(user_id, asyncio.Lock())
 
 
-def language_of(identity: Identity | None, context: ContextTypes.DEFAULT_TYPE) -> str:
+def language_of(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The language of the bot's texts ([texts] language)."""
     return app_context(context).config.texts.language
 
 
 async def send_html(
-    message_target: Message | None,
     chat: Chat,
     text: str,
     keyboard: InlineKeyboardMarkup | None = None,
@@ -71,9 +71,7 @@ def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
 
 async def show_reply(chat: Chat, reply: Reply, language: str, ctx: AppContext) -> None:
     for screen in reply.screens:
-        await send_html(
-            None, chat, render_screen(screen, language, ctx), keyboard_for(screen, language)
-        )
+        await send_html(chat, render_screen(screen, language, ctx), keyboard_for(screen, language))
 
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,9 +80,8 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if chat is None or user is None:
         return
-    language = language_of(None, context)
+    language = language_of(context)
     await send_html(
-        None,
         chat,
         render(
             "chat/refusal.html.j2", language, user_id=user.id, private=chat.type == ChatType.PRIVATE
@@ -102,7 +99,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, also with an invite token from a deep link."""
     chat, user = _identity_args(update)
     ctx = app_context(context)
-    language = language_of(None, context)
+    language = language_of(context)
     if chat.type != ChatType.PRIVATE:
         await group_hint(update, context)
         return
@@ -113,7 +110,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not identity.is_known:
         await refuse(update, context)
         return
-    await send_html(None, chat, render("chat/welcome.html.j2", language, identity=identity))
+    await send_html(chat, render("chat/welcome.html.j2", language, identity=identity))
     if identity.owns_goals:
         await report(update, context)
 
@@ -121,7 +118,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     chat, user = _identity_args(update)
     ctx = app_context(context)
-    language = language_of(None, context)
+    language = language_of(context)
     try:
         binding = await call(
             owner_service.accept_invite,
@@ -133,14 +130,13 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
         )
     except ServiceError as exc:
         await send_html(
-            None,
             chat,
             render(
                 "chat/invite_error.html.j2", language, code=exc.code, user_id=user.id, **exc.params
             ),
         )
         return
-    await send_html(None, chat, render("chat/invite_accepted.html.j2", language, binding=binding))
+    await send_html(chat, render("chat/invite_accepted.html.j2", language, binding=binding))
     async with user_lock(context, user.id):
         reply = await call(handle_input, ctx, OwnerInput(update.update_id, user.id))
     if reply.screens and reply.screens[0].kind != "note":
@@ -157,11 +153,10 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await refuse(update, context)
         return
     await send_html(
-        None,
         chat,
         render(
             "chat/help.html.j2",
-            language_of(identity, context),
+            language_of(context),
             identity=identity,
             private=chat.type == ChatType.PRIVATE,
         ),
@@ -183,11 +178,8 @@ async def group_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await refuse(update, context)
         return
     await send_html(
-        None,
         chat,
-        render(
-            "chat/group_hint.html.j2", language_of(identity, context), username=context.bot.username
-        ),
+        render("chat/group_hint.html.j2", language_of(context), username=context.bot.username),
     )
 
 
@@ -214,7 +206,7 @@ async def _owner_input(
 ) -> None:
     chat, user = _identity_args(update)
     ctx = app_context(context)
-    language = language_of(None, context)
+    language = language_of(context)
     async with user_lock(context, user.id):
         reply = await call(handle_input, ctx, given)
     if is_for_stranger(reply):
@@ -240,7 +232,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     user = query.from_user
     ctx = app_context(context)
-    language = language_of(None, context)
+    language = language_of(context)
     data = decode(query.data)
     message = query.message
     chat = message.chat if message is not None else None
@@ -311,9 +303,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         if chat.type == ChatType.PRIVATE:
             await refuse(update, context)
         return
-    await send_html(
-        None, chat, render("chat/unknown_command.html.j2", language_of(identity, context))
-    )
+    await send_html(chat, render("chat/unknown_command.html.j2", language_of(context)))
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -326,7 +316,7 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not identity.is_known:
         await refuse(update, context)
         return
-    await send_html(None, chat, render("chat/non_text.html.j2", language_of(identity, context)))
+    await send_html(chat, render("chat/non_text.html.j2", language_of(context)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -69,13 +69,13 @@ def _split_period(args: list[str]) -> tuple[Period | None, list[str]]:
 
 
 async def _error(chat: Chat, context: ContextTypes.DEFAULT_TYPE, code: str, **params: Any) -> None:
-    language = language_of(None, context)
-    await send_html(None, chat, render("chat/report_error.html.j2", language, code=code, **params))
+    language = language_of(context)
+    await send_html(chat, render("chat/report_error.html.j2", language, code=code, **params))
 
 
 async def _send_parts(chat: Chat, parts: list[str]) -> None:
     for part in parts:
-        await send_html(None, chat, part)
+        await send_html(chat, part)
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
