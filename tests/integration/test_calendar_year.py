@@ -231,3 +231,33 @@ def test_first_start_in_the_middle_of_a_round_opens_it_quietly(
         round_row = uow.session.get(RoundRow, "2026Q4")
         assert round_row is not None and round_row.closed_at is None
         assert list(uow.session.scalars(select(SendRow))) == []
+
+
+def test_paused_nudges_skip_the_person_until_the_date(year_ctx: AppContext, clock: Clock) -> None:
+    from goalbot.services.owners import pause_nudges
+
+    ctx = year_ctx
+    tick(ctx)
+    plan = {p.period: p for p in round_plans(ctx, clock.now)}[Period(2026, 4)]
+    clock.set(plan.open.due_at + timedelta(minutes=1))
+    tick(ctx)
+    deliver_all(ctx)
+    # paused up to (and including) the day of the second nudge
+    until = plan.nudges[1].due_at.astimezone(HELSINKI).date()
+    assert pause_nudges(ctx, "Henkilö rakennustarkastaja", until)[1] == until
+    nudged: list[set[int]] = []
+    for nudge in plan.nudges[:3]:
+        clock.set(nudge.due_at + timedelta(minutes=1))
+        tick(ctx)
+        with ctx.unit_of_work() as uow:
+            chats = {p.id: p.telegram_user_id for p in uow.session.scalars(select(PersonRow))}
+        nudged.append(
+            {
+                chats[s.person_id]
+                for s in deliver_all(ctx)
+                if s.kind == "nudge" and s.person_id is not None
+            }
+        )
+    paused = ROLES["rakennustarkastaja"]
+    assert paused not in nudged[0] and paused not in nudged[1]
+    assert paused in nudged[2]

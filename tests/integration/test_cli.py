@@ -168,3 +168,15 @@ def test_python_dash_m_works_and_never_prints_a_traceback(tmp_path: Path) -> Non
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "no such file" in result.stderr
+
+
+def test_owners_pause_takes_a_date_or_off(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    cfg = ["--config", str(config_file)]
+    code, _, err = run(
+        capsys, *cfg, "owners", "pause", "--person", "Nobody", "--until", "2026-12-31"
+    )
+    assert_one_line_error(code, err, "no person Nobody")
+    code, _, err = run(capsys, *cfg, "owners", "pause", "--person", "Nobody", "--until", "someday")
+    assert code == 2 and "is not a date" in err
