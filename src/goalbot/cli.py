@@ -11,7 +11,7 @@ from typing import NoReturn
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from goalbot import __version__
-from goalbot.config import Config, ConfigError, load_config
+from goalbot.config import Config, ConfigError, StartupError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.reporting.outline import outline
@@ -353,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PeriodError as exc:
         print(f"goalbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StorageError as exc:
+    except (StorageError, StartupError) as exc:
         print(f"goalbot: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except (OperationalError, DBAPIError) as exc:

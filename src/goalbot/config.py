@@ -23,6 +23,10 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the key and what is wrong."""
 
 
+class StartupError(Exception):
+    """The bot cannot start (e.g. the Bot API server cannot be reached); one line says why."""
+
+
 @dataclass(frozen=True)
 class TelegramConfig:
     token: str = ""

@@ -10,6 +10,7 @@ import pytest
 
 from goalbot.cli import main
 from tests.conftest import SMALL_CATALOGUE
+from tests.fakes.botapi import FakeBotApi
 
 
 @pytest.fixture
@@ -180,3 +181,39 @@ def test_owners_pause_takes_a_date_or_off(
     assert_one_line_error(code, err, "no person Nobody")
     code, _, err = run(capsys, *cfg, "owners", "pause", "--person", "Nobody", "--until", "someday")
     assert code == 2 and "is not a date" in err
+
+
+def _run_bot(tmp_path: Path, base_url: str, token: str) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
+        '[database]\nurl = "sqlite:///bot.sqlite3"\n',
+        encoding="utf-8",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "goalbot", "--config", str(config), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_against_an_unreachable_bot_api_says_so_in_one_line(tmp_path: Path) -> None:
+    result = _run_bot(tmp_path, "http://127.0.0.1:9/bot", "123:ABC")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("goalbot: cannot reach the Bot API server at http://127.0.0.1:9/bot")
+    )
+
+
+def test_run_with_a_refused_token_names_the_key(tmp_path: Path, botapi: FakeBotApi) -> None:
+    result = _run_bot(tmp_path, botapi.base_url, "999999:NOT-THE-TOKEN")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "goalbot: configuration error: telegram.token: the Bot API server refused the token"
+    )

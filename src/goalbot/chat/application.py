@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,7 +24,7 @@ from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
-from goalbot.config import Config
+from goalbot.config import Config, ConfigError, StartupError
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
 from goalbot.services import owners as owner_service
@@ -182,6 +182,17 @@ async def running(
             await application.stop()
 
 
+def _one_line_network_errors(record: logging.LogRecord) -> bool:
+    """A lost connection to Telegram is logged as one line, not as a traceback."""
+    if record.name.startswith("telegram.ext") and record.exc_info:
+        message = record.getMessage()
+        if message.startswith("Network Retry"):
+            error = record.exc_info[1]
+            record.msg, record.args = f"{message} ({error})", ()
+            record.exc_info = None
+    return True
+
+
 def run_bot(config: Config) -> None:
     """Run the bot until stopped (Ctrl-C or SIGTERM)."""
     logging.basicConfig(
@@ -189,8 +200,15 @@ def run_bot(config: Config) -> None:
     )
     for noisy in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_one_line_network_errors)
     ctx = prepare(config)
     application = build_application(ctx)
-    application.run_polling(
-        allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
-    )
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except InvalidToken as exc:
+        raise ConfigError("telegram.token: the Bot API server refused the token") from exc
+    except NetworkError as exc:
+        raise StartupError(
+            f"cannot reach the Bot API server at {config.telegram.base_url}: {exc}"
+        ) from exc
