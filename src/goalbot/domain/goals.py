@@ -82,11 +82,7 @@ class Cadence:
             case CadenceKind.EVEN_YEARS:
                 return period.year % 2 == 0 and period.quarter == quarter
             case CadenceKind.ONCE:
-                return (
-                    self.by is None
-                    or period.first_day <= self.by
-                    or (Period.containing(self.by) == period)
-                )
+                return self.by is None or period.first_day <= self.by
         return False  # pragma: no cover - StrEnum is exhaustive
 
 
@@ -159,6 +155,16 @@ class Metric:
     def id(self) -> str:
         """Catalogue-wide id, e.g. ``TEK-RV-1.1``."""
         return f"{self.goal_id}.{self.key}"
+
+    def is_overdue_deliverable(self, period: Period) -> bool:
+        """A yes/no deliverable whose date passed before ``period`` began."""
+        by = self.cadence.by
+        return (
+            self.kind == MetricKind.YES_NO
+            and self.cadence.kind == CadenceKind.ONCE
+            and by is not None
+            and by < period.first_day
+        )
 
     @property
     def is_numeric(self) -> bool:
@@ -240,9 +246,17 @@ class Goal:
                 return metric
         raise KeyError(f"{self.id}.{key}")
 
-    def metrics_due(self, period: Period) -> tuple[Metric, ...]:
-        """The metrics that can have a new value in ``period``."""
-        return tuple(m for m in self.metrics if m.cadence.is_due(period))
+    def metrics_due(self, period: Period, done: frozenset[str] = frozenset()) -> tuple[Metric, ...]:
+        """The metrics that can have a new value in ``period``.
+
+        A deliverable (yes/no, once by a date) not reported done by its date stays asked
+        until it is: ``done`` holds the ids of those reported done in an earlier period.
+        """
+        return tuple(
+            m
+            for m in self.metrics
+            if m.cadence.is_due(period) or (m.is_overdue_deliverable(period) and m.id not in done)
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from goalbot.domain.periods import Period
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import queue_send
-from goalbot.services.rounds import due_items, open_round_row
+from goalbot.services.rounds import asked_in, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow, SettingRow
 
@@ -222,7 +222,7 @@ def _remind_of_new_role(
     if round_row is None or person.telegram_user_id is None or person.blocked_bot_at:
         return
     period = Period.parse(round_row.period)
-    if due_items(catalogue, [role_id], period):
+    if asked_in(uow, catalogue, [role_id], period):
         queue_send(
             uow,
             f"{period.key}:assign:{person.id}:{role_id}",

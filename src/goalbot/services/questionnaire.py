@@ -28,7 +28,7 @@ from goalbot.domain.periods import Period
 from goalbot.services.access import Identity, RoleHeld, identify, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.rounds import due_items, open_round_row
+from goalbot.services.rounds import asked_in, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
@@ -156,7 +156,7 @@ class _Session:
         self.round = round_row
         self.period = Period.parse(round_row.period)
         roles = {r.role_id: r for r in identity.roles}
-        triples = due_items(catalogue, list(roles), self.period)
+        triples = asked_in(uow, catalogue, list(roles), self.period)
         self.answers = answers_for_period(uow, self.period, [m.id for _, _, m in triples])
         history: dict[str, list[Answer]] = {}
         for row in all_answers(uow, self.period.previous()):
@@ -627,7 +627,7 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
             return None
         identity = identify(uow, ctx, person.telegram_user_id)
         catalogue = active_catalogue(uow)
-        triples = due_items(catalogue, [r.role_id for r in identity.roles], period)
+        triples = asked_in(uow, catalogue, [r.role_id for r in identity.roles], period)
         metric_ids = {m.id for _, _, m in triples}
         if not metric_ids:
             return None

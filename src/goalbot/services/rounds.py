@@ -14,7 +14,7 @@ from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, PersonRow, RoundRow
-from goalbot.storage.repositories import answers_for_period
+from goalbot.storage.repositories import answers_for_period, done_deliverables
 
 
 @dataclass(frozen=True)
@@ -72,15 +72,25 @@ def latest_round(uow: UnitOfWork) -> RoundInfo | None:
 
 
 def due_items(
-    catalogue: Catalogue, role_ids: list[str], period: Period
+    catalogue: Catalogue, role_ids: list[str], period: Period, done: frozenset[str] = frozenset()
 ) -> list[tuple[str, Goal, Metric]]:
-    """The (role, goal, metric) triples the holders of ``role_ids`` are asked in ``period``."""
+    """The (role, goal, metric) triples the holders of ``role_ids`` are asked in ``period``.
+
+    ``done``: deliverables reported done earlier (see Goal.metrics_due); use asked_in().
+    """
     items = []
     for role_id in role_ids:
         for goal in catalogue.goals_of_role(role_id):
-            for metric in goal.metrics_due(period):
+            for metric in goal.metrics_due(period, done):
                 items.append((role_id, goal, metric))
     return items
+
+
+def asked_in(
+    uow: UnitOfWork, catalogue: Catalogue, role_ids: list[str], period: Period
+) -> list[tuple[str, Goal, Metric]]:
+    """due_items with the deliverables already reported done left out."""
+    return due_items(catalogue, role_ids, period, done_deliverables(uow, period))
 
 
 def active_holders(uow: UnitOfWork) -> dict[str, dict[str, PersonRow]]:
@@ -98,8 +108,9 @@ def people_to_remind(
     holders = active_holders(uow)
     people: dict[int, PersonRow] = {}
     unheld = []
+    done = done_deliverables(uow, period)
     for role in catalogue.roles:
-        if not due_items(catalogue, [role.id], period):
+        if not due_items(catalogue, [role.id], period, done):
             continue
         held = holders.get(role.id, {})
         person = held.get("owner") or held.get("deputy")
@@ -173,7 +184,8 @@ def close_round_in(
     if row.closed_at is None:
         row.closed_at = now
     queued = queue_summary(ctx, uow, period, now, again=False) if summary else False
-    due = [m.id for g in catalogue.goals for m in g.metrics_due(period)]
+    done = done_deliverables(uow, period)
+    due = [m.id for g in catalogue.goals for m in g.metrics_due(period, done)]
     answers = answers_for_period(uow, period, due)
     return RoundClosed(period, len(answers), len(due) - len(answers), queued)
 
@@ -202,7 +214,7 @@ class Missing:
 def missing_in(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> list[Missing]:
     """Every role that still owes answers in ``period``: unanswered or unconfirmed metrics."""
     holders = active_holders(uow)
-    triples = due_items(catalogue, [r.id for r in catalogue.roles], period)
+    triples = asked_in(uow, catalogue, [r.id for r in catalogue.roles], period)
     answers = answers_for_period(uow, period, [m.id for _, _, m in triples])
     result = []
     for role in catalogue.roles:

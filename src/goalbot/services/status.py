@@ -58,7 +58,12 @@ from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import RoundInfo, active_holders, latest_round, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow, RoundRow
-from goalbot.storage.repositories import all_answers, comments_for_period, row_to_answer
+from goalbot.storage.repositories import (
+    all_answers,
+    comments_for_period,
+    done_deliverables,
+    row_to_answer,
+)
 
 STRATEGIC_SCOPE = "strategia"
 """The word that selects the city's strategic metrics (they belong to no department)."""
@@ -459,10 +464,11 @@ def _missing(
     holders: dict[str, tuple[RoleHolder, bool]],
     round_info: RoundInfo | None,
     confirmed_ids: set[str] | None = None,
+    done: frozenset[str] = frozenset(),
 ) -> MissingData:
     due: dict[str, list[str]] = {}
     for goal in goals:
-        for metric in goal.metrics_due(period):
+        for metric in goal.metrics_due(period, done):
             due.setdefault(goal.owner_role, []).append(metric.id)
     roles = []
     total_due = total_answered = 0
@@ -522,7 +528,16 @@ def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period)
         if any(a.period == period and a.confirmed for a in answers)
     }
     round_info = _round_of(uow, period)
-    missing = _missing(catalogue, resolved.goals, period, answered, holders, round_info, confirmed)
+    missing = _missing(
+        catalogue,
+        resolved.goals,
+        period,
+        answered,
+        holders,
+        round_info,
+        confirmed,
+        done_deliverables(uow, period),
+    )
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
 
@@ -548,6 +563,7 @@ def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
             _holders(uow, catalogue),
             _round_of(uow, wanted),
             {row.metric_id for row in rows if row.confirmed_at is not None},
+            done_deliverables(uow, wanted),
         )
 
 

@@ -210,3 +210,11 @@ def save_comment(
 def comments_for_period(uow: UnitOfWork, period: Period) -> dict[str, str]:
     rows = uow.session.scalars(select(GoalCommentRow).where(GoalCommentRow.period == period.key))
     return {row.goal_id: row.text for row in rows}
+
+
+def done_deliverables(uow: UnitOfWork, before: Period) -> frozenset[str]:
+    """Metrics answered "yes" in a period before ``before`` (deliverables reported done)."""
+    rows = uow.session.execute(
+        select(AnswerRow.metric_id, AnswerRow.period).where(AnswerRow.flag.is_(True))
+    )
+    return frozenset(metric_id for metric_id, period in rows if Period.parse(period) < before)
