@@ -23,8 +23,9 @@ def test_the_domain_keeps_an_overdue_deliverable_due_until_done() -> None:
 
 
 def asked(ctx: AppContext, period: Period) -> set[str]:
+    catalogue = get_catalogue(ctx)
     with ctx.unit_of_work() as uow:
-        return {m.id for _, _, m in asked_in(uow, get_catalogue(ctx), [ROLE], period)}
+        return {m.id for _, _, m in asked_in(uow, catalogue, [ROLE], period)}
 
 
 def answer(ctx: AppContext, period: Period, done: bool) -> None:

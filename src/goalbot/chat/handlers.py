@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
 from goalbot.chat.keyboards import keyboard_for
+from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
 from goalbot.services.access import who_is
@@ -70,8 +71,12 @@ def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
 
 
 async def show_reply(chat: Chat, reply: Reply, language: str, ctx: AppContext) -> None:
+    """Send each screen; a long one (a big recap) in parts, its buttons under the last."""
     for screen in reply.screens:
-        await send_html(chat, render_screen(screen, language, ctx), keyboard_for(screen, language))
+        parts = split_html(render_screen(screen, language, ctx))
+        for number, part in enumerate(parts, start=1):
+            keyboard = keyboard_for(screen, language) if number == len(parts) else None
+            await send_html(chat, part, keyboard)
 
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

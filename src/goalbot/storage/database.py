@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,9 @@ class Database:
         self.engine.dispose()
 
 
+_open_units = threading.local()
+
+
 class UnitOfWork:
     """One transaction per update or job: commit explicitly; leaving without commit rolls back."""
 
@@ -157,6 +161,11 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
+        # A second unit of work opened inside one would wait for the first's lock on SQLite
+        # (and see other data on any database): one update or job, one unit of work.
+        if getattr(_open_units, "depth", 0):
+            raise RuntimeError("a unit of work was opened inside another in the same thread")
+        _open_units.depth = 1
         self._session = self._sessions()
         return self
 
@@ -169,6 +178,7 @@ class UnitOfWork:
         # close() rolls back whatever was not committed; loaded objects stay readable
         session = self.session
         self._session = None
+        _open_units.depth = 0
         session.close()
 
     def commit(self) -> None:
