@@ -217,3 +217,33 @@ def test_run_with_a_refused_token_names_the_key(tmp_path: Path, botapi: FakeBotA
     assert result.stderr.strip().splitlines()[-1] == (
         "goalbot: configuration error: telegram.token: the Bot API server refused the token"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["summary", "--period", "2026Q2"], "the round of Q2/2026 has not been opened"),
+        (["close", "--now", "--period", "2026Q3"], "the round of Q3/2026 has not been opened"),
+        (["close", "--now"], "no answering round is open"),
+        (["remind", "--now", "--period", "2025Q4"], "outside the catalogue's term"),
+    ],
+)
+def test_round_commands_refuse_in_one_line(
+    capsys: pytest.CaptureFixture[str], config_file: Path, args: list[str], needle: str
+) -> None:
+    code, _, err = run(capsys, "--config", str(config_file), *args)
+    assert_one_line_error(code, err, needle)
+
+
+def test_a_second_round_cannot_open_while_one_is_open(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    cfg = ["--config", str(config_file)]
+    code, out, _ = run(capsys, *cfg, "remind", "--now", "--period", "2026Q3")
+    assert code == 0 and "Q3/2026 is open" in out
+    code, _, err = run(capsys, *cfg, "remind", "--now", "--period", "2026Q4")
+    assert_one_line_error(code, err, "the round of Q3/2026 is still open")
+    code, out, _ = run(capsys, *cfg, "close", "--now")
+    assert code == 0 and "Q3/2026 is closed" in out
+    code, _, err = run(capsys, *cfg, "summary", "--period", "2026Q3")
+    assert_one_line_error(code, err, "no management group is set")

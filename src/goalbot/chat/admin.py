@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from goalbot.chat.arguments import split_period
 from goalbot.chat.delivery import deliver_pending
-from goalbot.chat.handlers import app_context, call, refuse, send_html
-from goalbot.domain.periods import Period, PeriodError, parse_day
+from goalbot.chat.handlers import app_context, call, language_of, refuse, send_html
+from goalbot.domain.periods import PeriodError, parse_day
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
@@ -23,23 +23,27 @@ from goalbot.services.outbox import set_management_chat
 from goalbot.services.rounds import resend_summary
 
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Identity | None:
-    """The admin behind the command, or None after telling the sender why not."""
+async def _admin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, private_only: bool = False
+) -> Identity | None:
+    """The admin behind the command, or None after telling the sender why not.
+
+    ``private_only``: the command shows links or names that a group must not see.
+    """
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     identity = await call(who_is, app_context(context), user.id)
     if identity.is_admin:
+        if private_only and chat.type != ChatType.PRIVATE:
+            await send_html(chat, render("chat/private_only.html.j2", language_of(context)))
+            return None
         return identity
     if not identity.is_known:
         if chat.type == ChatType.PRIVATE:
             await refuse(update, context)
         return None
-    await send_html(chat, render("chat/admin_only.html.j2", _language(context)))
+    await send_html(chat, render("chat/admin_only.html.j2", language_of(context)))
     return None
-
-
-def _language(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return app_context(context).config.texts.language
 
 
 async def _reply(
@@ -52,7 +56,7 @@ async def _reply(
         chat,
         render(
             f"chat/{template}.html.j2",
-            _language(context),
+            language_of(context),
             timezone=ctx.config.schedule.zone,
             **values,
         ),
@@ -65,16 +69,9 @@ async def _service_error(
     await _reply(update, context, "admin_error", code=error.code, p=error.params)
 
 
-def _period_arg(args: list[str]) -> Period | None:
-    for arg in args:
-        if re.match(r"^(\d{4}\s*[Qq]\s*[1-4]|[Qq][1-4]\s*/\s*\d{4})$", arg):
-            return Period.parse(arg)
-    return None
-
-
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/invite ROLE NAME [sijainen]: a single-use link for an owner (or a deputy)."""
-    if await _admin(update, context) is None:
+    if await _admin(update, context, private_only=True) is None:
         return
     args = list(context.args or [])
     kind = owner_service.OWNER
@@ -97,7 +94,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/owners: every role with its owner, deputy and pending invites."""
-    if await _admin(update, context) is None:
+    if await _admin(update, context, private_only=True) is None:
         return
     roles = await call(owner_service.list_owners, app_context(context))
     await _reply(update, context, "owners", roles=roles)
@@ -108,7 +105,11 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _admin(update, context) is None:
         return
     try:
-        opened = await call(open_round_now, app_context(context), _period_arg(context.args or []))
+        period, rest = split_period(list(context.args or []))
+        if rest:
+            await _reply(update, context, "admin_usage", command="remind")
+            return
+        opened = await call(open_round_now, app_context(context), period)
     except (ServiceError, PeriodError) as exc:
         await _period_or_service_error(update, context, exc)
         return
@@ -121,7 +122,11 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _admin(update, context) is None:
         return
     try:
-        closed = await call(close_round_now, app_context(context), _period_arg(context.args or []))
+        period, rest = split_period(list(context.args or []))
+        if rest:
+            await _reply(update, context, "admin_usage", command="close")
+            return
+        closed = await call(close_round_now, app_context(context), period)
     except (ServiceError, PeriodError) as exc:
         await _period_or_service_error(update, context, exc)
         return
@@ -133,8 +138,8 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/summary 2026Q4: post a round's summary to the management group again."""
     if await _admin(update, context) is None:
         return
-    period = _period_arg(context.args or [])
-    if period is None:
+    period, rest = split_period(list(context.args or []))
+    if period is None or rest:
         await _reply(update, context, "admin_usage", command="summary")
         return
     try:
@@ -148,7 +153,7 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/pause PERSON 31.12.2026 (or /pause PERSON pois): pause a person's nudges until a date."""
-    if await _admin(update, context) is None:
+    if await _admin(update, context, private_only=True) is None:
         return
     args = list(context.args or [])
     if len(args) < 2:

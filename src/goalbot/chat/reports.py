@@ -14,6 +14,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from goalbot.chat.arguments import split_period
 from goalbot.chat.handlers import (
     app_context,
     call,
@@ -22,7 +23,7 @@ from goalbot.chat.handlers import (
     refuse,
     send_html,
 )
-from goalbot.domain.periods import Period, PeriodError
+from goalbot.domain.periods import Period
 from goalbot.reporting import status as status_reports
 from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import ExportFormat, export_file, parse_format
@@ -51,23 +52,6 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat |
     return None
 
 
-def _split_period(args: list[str]) -> tuple[Period | None, list[str]]:
-    """A period among the arguments (``2026Q2``, ``Q2/2026``), and the other arguments."""
-    period: Period | None = None
-    rest = []
-    for arg in args:
-        try:
-            parsed = Period.parse(arg)
-        except PeriodError:
-            rest.append(arg)
-            continue
-        if period is None:
-            period = parsed
-        else:
-            rest.append(arg)
-    return period, rest
-
-
 async def _error(chat: Chat, context: ContextTypes.DEFAULT_TYPE, code: str, **params: Any) -> None:
     language = language_of(context)
     await send_html(chat, render("chat/report_error.html.j2", language, code=code, **params))
@@ -83,7 +67,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat = await _allowed(update, context)
     if chat is None:
         return
-    period, words = _split_period(list(context.args or []))
+    period, words = split_period(list(context.args or []))
     try:
         parts = await call(
             status_reports.status_parts, app_context(context), " ".join(words), period
@@ -99,7 +83,7 @@ async def missing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     chat = await _allowed(update, context)
     if chat is None:
         return
-    period, rest = _split_period(list(context.args or []))
+    period, rest = split_period(list(context.args or []))
     if rest:
         await _error(chat, context, "bad_argument", text=" ".join(rest), command="missing")
         return
@@ -136,7 +120,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat = await _allowed(update, context)
     if chat is None:
         return
-    period, rest = _split_period(list(context.args or []))
+    period, rest = split_period(list(context.args or []))
     fmt: ExportFormat = "xlsx"
     for arg in rest:
         chosen = parse_format(arg)
@@ -155,7 +139,7 @@ async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     chat = await _allowed(update, context)
     if chat is None:
         return
-    period, rest = _split_period(list(context.args or []))
+    period, rest = split_period(list(context.args or []))
     if not rest:
         await _error(chat, context, "chart_usage")
         return
