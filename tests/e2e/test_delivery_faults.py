@@ -164,3 +164,23 @@ async def test_reminders_to_many_owners_keep_to_the_broadcast_limits(
         )
     assert [reminders_in(u) for u in people] == [1] * 45
     assert botapi.driver.rate_violations == []
+
+
+async def test_a_chat_telegram_does_not_know_fails_at_once(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    """A final refusal (400 chat not found) is not retried like a network error."""
+    from goalbot.services.owners import accept_invite
+
+    ctx = with_telegram(sqlite_ctx, botapi)
+    invite = invite_owner(ctx, "rakennustarkastaja", "Tuntematon")
+    accept_invite(ctx, invite.token, 424242)  # an id the Bot API has never seen
+    async with running_bot(ctx):
+        open_round_now(ctx, Q4)
+        await botapi.driver.wait_until(
+            lambda: [s.status for s in sends(ctx)] == [outbox.FAILED], timeout=10
+        )
+        q4_clock.advance(minutes=10)
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    [send] = sends(ctx)
+    assert send.attempts == 1 and "chat not found" in send.error.lower()

@@ -120,6 +120,18 @@ async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
                 error=f"flood control: {exc}",
             )
             return outbox.RETRY
+        # BadRequest is a NetworkError in PTB, but final: it must be caught first
+        except BadRequest as exc:
+            await call(
+                outbox.record_outcome,
+                ctx,
+                send.id,
+                outbox.FAILED,
+                first_id,
+                error=str(exc),
+                chat_id=chat_id,
+            )
+            return outbox.FAILED
         except NetworkError as exc:
             if number > 0:
                 # part of a long summary went out: do not repeat it; note the gap
@@ -136,17 +148,6 @@ async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
             status = outbox.RETRY if send.attempts < MAX_ATTEMPTS else outbox.FAILED
             await call(outbox.record_outcome, ctx, send.id, status, error=str(exc))
             return status
-        except BadRequest as exc:
-            await call(
-                outbox.record_outcome,
-                ctx,
-                send.id,
-                outbox.FAILED,
-                first_id,
-                error=str(exc),
-                chat_id=chat_id,
-            )
-            return outbox.FAILED
         if first_id is None:
             first_id = message.message_id
     if send.kind == "summary" and send.period is not None:

@@ -280,6 +280,9 @@ def _write_table(sheet: Worksheet, table: Table, data: StatusData, texts: _Texts
         for index, key in enumerate(columns, start=1):
             value = _cell(ms, key, texts, data.catalogue, comments[ms.goal.id])
             cell = sheet.cell(row=row_number, column=index, value=value)
+            if isinstance(value, str):
+                # what owners typed stays text, even if it starts with "=" like a formula
+                cell.data_type = "s"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if isinstance(value, Decimal):
                 cell.number_format = number_format(ms.metric, value)
@@ -312,12 +315,20 @@ def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
 # ---------------------------------------------------------------- CSV
 
 
+FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
-    return str(value)
+    text = str(value)
+    # a spreadsheet would take a typed text starting like a formula for one
+    formula_like = text.startswith(FORMULA_STARTS) or (
+        text.startswith("-") and not text[1:2].isdigit()
+    )
+    return "'" + text if formula_like else text
 
 
 def csv_rows(data: StatusData, language: str = DEFAULT_LANGUAGE) -> list[list[str]]:
