@@ -44,6 +44,14 @@ def reminders_in(user: UserHandle) -> int:
     return sum("tavoiteraportointi on alkanut" in m.content for m in user.bot_messages())
 
 
+def blocked_flag(ctx: AppContext, telegram_user_id: int) -> bool:
+    with ctx.unit_of_work() as uow:
+        person = uow.session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id)
+        ).one()
+        return person.blocked_bot_at is not None
+
+
 def sends(ctx: AppContext) -> list[SendRow]:
     with ctx.unit_of_work() as uow:
         return list(uow.session.scalars(select(SendRow).order_by(SendRow.id)))
@@ -125,11 +133,13 @@ async def test_a_blocked_owner_is_recorded_and_reported(
         )
         assert "Omistaja 1" in notice.content
         await botapi.driver.wait_until_idle(quiet=0.5)
-    with ctx.unit_of_work() as uow:
-        blocked = uow.session.scalars(
-            select(PersonRow).where(PersonRow.telegram_user_id == people[1].id)
-        ).one()
-        assert blocked.blocked_bot_at is not None
+        # unblocking tells the bot too: the owner can be nudged again
+        people[1].unblock()
+        await botapi.driver.wait_until(lambda: not blocked_flag(ctx, people[1].id), timeout=10)
+        people[1].block()
+        await botapi.driver.wait_until(lambda: blocked_flag(ctx, people[1].id), timeout=10)
+        people[1].unblock()
+        await botapi.driver.wait_until(lambda: not blocked_flag(ctx, people[1].id), timeout=10)
     reminder_sends = [s for s in sends(ctx) if s.kind == "reminder"]
     assert sorted(s.status for s in reminder_sends) == sorted(
         [outbox.BLOCKED, outbox.SENT, outbox.SENT, outbox.SENT]

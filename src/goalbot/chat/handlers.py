@@ -20,7 +20,9 @@ from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
 from goalbot.services.access import who_is
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import follow_migration, get_management_chat, set_blocked
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
+from goalbot.storage.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
 ANSWER_ACTIONS = frozenset({Action.YES, Action.NO, Action.NO_DATA})
@@ -169,8 +171,6 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def is_management_chat(ctx: AppContext, chat_id: int) -> bool:
-    from goalbot.services.outbox import get_management_chat
-
     return await call(get_management_chat, ctx) == chat_id
 
 
@@ -331,9 +331,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(context.error, Forbidden):
         return
-    from sqlalchemy.exc import OperationalError
-
-    code = "database" if isinstance(context.error, OperationalError) else "internal"
+    code = "database" if is_database_unavailable(context.error) else "internal"
     try:
         await update.effective_chat.send_message(
             render("chat/error.html.j2", app_context(context).config.texts.language, code=code),
@@ -345,9 +343,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup: if it is the management group, keep its new id."""
-    from goalbot.services.outbox import follow_migration
-
     message = update.effective_message
     if message is None or message.migrate_to_chat_id is None:
         return
     await call(follow_migration, app_context(context), message.chat.id, message.migrate_to_chat_id)
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A person blocked or unblocked the bot in their private chat."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    blocked = change.new_chat_member.status in ("kicked", "left")
+    await call(set_blocked, app_context(context), change.from_user.id, blocked)

@@ -195,3 +195,18 @@ def follow_migration(ctx: AppContext, old_chat_id: int, new_chat_id: int) -> boo
         return False
     set_management_chat(ctx, new_chat_id)
     return True
+
+
+def set_blocked(ctx: AppContext, telegram_user_id: int, blocked: bool) -> None:
+    """A person blocked the bot, or unblocked it (Telegram's my_chat_member update)."""
+    with ctx.unit_of_work() as uow:
+        person = uow.session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id)
+        ).first()
+        if person is None:
+            return
+        if blocked and person.blocked_bot_at is None:
+            person.blocked_bot_at = ctx.now()
+        elif not blocked:
+            person.blocked_bot_at = None
+        uow.commit()

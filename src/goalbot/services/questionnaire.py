@@ -342,6 +342,10 @@ def _handle_once(ctx: AppContext, owner_input: OwnerInput) -> Reply:
             return _note("not_an_owner", is_known=identity.is_known)
         person = person_by_telegram_id(uow, owner_input.telegram_user_id)
         assert person is not None
+        if person.blocked_bot_at is not None:
+            # they write to the bot, so they no longer block it: nudges may reach them again
+            person.blocked_bot_at = None
+            uow.commit()
         round_row = open_round_row(uow)
         if round_row is None:
             return _note("no_open_round")

@@ -88,6 +88,11 @@ def _connect_args(backend: str) -> dict[str, Any]:
     return {}
 
 
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` means the database could not be reached or used right now."""
+    return isinstance(exc, OperationalError | StorageError)
+
+
 def describe_db_error(exc: BaseException, url: str) -> str:
     """One line that says why the database could not be used."""
     safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
