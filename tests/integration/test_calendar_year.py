@@ -261,3 +261,31 @@ def test_paused_nudges_skip_the_person_until_the_date(year_ctx: AppContext, cloc
     paused = ROLES["rakennustarkastaja"]
     assert paused not in nudged[0] and paused not in nudged[1]
     assert paused in nudged[2]
+
+
+def test_a_scheduled_event_that_cannot_be_done_is_reported(ctx: AppContext, clock: Clock) -> None:
+    from goalbot.scheduling.control import open_round_now
+
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    tg = TelegramConfig(admins=(ADMIN,))  # and no management group
+    context = make_context(ctx.config.database.url, clock, replace(ctx.config, telegram=tg))
+    tick(context)
+    open_round_now(context, Period(2026, 3))  # a round left open by hand
+    plan = {p.period: p for p in round_plans(context, clock.now)}[Period(2026, 4)]
+    clock.set(plan.open.due_at + timedelta(minutes=1))
+    tick(context)
+    notices = [s for s in deliver_all(context) if s.kind == "admin_notice"]
+    assert [(n.payload["code"], n.payload["reason"]) for n in notices] == [
+        ("event_failed", "other_round_open")
+    ]
+    # closing Q3 by hand, Q4 by the calendar: without a group the summary cannot go out
+    from goalbot.services.rounds import close_round
+
+    close_round(context, Period(2026, 3))
+    open_round_now(context, Period(2026, 4))
+    clock.set(plan.close.due_at + timedelta(minutes=1))
+    tick(context)
+    notices = [s for s in deliver_all(context) if s.kind == "admin_notice"]
+    assert ("event_failed", "no_management_chat") in [
+        (n.payload["code"], n.payload["reason"]) for n in notices
+    ]

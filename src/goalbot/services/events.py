@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from goalbot.domain.periods import Period
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.outbox import queue_send
+from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.services.rounds import (
     close_round_in,
     open_round_in,
@@ -125,10 +125,14 @@ def perform_event(
         try:
             queued = _perform(uow, ctx, event, send, today, deadline)
         except ServiceError as exc:
-            # e.g. the period lies outside the catalogue, or another round is still open
+            # e.g. another round is still open: nothing happened, and the admins must know
             queued, note = 0, exc.code
         if send:
             row.done_at = now
+            if note:
+                _tell_admins(uow, ctx, event, now, "event_failed", note)
+            elif event.kind == CLOSE and not queued and management_chat_id(uow, ctx) is None:
+                _tell_admins(uow, ctx, event, now, "event_failed", "no_management_chat")
         else:
             row.skipped_at = now
             if notify:
@@ -161,10 +165,18 @@ def _perform(
     raise ServiceError("unknown_event", kind=event.kind)
 
 
-def _tell_admins(uow: UnitOfWork, ctx: AppContext, event: PlannedEvent, now: datetime) -> None:
-    """A missed send is reported to every administrator (once per event)."""
+def _tell_admins(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    event: PlannedEvent,
+    now: datetime,
+    code: str = "skipped_event",
+    reason: str = "",
+) -> None:
+    """A missed or failed event is reported to every administrator (once per event)."""
     payload = {
-        "code": "skipped_event",
+        "code": code,
+        "reason": reason,
         "event": event.kind,
         "period": event.period.key,
         "due_at": event.due_at.isoformat(),
