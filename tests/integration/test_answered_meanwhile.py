@@ -60,3 +60,21 @@ def test_a_role_given_during_a_round_brings_a_reminder(ctx: AppContext, clock: C
     assert len(keys) == 2
     assert keys[0].startswith("2026Q4:assign:") and keys[0].endswith(":ymparistopaallikko")
     assert keys[1].startswith("2026Q4:open:")
+
+
+def test_a_figure_typed_before_the_first_question_is_not_dropped_silently(
+    ctx: AppContext, clock: Clock
+) -> None:
+    clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+    invite = invite_owner(ctx, "rakennustarkastaja", "Maija")
+    accept_invite(ctx, invite.token, OWNER)
+    open_round_now(ctx, Q4)
+    reply = handle_input(ctx, OwnerInput(1, OWNER, text="11,9"))
+    assert not reply.accepted
+    assert reply.screens[0].kind == "question" and reply.screens[0].note == "text_before_start"
+    from goalbot.reporting.rendering import render
+
+    text = render(
+        "chat/question.html.j2", "fi", screen=reply.screens[0], timezone=ctx.config.schedule.zone
+    )
+    assert text.startswith("Viestiäsi ei tallennettu")

@@ -387,7 +387,8 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
             # the button belongs to a message of an earlier round
             stale = replace(screen, note="stale_button")
             return Reply((stale,), accepted=False, toast="stale_button")
-        return Reply((screen,), accepted=False)
+        # the text answered no question yet: say so, rather than drop it or guess its place
+        return Reply((replace(screen, note="text_before_start"),), accepted=False)
     assert row is not None
     if given.action is not None and given.version != row.version:
         return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
