@@ -75,7 +75,7 @@ async def test_a_button_of_a_question_answered_by_typing_changes_nothing(
         before = footprint(ctx, owner.id)
         toast, reply = await press_late(driver, owner, NO_DATA, first)
         assert toast == STALE_TOAST
-        assert reply.content == f"{STALE_NOTE} Tässä nykyinen kysymys:\n\n{second.content}"
+        assert reply.content == f"{STALE_NOTE} Jatketaan tästä:\n\n{second.content}"
         assert reply.button_labels == second.button_labels
         assert footprint(ctx, owner.id) == before
     answer = stored_answers(ctx)["RV-1.1"]
@@ -127,7 +127,7 @@ async def test_a_double_tap_records_one_answer(q4_ctx: AppContext, botapi: FakeB
         # one tap answered, the other was told it came too late; both show question 2
         fresh, late = sorted(replies, key=lambda m: STALE_NOTE in m.content)
         assert header(2, 2) in fresh.content and STALE_NOTE not in fresh.content
-        assert late.content == f"{STALE_NOTE} Tässä nykyinen kysymys:\n\n{fresh.content}"
+        assert late.content == f"{STALE_NOTE} Jatketaan tästä:\n\n{fresh.content}"
         assert sorted(str(a.text) for a in answers if a is not None) == ["None", STALE_TOAST]
         # the accepted tap took the buttons away from the answered question
         assert driver.message(owner, first.message_id).button_labels == []

@@ -28,8 +28,11 @@ from tests.e2e.harness import running_bot, with_telegram
 from tests.e2e.owner_flow import current_metric
 from tests.fakes.botapi import FakeBotApi, UserHandle
 
-NOT_A_NUMBER = "Tuo ei ole luku. Kirjoita pelkkä luku, esim. 11,9 tai 1 021 000."
-USE_BUTTONS = "Valitse vastaus viestin painikkeista (tai kirjoita kyllä tai ei)."
+NOT_A_NUMBER = (
+    "Tuo ei ole luku. Kirjoita pelkkä luku (tuhaterottimena välilyönti, desimaalit pilkulla "
+    "tai pisteellä)."
+)
+USE_BUTTONS = "Valitse vastaus painikkeista tai kirjoita kyllä tai ei."
 TOO_LONG = "Teksti on liian pitkä ({} merkkiä, enintään 500). Lyhennä sitä."
 LONG_TEXT = "Työttömyys kasvoi, koska " + "suuri työnantaja lopetti toimintansa ja " * 13
 

@@ -461,7 +461,7 @@ def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
             word = given.text.strip().casefold().rstrip(".!")
             if word in _YES | _NO:
                 return Reply((_store_value(s, index, AnswerValue.of_flag(word in _YES)),))
-            return Reply((s.screen(error="use_buttons"),), accepted=False)
+            return Reply((s.screen(error="yes_or_no"),), accepted=False)
     elif given.text is not None:
         try:
             number = parse_number(given.text, metric)
