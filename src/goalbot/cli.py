@@ -15,7 +15,7 @@ from goalbot.config import Config, ConfigError, StartupError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.reporting.outline import outline
-from goalbot.reporting.rendering import render
+from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
@@ -337,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         config = load_config(args.config)
+        use_template_folder(config.texts.templates)
         return COMMANDS[args.command](args, config)
     except CliError as exc:
         print(str(exc), file=sys.stderr)

@@ -77,6 +77,7 @@ class InviteConfig:
 @dataclass(frozen=True)
 class TextsConfig:
     language: str = "fi"
+    templates: Path | None = None  # a folder of texts looked at before the shipped ones
 
 
 @dataclass(frozen=True)
@@ -322,8 +323,12 @@ def parse_config(
     invites = InviteConfig(valid_days=inv.integer("valid_days", 14, minimum=1))
 
     txt = _Section("texts", data.get("texts", {}))
-    txt.check_keys({"language"})
-    texts = TextsConfig(language=txt.string("language", "fi"))
+    txt.check_keys({"language", "templates"})
+    templates = txt.string("templates", "")
+    template_folder = (base / templates) if templates else None
+    if template_folder is not None and not template_folder.is_dir():
+        raise ConfigError(f"texts.templates: {template_folder} is not a folder")
+    texts = TextsConfig(language=txt.string("language", "fi"), templates=template_folder)
     _check_calendar(schedule)
 
     return Config(

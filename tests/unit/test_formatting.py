@@ -137,8 +137,9 @@ def test_format_value_labels() -> None:
 def test_labels_by_language() -> None:
     assert answer_label("yes", "en_GB") == "Yes"
     assert answer_label("no_data", "fi") == "Ei tietoa vielä"
-    # no Swedish words yet: Finnish until they are added
-    assert answer_label("yes", "sv_FI") == "Kyllä"
+    assert answer_label("yes", "sv_FI") == "Ja"
+    # a language without its own words: Finnish
+    assert answer_label("yes", "de_DE") == "Kyllä"
 
 
 def test_format_value_other_locale() -> None:

@@ -26,7 +26,7 @@ from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.config import Config, ConfigError, StartupError
-from goalbot.reporting.rendering import render
+from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.services import outbox
 from goalbot.services import owners as owner_service
 from goalbot.services.catalogue import ensure_catalogue
@@ -52,6 +52,7 @@ GROUP_COMMANDS = ["status", "missing", "export", "chart", "help"]
 
 def prepare(config: Config) -> AppContext:
     """Connect, migrate and load the configured catalogue: everything the bot needs to start."""
+    use_template_folder(config.texts.templates)
     database = Database.connect(config.database.url, config.database.echo)
     upgrade_database(database.engine)
     ctx = AppContext(config=config, db=database)

@@ -38,6 +38,7 @@ DEFAULT_TIMEZONE = "Europe/Helsinki"
 LABELS: dict[str, dict[str, str]] = {
     "fi": {"yes": "Kyllä", "no": "Ei", "no_data": "Ei tietoa vielä", "skipped": "Ohitettu"},
     "en": {"yes": "Yes", "no": "No", "no_data": "No data yet", "skipped": "Skipped"},
+    "sv": {"yes": "Ja", "no": "Nej", "no_data": "Inga uppgifter ännu", "skipped": "Överhoppad"},
 }
 """Words for answers that are not figures, by language; a language without its own falls back
 to Finnish, the language the catalogues are written in."""

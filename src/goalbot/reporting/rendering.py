@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import (
-    ChoiceLoader,
+    BaseLoader,
     Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
+    pass_context,
 )
+from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LANGUAGE = "fi"
@@ -24,11 +26,39 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and name.endswith(".html.j2"))
 
 
+_extra_folders: list[Path] = []
+
+
+def use_template_folder(folder: Path | None) -> None:
+    """Look for texts in ``folder`` before the shipped ones (``[texts] templates``)."""
+    _extra_folders[:] = [folder] if folder is not None else []
+    environment.cache_clear()
+
+
+class _LanguageLoader(BaseLoader):
+    """Templates from the extra folder, then the shipped ones; a text missing in a language
+    is taken from Finnish, so a new language can be added one file at a time."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self._files = FileSystemLoader([str(folder) for folder in folders])
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        try:
+            return self._files.get_source(environment, template)
+        except TemplateNotFound:
+            language, _, rest = template.partition("/")
+            if not rest or language == DEFAULT_LANGUAGE:
+                raise
+            return self._files.get_source(environment, f"{DEFAULT_LANGUAGE}/{rest}")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The shared Environment; extra template folders may be added with GOALBOT_TEMPLATES."""
+    """The shared Environment (templates per language, HTML escaping for *.html.j2)."""
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES))]),
+        loader=_LanguageLoader([*_extra_folders, TEMPLATES]),
         autoescape=_autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -40,21 +70,31 @@ def environment() -> Environment:
 
 
 def _formatting_filters() -> dict[str, Callable[..., Any]]:
+    from goalbot.domain.answers import AnswerValue
     from goalbot.reporting import formatting
 
-    def value(answer_value: Any, metric: Any, locale: str = "fi_FI") -> str:
-        return formatting.format_value(metric, answer_value, locale)
+    # Figures keep the Finnish form in every language (Swedish and English in Finland write
+    # them the same way); the words for yes, no, no data and skipped follow the language.
+    def locale_of(context: Context) -> str:
+        return f"{context.get('lang', DEFAULT_LANGUAGE)}_FI"
 
-    def number(value: Any, decimals: int | None = None, locale: str = "fi_FI") -> str:
-        return formatting.format_number(value, decimals, locale)
+    @pass_context
+    def value(context: Context, answer_value: Any, metric: Any) -> str:
+        return formatting.format_value(metric, answer_value, locale_of(context))
 
-    def figure(value: Any, metric: Any, locale: str = "fi_FI") -> str:
+    def number(value: Any, decimals: int | None = None) -> str:
+        return formatting.format_number(value, decimals)
+
+    @pass_context
+    def figure(context: Context, value: Any, metric: Any) -> str:
         """A bare figure of a metric (baseline, target) in its unit."""
-        from goalbot.domain.answers import AnswerValue
-
         if isinstance(value, bool):
-            return formatting.answer_label("yes" if value else "no", locale)
-        return formatting.format_value(metric, AnswerValue.of_number(value), locale)
+            return formatting.answer_label("yes" if value else "no", locale_of(context))
+        return formatting.format_value(metric, AnswerValue.of_number(value), locale_of(context))
+
+    @pass_context
+    def label(context: Context, key: str) -> str:
+        return formatting.answer_label(key, locale_of(context))
 
     return {
         "value": value,
@@ -63,25 +103,11 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "date": formatting.format_date,
         "datetime": formatting.format_datetime,
         "period": formatting.format_period,
-        "label": formatting.answer_label,
+        "label": label,
     }
-
-
-def available_languages() -> list[str]:
-    """Languages that have a folder of texts."""
-    return sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
 
 
 def render(name: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:
     """Render ``<language>/<name>``, falling back to Finnish where a text is missing."""
-    env = environment()
-    try:
-        template = env.get_template(f"{language}/{name}")
-    except TemplateNotFound:
-        template = env.get_template(f"{DEFAULT_LANGUAGE}/{name}")
-    return template.render(**values).strip()
-
-
-def render_mapping(name: str, language: str, values: Mapping[str, Any]) -> str:
-    """Like render, with the values in a mapping."""
-    return render(name, language, **values)
+    template = environment().get_template(f"{language}/{name}")
+    return template.render(lang=language, **values).strip()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import TemplateNotFound
 from jinja2.environment import TemplateModule
 
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE, environment
@@ -14,12 +13,8 @@ class Words:
     """The macros of one template, e.g. ``Words("report/_words.txt.j2", "fi").status_name(s)``."""
 
     def __init__(self, name: str, language: str = DEFAULT_LANGUAGE) -> None:
-        env = environment()
-        try:
-            template = env.get_template(f"{language}/{name}")
-        except TemplateNotFound:
-            template = env.get_template(f"{DEFAULT_LANGUAGE}/{name}")
-        self._module: TemplateModule = template.module
+        template = environment().get_template(f"{language}/{name}")
+        self._module: TemplateModule = template.make_module({"lang": language})
 
     def __call__(self, macro: str, *args: Any) -> str:
         """The macro's text, without surrounding white space."""
