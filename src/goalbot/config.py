@@ -287,7 +287,7 @@ def parse_config(
     timezone = sch.string("timezone", defaults.timezone)
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ConfigError(
             f"schedule.timezone: unknown time zone {timezone!r} (e.g. Europe/Helsinki)"
         ) from exc
