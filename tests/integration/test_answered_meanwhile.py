@@ -78,3 +78,18 @@ def test_a_figure_typed_before_the_first_question_is_not_dropped_silently(
         "chat/question.html.j2", "fi", screen=reply.screens[0], timezone=ctx.config.schedule.zone
     )
     assert text.startswith("Viestiäsi ei tallennettu")
+
+
+def test_old_update_ids_are_forgotten(ctx: AppContext, clock: Clock) -> None:
+    """Telegram reuses update ids after a quiet week: an old one must not look like a repeat."""
+    clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+    invite = invite_owner(ctx, "rakennustarkastaja", "Maija")
+    accept_invite(ctx, invite.token, OWNER)
+    open_round_now(ctx, Q4)
+    first = handle_input(ctx, OwnerInput(500, OWNER, action=Action.START)).screens[0]
+    assert handle_input(ctx, OwnerInput(501, OWNER, text="kyllä")).accepted
+    clock.advance(days=8)
+    handle_input(ctx, OwnerInput(900, OWNER, action=Action.START))  # another update meanwhile
+    again = handle_input(ctx, OwnerInput(501, OWNER, text="ei"))
+    assert again.accepted, "an update id seen eight days ago was taken for a repeat"
+    assert first.item is not None

@@ -55,7 +55,7 @@ def test_missing_token_names_the_key_and_the_variable() -> None:
         ({"telegram": {"base_url": "ftp://x"}}, r"telegram\.base_url"),
         ({"telegram": {"tokn": "x"}}, r"telegram\.tokn: unknown key"),
         ({"schedule": {"timezone": "Europe/Kokemaki"}}, r"schedule\.timezone: unknown time zone"),
-    ({"schedule": {"timezone": "Europe"}}, r"schedule\.timezone: unknown time zone"),
+        ({"schedule": {"timezone": "Europe"}}, r"schedule\.timezone: unknown time zone"),
         ({"schedule": {"send_time": "9 am"}}, r"schedule\.send_time"),
         ({"schedule": {"nudge_every_working_days": -1}}, r"schedule\.nudge_every_working_days"),
         ({"database": {"url": "goalbot.db"}}, r"database\.url"),

@@ -9,10 +9,10 @@ conversation's version: a button from an older step changes nothing either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from goalbot.domain.answers import (
@@ -362,6 +362,11 @@ def _handle_once(ctx: AppContext, owner_input: OwnerInput) -> Reply:
         return reply
 
 
+# Telegram redelivers an unacknowledged update for at most a day, and starts update ids afresh
+# at random after a week without updates: older ids are forgotten so a new one never collides.
+REMEMBER_UPDATES = timedelta(days=3)
+
+
 def _seen_before(uow: UnitOfWork, update_id: int) -> bool:
     """True if the update was applied already (Telegram delivered it again)."""
     return update_id > 0 and uow.session.get(ProcessedUpdateRow, update_id) is not None
@@ -370,6 +375,11 @@ def _seen_before(uow: UnitOfWork, update_id: int) -> bool:
 def _mark_processed(uow: UnitOfWork, update_id: int, now: datetime) -> None:
     """Remember the update in the transaction of its effects: both are kept, or neither."""
     if update_id > 0:
+        uow.session.execute(
+            delete(ProcessedUpdateRow).where(
+                ProcessedUpdateRow.processed_at < now - REMEMBER_UPDATES
+            )
+        )
         uow.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
 
 
