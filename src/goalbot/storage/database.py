@@ -143,7 +143,7 @@ class Database:
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, exclusive=self.engine.dialect.name == "sqlite")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -155,9 +155,11 @@ _open_units = threading.local()
 class UnitOfWork:
     """One transaction per update or job: commit explicitly; leaving without commit rolls back."""
 
-    def __init__(self, sessions: Callable[[], Session]) -> None:
+    def __init__(self, sessions: Callable[[], Session], exclusive: bool = False) -> None:
         self._sessions = sessions
         self._session: Session | None = None
+        # SQLite: each unit of work holds the database's write lock from its start
+        self._exclusive = exclusive
 
     @property
     def session(self) -> Session:
@@ -166,11 +168,12 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
-        # A second unit of work opened inside one would wait for the first's lock on SQLite
-        # (and see other data on any database): one update or job, one unit of work.
-        if getattr(_open_units, "depth", 0):
-            raise RuntimeError("a unit of work was opened inside another in the same thread")
-        _open_units.depth = 1
+        # On SQLite a second unit of work opened inside one would wait for the first's lock
+        # until it timed out: one update or job, one unit of work.
+        if self._exclusive:
+            if getattr(_open_units, "depth", 0):
+                raise RuntimeError("a unit of work was opened inside another in the same thread")
+            _open_units.depth = 1
         self._session = self._sessions()
         return self
 
@@ -183,7 +186,8 @@ class UnitOfWork:
         # close() rolls back whatever was not committed; loaded objects stay readable
         session = self.session
         self._session = None
-        _open_units.depth = 0
+        if self._exclusive:
+            _open_units.depth = 0
         session.close()
 
     def commit(self) -> None:
