@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -204,15 +204,3 @@ def parse_reason(text: str) -> str:
     if len(cleaned) > MAX_REASON_LENGTH:
         raise InvalidAnswer("too_long", limit=MAX_REASON_LENGTH, length=len(cleaned))
     return cleaned
-
-
-@dataclass(frozen=True)
-class AnswerChange:
-    """One entry of an answer's history: who changed it, when, from what to what."""
-
-    changed_at: datetime
-    changed_by: str
-    old: AnswerValue | None
-    new: AnswerValue
-    note: str = ""
-    extra: dict[str, str] = field(default_factory=dict)

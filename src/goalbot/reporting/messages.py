@@ -11,7 +11,6 @@ from html import escape
 from html.parser import HTMLParser
 
 TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
 
 

@@ -242,11 +242,6 @@ def missing_parts(
     return split_html(render_missing(ctx, missing_of(ctx, period)), limit)
 
 
-def summary_report(ctx: AppContext, period: Period, fmt: Format = "text") -> str:
-    """A round's whole summary as one text."""
-    return _as(render_summary(ctx, status_of(ctx, "", period)), fmt)
-
-
 def summary_parts(ctx: AppContext, period: Period, limit: int = TEXT_LIMIT) -> list[str]:
     """A round's summary as Telegram messages: split between lines, each valid HTML."""
     return split_html(render_summary(ctx, status_of(ctx, "", period)), limit)

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from goalbot.domain.periods import Period
 from goalbot.services.context import AppContext
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import PersonRow, SendRow, SettingRow
+from goalbot.storage.models import PersonRow, SendRow
+from goalbot.storage.repositories import get_setting, set_setting
 
 PENDING = "pending"
 SENDING = "sending"
@@ -162,23 +163,16 @@ def retry_delay(attempts: int) -> timedelta:
 
 def management_chat_id(uow: UnitOfWork, ctx: AppContext) -> int | None:
     """The management group: as learned at run time (migrations, /setgroup), else as configured."""
-    row = uow.session.get(SettingRow, MANAGEMENT_CHAT_SETTING)
-    if row is not None:
-        return int(row.value)
+    learned = get_setting(uow, MANAGEMENT_CHAT_SETTING)
+    if learned is not None:
+        return int(learned)
     return ctx.config.telegram.management_chat_id
 
 
 def set_management_chat(ctx: AppContext, chat_id: int) -> None:
     """Remember the management group's id (after /setgroup or a supergroup migration)."""
-    now = ctx.now()
     with ctx.unit_of_work() as uow:
-        row = uow.session.get(SettingRow, MANAGEMENT_CHAT_SETTING)
-        if row is None:
-            uow.session.add(
-                SettingRow(key=MANAGEMENT_CHAT_SETTING, value=str(chat_id), updated_at=now)
-            )
-        else:
-            row.value, row.updated_at = str(chat_id), now
+        set_setting(uow, MANAGEMENT_CHAT_SETTING, str(chat_id), ctx.now())
         uow.commit()
 
 

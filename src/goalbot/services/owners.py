@@ -15,7 +15,8 @@ from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import queue_send
 from goalbot.services.rounds import asked_in, open_round_row
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow, SettingRow
+from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow
+from goalbot.storage.repositories import get_setting, set_setting
 
 OWNER = "owner"
 DEPUTY = "deputy"
@@ -249,16 +250,6 @@ def revoke_role(ctx: AppContext, role_id: str, kind: str = OWNER) -> str:
         return name
 
 
-def revoke_invite(ctx: AppContext, token: str) -> None:
-    """Cancel an unused invite."""
-    with ctx.unit_of_work() as uow:
-        invite = uow.session.get(InviteRow, token)
-        if invite is None or invite.used_at is not None:
-            raise ServiceError("invite_unknown")
-        invite.revoked_at = ctx.now()
-        uow.commit()
-
-
 def list_owners(ctx: AppContext) -> list[RoleHolders]:
     """Every role of the catalogue with its owner, deputy and pending invites."""
     with ctx.unit_of_work() as uow:
@@ -299,20 +290,6 @@ def _holder(row: AssignmentRow | None) -> Holder | None:
         row.assigned_at,
         person.blocked_bot_at is not None,
     )
-
-
-def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
-    """Remember a small value the bot learned at run time."""
-    row = uow.session.get(SettingRow, key)
-    if row is None:
-        uow.session.add(SettingRow(key=key, value=value, updated_at=now))
-    elif row.value != value:
-        row.value, row.updated_at = value, now
-
-
-def get_setting(uow: UnitOfWork, key: str) -> str | None:
-    row = uow.session.get(SettingRow, key)
-    return None if row is None else row.value
 
 
 def remember_bot_username(ctx: AppContext, username: str) -> None:

@@ -41,7 +41,6 @@ from goalbot.storage.repositories import (
     all_answers,
     answers_for_period,
     comments_for_period,
-    get_answer,
     row_to_answer,
     save_answer,
     save_comment,
@@ -606,13 +605,6 @@ def _go_to_first_missing(s: _Session) -> Reply:
     return Reply((s.screen(note="answers_missing"),))
 
 
-def current_screen(ctx: AppContext, telegram_user_id: int) -> Reply:
-    """The owner's current step, without changing anything (e.g. for /report)."""
-    return handle_input(
-        ctx, OwnerInput(update_id=0, telegram_user_id=telegram_user_id, action=Action.START)
-    )
-
-
 @dataclass(frozen=True)
 class ReminderView:
     """What a reminder tells an owner."""
@@ -658,24 +650,6 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
             sum(1 for row in answered.values() if row.confirmed_at is not None),
             round_row.closed_at is None,
         )
-
-
-def answer_history(ctx: AppContext, metric_id: str, period: Period) -> list[dict[str, object]]:
-    """Every change of one answer, oldest first (for tests and the admin)."""
-    with ctx.unit_of_work() as uow:
-        row = get_answer(uow, metric_id, period)
-        if row is None:
-            return []
-        return [
-            {
-                "at": h.changed_at,
-                "by": h.changed_by_name,
-                "field": h.field,
-                "old": h.old,
-                "new": h.new,
-            }
-            for h in row.history
-        ]
 
 
 def stored_answer(ctx: AppContext, metric_id: str, period: Period) -> Answer | None:

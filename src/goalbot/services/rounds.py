@@ -58,12 +58,6 @@ def open_round_row(uow: UnitOfWork) -> RoundRow | None:
     return max(rows, key=lambda r: Period.parse(r.period)) if rows else None
 
 
-def open_round_info(ctx: AppContext) -> RoundInfo | None:
-    with ctx.unit_of_work() as uow:
-        row = open_round_row(uow)
-        return None if row is None else _info(row)
-
-
 def latest_round(uow: UnitOfWork) -> RoundInfo | None:
     rows = list(uow.session.scalars(select(RoundRow)))
     if not rows:
@@ -341,9 +335,3 @@ def resend_summary(ctx: AppContext, period: Period) -> bool:
             raise ServiceError("no_management_chat")
         uow.commit()
         return queued
-
-
-def missing_now(ctx: AppContext, period: Period) -> list[Missing]:
-    """Who still owes answers in ``period``."""
-    with ctx.unit_of_work() as uow:
-        return missing_in(uow, active_catalogue(uow), period)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +12,13 @@ from sqlalchemy.orm import selectinload
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.periods import Period
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import AnswerHistoryRow, AnswerRow, GoalCommentRow, PersonRow
+from goalbot.storage.models import (
+    AnswerHistoryRow,
+    AnswerRow,
+    GoalCommentRow,
+    PersonRow,
+    SettingRow,
+)
 
 
 def value_to_json(value: AnswerValue) -> dict[str, Any]:
@@ -24,16 +29,6 @@ def value_to_json(value: AnswerValue) -> dict[str, Any]:
         "flag": value.flag,
         "reason": value.reason,
     }
-
-
-def value_from_json(data: dict[str, Any]) -> AnswerValue:
-    number = data.get("number")
-    return AnswerValue(
-        AnswerState(data["state"]),
-        None if number is None else Decimal(number),
-        data.get("flag"),
-        data.get("reason", ""),
-    )
 
 
 def row_value(row: AnswerRow) -> AnswerValue:
@@ -173,11 +168,6 @@ def save_text(
     return True
 
 
-def history_of(uow: UnitOfWork, metric_id: str, period: Period) -> Sequence[AnswerHistoryRow]:
-    row = get_answer(uow, metric_id, period)
-    return [] if row is None else list(row.history)
-
-
 def save_comment(
     uow: UnitOfWork,
     goal_id: str,
@@ -218,3 +208,18 @@ def done_deliverables(uow: UnitOfWork, before: Period) -> frozenset[str]:
         select(AnswerRow.metric_id, AnswerRow.period).where(AnswerRow.flag.is_(True))
     )
     return frozenset(metric_id for metric_id, period in rows if Period.parse(period) < before)
+
+
+def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
+    """Remember a small value the bot learned at run time."""
+    row = uow.session.get(SettingRow, key)
+    if row is None:
+        uow.session.add(SettingRow(key=key, value=value, updated_at=now))
+    elif row.value != value:
+        row.value, row.updated_at = value, now
+
+
+def get_setting(uow: UnitOfWork, key: str) -> str | None:
+    """A value remembered with set_setting, or None."""
+    row = uow.session.get(SettingRow, key)
+    return None if row is None else row.value
