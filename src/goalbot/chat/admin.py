@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -11,13 +12,13 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from goalbot.chat.arguments import split_period
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.handlers import app_context, call, language_of, refuse, send_html
-from goalbot.domain.periods import PeriodError, parse_day
+from goalbot.domain.periods import Period, parse_day
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import owners as owner_service
 from goalbot.services.access import Identity, who_is
-from goalbot.services.context import ServiceError
+from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.events import event_states
 from goalbot.services.outbox import set_management_chat
 from goalbot.services.rounds import resend_summary
@@ -100,38 +101,38 @@ async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, "owners", roles=roles)
 
 
-async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/remind [2026Q4]: open the round now and send the reminders."""
+async def _round_now(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    command: str,
+    action: Callable[[AppContext, Period | None], object],
+    template: str,
+    name: str,
+) -> None:
+    """/remind or /close: an optional period, the action, its reply, then deliver at once."""
     if await _admin(update, context) is None:
         return
-    try:
-        period, rest = split_period(list(context.args or []))
-        if rest:
-            await _reply(update, context, "admin_usage", command="remind")
-            return
-        opened = await call(open_round_now, app_context(context), period)
-    except (ServiceError, PeriodError) as exc:
-        await _period_or_service_error(update, context, exc)
+    period, rest = split_period(list(context.args or []))
+    if rest:
+        await _reply(update, context, "admin_usage", command=command)
         return
-    await _reply(update, context, "round_opened", opened=opened)
+    try:
+        result = await call(action, app_context(context), period)
+    except ServiceError as exc:
+        await _service_error(update, context, exc)
+        return
+    await _reply(update, context, template, **{name: result})
     await deliver_pending(context)
+
+
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remind [2026Q4]: open the round now and send the reminders."""
+    await _round_now(update, context, "remind", open_round_now, "round_opened", "opened")
 
 
 async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/close [2026Q4]: close the round now and post the summary."""
-    if await _admin(update, context) is None:
-        return
-    try:
-        period, rest = split_period(list(context.args or []))
-        if rest:
-            await _reply(update, context, "admin_usage", command="close")
-            return
-        closed = await call(close_round_now, app_context(context), period)
-    except (ServiceError, PeriodError) as exc:
-        await _period_or_service_error(update, context, exc)
-        return
-    await _reply(update, context, "round_closed", closed=closed)
-    await deliver_pending(context)
+    await _round_now(update, context, "close", close_round_now, "round_closed", "closed")
 
 
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -200,15 +201,6 @@ async def setgroup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await call(set_management_chat, app_context(context), chat.id)
     await _reply(update, context, "group_set", title=chat.title or "")
-
-
-async def _period_or_service_error(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, exc: Exception
-) -> None:
-    if isinstance(exc, ServiceError):
-        await _service_error(update, context, exc)
-    else:
-        await _reply(update, context, "admin_error", code="bad_period", p={"text": str(exc)})
 
 
 def add_admin_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
