@@ -19,19 +19,11 @@ _DISCRIMINATOR_RE = re.compile(r"(?:must be|always)\s+[\"“]?([a-z_]+)[\"”]?"
 
 
 def default_spec_path() -> Path:
-    """Where the Bot API description lives: $GOALBOT_BOTAPI_SPEC or ../shared/telegram/."""
+    """Where the Bot API description lives: $GOALBOT_BOTAPI_SPEC, else the copy shipped here."""
     env = os.environ.get(SPEC_ENV_VAR)
     if env:
         return Path(env)
-    repo_root = Path(__file__).resolve().parents[3]
-    candidates = [
-        repo_root.parent / "shared" / "telegram" / SPEC_FILE_NAME,
-        repo_root / "shared" / "telegram" / SPEC_FILE_NAME,
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return candidates[0]
+    return Path(__file__).resolve().parent / "data" / SPEC_FILE_NAME
 
 
 @dataclass(frozen=True)
