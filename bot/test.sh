@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/pytest ]; then
     python3 -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[postgres,dev]'
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,81 @@
+"""Installing goalbot is reproducible and never reaches for a package name on the index."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from goalbot import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def pinned() -> dict[str, str]:
+    """constraints.txt as {canonical name: version}."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not pinned with =="
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def declared() -> list[Requirement]:
+    requirements = [Requirement(r) for r in PYPROJECT["dependencies"]]
+    for extra in PYPROJECT["optional-dependencies"].values():
+        requirements += [Requirement(r) for r in extra]
+    return requirements
+
+
+def test_every_dependency_is_pinned_to_a_version_the_project_accepts() -> None:
+    pins = pinned()
+    for requirement in declared():
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not pinned in constraints.txt (bot/lock.sh)"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"constraints.txt pins {name}=={pins[name]}, pyproject.toml wants {requirement}"
+        )
+
+
+def test_everything_the_dependencies_pull_in_is_pinned_too() -> None:
+    """Walks the installed dependency tree: a new transitive dependency fails here."""
+    pins = pinned()
+    seen: set[str] = set()
+    todo = list(declared())
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        assert name in pins, f"{name} (needed via the dependencies) is not in constraints.txt"
+        for text in metadata.requires(requirement.name) or []:
+            child = Requirement(text)
+            wanted = set(requirement.extras)
+            if child.marker is None or any(
+                child.marker.evaluate({"extra": extra}) for extra in wanted or {""}
+            ):
+                todo.append(child)
+
+
+def test_no_install_instruction_names_the_unpublished_package() -> None:
+    bare = re.compile(r"pip3? install (-U |--upgrade )?['\"]?goalbot\b")
+    for path in ("README.md", "bot/goalbot.service", "bot/Containerfile", "CHANGELOG.md"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert not bare.search(text), f"{path} installs goalbot from the package index"
+
+
+def test_licence_and_changelog() -> None:
+    assert PYPROJECT["license"] == "MIT"
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {__version__}" in changelog
+    assert "rate-limiter" not in str(PYPROJECT["dependencies"])
