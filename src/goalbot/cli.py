@@ -28,6 +28,7 @@ from goalbot.storage.database import Database, StorageError, describe_db_error, 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_CONFIG = 78  # sysexits' EX_CONFIG: systemd's RestartPreventExitStatus does not restart it
 
 
 class CliError(Exception):
@@ -344,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except ConfigError as exc:
         print(f"goalbot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_CONFIG
     except CatalogueError as exc:
         print(render("cli/catalogue_problems.txt.j2", "fi", error=exc), file=sys.stderr)
         return EXIT_FAILURE
