@@ -1,4 +1,10 @@
-"""Configuration: one TOML file validated into a typed, frozen object (see config.example.toml)."""
+"""Configuration: one TOML file validated into a typed, frozen object (see config.example.toml).
+
+Every key can also come from the environment as ``GOALBOT_<SECTION>__<KEY>`` (for example
+``GOALBOT_TELEGRAM__ADMINS=123,456`` or ``GOALBOT_SCHEDULE__SEND_TIME=08:30``); a variable
+overrides only the key it names. ``GOALBOT_TOKEN`` and ``GOALBOT_DATABASE_URL`` are short names
+for ``telegram.token`` and ``database.url``.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,22 @@ DEFAULT_DATABASE_URL = "sqlite:///goalbot.sqlite3"
 ENV_TOKEN = "GOALBOT_TOKEN"
 ENV_DATABASE_URL = "GOALBOT_DATABASE_URL"
 ENV_CONFIG = "GOALBOT_CONFIG"
+ENV_PREFIX = "GOALBOT_"
+ENV_SHORT_NAMES = {ENV_TOKEN: ("telegram", "token"), ENV_DATABASE_URL: ("database", "url")}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key and what is wrong."""
+    """The configuration cannot be used; each problem names the key and what is wrong."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems or ("unknown problem",)
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        super().__init__(
+            first if not more else f"{first} (and {more} more: see 'goalbot config check')"
+        )
 
 
 class StartupError(Exception):
@@ -81,6 +99,12 @@ class TextsConfig:
 
 
 @dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "info"
+    format: str = "text"  # "text": one readable line per event; "json": one JSON object per line
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -90,6 +114,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     invites: InviteConfig = field(default_factory=InviteConfig)
     texts: TextsConfig = field(default_factory=TextsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -101,88 +126,240 @@ class Config:
         return self.telegram.token
 
 
+class _Problems:
+    """Every problem found in one reading of the configuration."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def add(self, problem: str) -> None:
+        self.found.append(problem)
+
+    def check(self) -> None:
+        if self.found:
+            raise ConfigError(*self.found)
+
+
+class _Invalid(Exception):
+    """One key's value is unusable (recorded, and the key's default used meanwhile)."""
+
+
 class _Section:
-    """Reads one table of the file, naming keys as ``section.key`` in errors."""
+    """Reads one table of the file, with the environment's overrides, naming keys in errors."""
 
-    def __init__(self, name: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{name}: must be a table ([{name}])")
+    def __init__(
+        self, name: str, data: Any, env: Mapping[str, str], problems: _Problems, known: set[str]
+    ) -> None:
         self.name = name
+        self.problems = problems
+        if not isinstance(data, dict):
+            problems.add(f"{name}: must be a table ([{name}])")
+            data = {}
         self.data: dict[str, Any] = data
+        self.env = _env_overrides(env, name)
+        for key in sorted(set(self.data) - known):
+            problems.add(f"{name}.{key}: unknown key (known: {', '.join(sorted(known))})")
+        for key, (variable, _value) in sorted(self.env.items()):
+            if key not in known:
+                problems.add(
+                    f"{variable}: unknown key {name}.{key} (known: {', '.join(sorted(known))})"
+                )
 
-    def check_keys(self, known: set[str]) -> None:
-        unknown = sorted(set(self.data) - known)
-        if unknown:
-            raise ConfigError(
-                f"{self.name}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})"
-            )
+    def where(self, key: str) -> str:
+        if key in self.env:
+            return f"{self.name}.{key} (from {self.env[key][0]})"
+        return f"{self.name}.{key}"
 
-    def _get(self, key: str, types: type | tuple[type, ...], what: str, default: Any) -> Any:
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) and bool not in (
-            types if isinstance(types, tuple) else (types,)
-        ):
-            raise ConfigError(f"{self.name}.{key}: must be {what}, not true/false")
-        if not isinstance(value, types):
-            raise ConfigError(f"{self.name}.{key}: must be {what}, not {value!r}")
-        return value
+    def _read(self, key: str, default: Any, convert: Any) -> Any:
+        """The key's value: from the environment, else the file, else ``default``."""
+        try:
+            if key in self.env:
+                return convert(self.env[key][1], True)
+            if key in self.data:
+                return convert(self.data[key], False)
+        except _Invalid as exc:
+            self.problems.add(f"{self.where(key)}: {exc}")
+        return default
 
     def string(self, key: str, default: str) -> str:
-        return str(self._get(key, str, "text", default))
+        def convert(value: Any, from_env: bool) -> str:
+            if isinstance(value, str):
+                return value
+            raise _Invalid(f"must be text, not {_shown(value)}")
+
+        return str(self._read(key, default, convert))
 
     def boolean(self, key: str, default: bool) -> bool:
-        return bool(self._get(key, bool, "true or false", default))
+        def convert(value: Any, from_env: bool) -> bool:
+            if from_env and isinstance(value, str):
+                word = value.strip().casefold()
+                if word in ("true", "1", "yes", "on"):
+                    return True
+                if word in ("false", "0", "no", "off"):
+                    return False
+            if isinstance(value, bool):
+                return value
+            raise _Invalid(f"must be true or false, not {_shown(value)}")
+
+        return bool(self._read(key, default, convert))
 
     def integer(self, key: str, default: int, minimum: int | None = 0) -> int:
-        value = int(self._get(key, int, "a whole number", default))
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{self.name}.{key}: must be at least {minimum}, not {value}")
-        return value
+        def convert(value: Any, from_env: bool) -> int:
+            if from_env and isinstance(value, str):
+                value = _env_number(value, int)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _Invalid(f"must be a whole number, not {_shown(value)}")
+            if minimum is not None and value < minimum:
+                raise _Invalid(f"must be at least {minimum}, not {value}")
+            return value
+
+        return int(self._read(key, default, convert))
 
     def number(self, key: str, default: float) -> float:
-        value = float(self._get(key, (int, float), "a number", default))
-        if value <= 0:
-            raise ConfigError(f"{self.name}.{key}: must be greater than 0")
-        return value
+        def convert(value: Any, from_env: bool) -> float:
+            if from_env and isinstance(value, str):
+                value = _env_number(value, float)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _Invalid(f"must be a number, not {_shown(value)}")
+            if value <= 0:
+                raise _Invalid("must be greater than 0")
+            return float(value)
+
+        return float(self._read(key, default, convert))
 
     def optional_int(self, key: str) -> int | None:
-        if key not in self.data:
+        if key not in self.data and key not in self.env:
             return None
         return self.integer(key, 0, minimum=None)
 
     def int_list(self, key: str) -> tuple[int, ...]:
-        value = self._get(key, list, "a list of Telegram user ids", [])
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise ConfigError(
-                f"{self.name}.{key}: must be a list of Telegram user ids "
-                "(whole numbers), e.g. [123456789]"
-            )
-        return tuple(value)
+        def convert(value: Any, from_env: bool) -> tuple[int, ...]:
+            if from_env and isinstance(value, str):
+                value = [_env_number(item, int) for item in _env_items(value)]
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise _Invalid(
+                    "must be a list of Telegram user ids (whole numbers), e.g. [123456789]"
+                )
+            return tuple(value)
+
+        return tuple(self._read(key, (), convert))
 
     def str_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self._get(key, list, "a list of texts", list(default))
-        if not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{self.name}.{key}: must be a list of texts")
-        return tuple(value)
+        def convert(value: Any, from_env: bool) -> tuple[str, ...]:
+            if from_env and isinstance(value, str):
+                value = _env_items(value)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _Invalid("must be a list of texts")
+            return tuple(value)
+
+        return tuple(self._read(key, default, convert))
 
     def clock(self, key: str, default: time) -> time:
-        value = self._get(key, (str, time), 'a time such as "09:00"', default)
-        if isinstance(value, time):
-            return value
-        try:
-            return time.fromisoformat(value.replace(".", ":"))
-        except ValueError as exc:
-            raise ConfigError(
-                f'{self.name}.{key}: must be a time such as "09:00", not {value!r}'
-            ) from exc
+        def convert(value: Any, from_env: bool) -> time:
+            if isinstance(value, time):
+                return value
+            if isinstance(value, str):
+                try:
+                    return time.fromisoformat(value.strip().replace(".", ":"))
+                except ValueError:
+                    pass
+            raise _Invalid(f'must be a time such as "09:00", not {_shown(value)}')
+
+        value = self._read(key, default, convert)
+        assert isinstance(value, time)
+        return value
 
     def hours(self, key: str, default: timedelta) -> timedelta:
-        value = self._get(key, (int, float), "a number of hours", default.total_seconds() / 3600)
-        if value < 0:
-            raise ConfigError(f"{self.name}.{key}: must not be negative")
-        return timedelta(hours=float(value))
+        def convert(value: Any, from_env: bool) -> timedelta:
+            if from_env and isinstance(value, str):
+                value = _env_number(value, float)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _Invalid(f"must be a number of hours, not {_shown(value)}")
+            if value < 0:
+                raise _Invalid("must not be negative")
+            return timedelta(hours=float(value))
+
+        value = self._read(key, default, convert)
+        assert isinstance(value, timedelta)
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.string(key, default).strip().casefold()
+        if value not in choices:
+            self.problems.add(
+                f"{self.where(key)}: must be one of {', '.join(choices)}, not {value!r}"
+            )
+            return default
+        return value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return repr(value)
+
+
+def _env_items(text: str) -> list[str]:
+    """A list from the environment: comma-separated, or a TOML array such as [1, 2]."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            raise _Invalid(f"is not a list: {text!r}") from exc
+        return [str(item) for item in items]
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _env_number(text: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(text.strip())
+    except ValueError as exc:
+        what = "a whole number" if kind is int else "a number"
+        raise _Invalid(f"must be {what}, not {text!r}") from exc
+
+
+def _env_overrides(env: Mapping[str, str], section: str) -> dict[str, tuple[str, str]]:
+    """{key: (variable, value)} of the variables that set keys of ``section``."""
+    found: dict[str, tuple[str, str]] = {}
+    prefix = f"{ENV_PREFIX}{section.upper()}__"
+    for variable, value in env.items():
+        if variable.startswith(prefix) and value != "":
+            found[variable[len(prefix) :].lower()] = (variable, value)
+    for variable, (short_section, key) in ENV_SHORT_NAMES.items():
+        # the long name wins over the short one when both are set
+        if short_section == section and env.get(variable) and key not in found:
+            found[key] = (variable, env[variable])
+    return found
+
+
+def read_config_text(path: Path) -> str:
+    """The config file's text: UTF-8 (with or without a byte-order mark) or UTF-16 with one."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file does not exist") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a folder, not a config file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: broken UTF-16 text; save the file as UTF-8") from exc
+    if b"\x00" in raw:
+        raise ConfigError(
+            f"{path}: looks like UTF-16 without a byte-order mark; save the file as UTF-8"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"
+        ) from exc
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -192,30 +369,39 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         path = Path(env[ENV_CONFIG])
     data: dict[str, Any] = {}
     if path is not None:
+        text = read_config_text(path)
         try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: config file does not exist") from exc
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
     return parse_config(data, env, source=path)
+
+
+SECTIONS = ("telegram", "database", "catalogue", "schedule", "invites", "texts", "logging")
 
 
 def parse_config(
     data: dict[str, Any], env: Mapping[str, str], source: Path | None = None
 ) -> Config:
-    """Validate the parsed TOML ``data`` and apply environment overrides."""
-    known = {"telegram", "database", "catalogue", "schedule", "invites", "texts"}
+    """Validate the parsed TOML ``data`` with the environment's overrides; every problem at once."""
+    problems = _Problems()
     for key in data:
-        if key not in known:
-            raise ConfigError(f"{key}: unknown section (known: {', '.join(sorted(known))})")
+        if key not in SECTIONS:
+            problems.add(f"{key}: unknown section (known: {', '.join(sorted(SECTIONS))})")
+    for variable in env:
+        if variable.startswith(ENV_PREFIX) and "__" in variable:
+            named = variable[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+            if named not in SECTIONS:
+                problems.add(
+                    f"{variable}: unknown section {named} (known: {', '.join(sorted(SECTIONS))})"
+                )
     base = source.parent if source is not None else Path.cwd()
 
-    tg = _Section("telegram", data.get("telegram", {}))
-    tg.check_keys(
+    def section(name: str, known: set[str]) -> _Section:
+        return _Section(name, data.get(name, {}), env, problems, known)
+
+    tg = section(
+        "telegram",
         {
             "token",
             "base_url",
@@ -226,14 +412,13 @@ def parse_config(
             "poll_timeout",
             "connect_timeout",
             "read_timeout",
-        }
+        },
     )
-    token = env.get(ENV_TOKEN) or tg.string("token", "")
+    token = tg.string("token", "")
     base_url = tg.string("base_url", DEFAULT_BASE_URL).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"telegram.base_url: must start with http:// or https://, not {base_url!r}"
-        )
+        problems.add(f"telegram.base_url: must start with http:// or https://, not {base_url!r}")
+        base_url = DEFAULT_BASE_URL
     base_file_url = tg.string("base_file_url", "")
     if not base_file_url:
         base_file_url = (
@@ -253,24 +438,23 @@ def parse_config(
         read_timeout=tg.number("read_timeout", 15.0),
     )
 
-    db = _Section("database", data.get("database", {}))
-    db.check_keys({"url", "echo"})
-    url = env.get(ENV_DATABASE_URL) or db.string("url", DEFAULT_DATABASE_URL)
+    db = section("database", {"url", "echo"})
+    url = db.string("url", DEFAULT_DATABASE_URL)
     if "://" not in url:
-        raise ConfigError(
+        problems.add(
             f"database.url: {url!r} is not a database URL "
             "(e.g. sqlite:///goalbot.sqlite3 or postgresql+psycopg://…)"
         )
+        url = DEFAULT_DATABASE_URL
     database = DatabaseConfig(url=_resolve_sqlite(url, base), echo=db.boolean("echo", False))
 
-    cat = _Section("catalogue", data.get("catalogue", {}))
-    cat.check_keys({"path"})
+    cat = section("catalogue", {"path"})
     cat_path = cat.string("path", "")
     catalogue = CatalogueConfig(path=(base / cat_path) if cat_path else None)
 
-    sch = _Section("schedule", data.get("schedule", {}))
     defaults = ScheduleConfig()
-    sch.check_keys(
+    sch = section(
+        "schedule",
         {
             "timezone",
             "open_working_days_before_quarter_end",
@@ -282,15 +466,15 @@ def parse_config(
             "close_time",
             "grace_period_hours",
             "extra_non_working_days",
-        }
+        },
     )
+    schedule_problems = len(problems.found)
     timezone = sch.string("timezone", defaults.timezone)
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ConfigError(
-            f"schedule.timezone: unknown time zone {timezone!r} (e.g. Europe/Helsinki)"
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        problems.add(f"schedule.timezone: unknown time zone {timezone!r} (e.g. Europe/Helsinki)")
+        timezone = defaults.timezone
     schedule = ScheduleConfig(
         timezone=timezone,
         open_working_days_before_quarter_end=sch.integer(
@@ -317,20 +501,30 @@ def parse_config(
             "extra_non_working_days", defaults.extra_non_working_days
         ),
     )
+    if len(problems.found) == schedule_problems:
+        # the calendar as a whole, once each value is right by itself
+        _check_calendar(schedule, problems)
 
-    inv = _Section("invites", data.get("invites", {}))
-    inv.check_keys({"valid_days"})
+    inv = section("invites", {"valid_days"})
     invites = InviteConfig(valid_days=inv.integer("valid_days", 14, minimum=1))
 
-    txt = _Section("texts", data.get("texts", {}))
-    txt.check_keys({"language", "templates"})
+    txt = section("texts", {"language", "templates"})
     templates = txt.string("templates", "")
     template_folder = (base / templates) if templates else None
     if template_folder is not None and not template_folder.is_dir():
-        raise ConfigError(f"texts.templates: {template_folder} is not a folder")
-    texts = TextsConfig(language=txt.string("language", "fi"), templates=template_folder)
-    _check_calendar(schedule)
+        problems.add(f"texts.templates: {template_folder} is not a folder")
+        template_folder = None
+    language = txt.string("language", "fi")
+    _check_language(language, template_folder, txt.where("language"), problems)
+    texts = TextsConfig(language=language, templates=template_folder)
 
+    logs = section("logging", {"level", "format"})
+    logging = LoggingConfig(
+        level=logs.choice("level", "info", LOG_LEVELS),
+        format=logs.choice("format", "text", LOG_FORMATS),
+    )
+
+    problems.check()
     return Config(
         telegram=telegram,
         database=database,
@@ -338,11 +532,25 @@ def parse_config(
         schedule=schedule,
         invites=invites,
         texts=texts,
+        logging=logging,
         source=source,
     )
 
 
-def _check_calendar(schedule: ScheduleConfig) -> None:
+def _check_language(language: str, folder: Path | None, where: str, problems: _Problems) -> None:
+    """A language is a folder of texts, shipped or in ``[texts] templates``."""
+    from goalbot.reporting.rendering import TEMPLATES  # the shipped texts' folder
+
+    folders = [TEMPLATES] + ([folder] if folder is not None else [])
+    if not language or "/" in language or not any((f / language).is_dir() for f in folders):
+        shipped = sorted(p.name for f in folders if f.is_dir() for p in f.iterdir() if p.is_dir())
+        problems.add(
+            f"{where}: no texts for language {language!r} "
+            f"(there are: {', '.join(shipped)}; a new language is a folder in texts.templates)"
+        )
+
+
+def _check_calendar(schedule: ScheduleConfig, problems: _Problems) -> None:
     """The [schedule] values must make a calendar (e.g. escalations between open and close)."""
     # imported here: the scheduling layer itself reads this module
     from goalbot.scheduling.calendar import CalendarSettingsError
@@ -352,12 +560,12 @@ def _check_calendar(schedule: ScheduleConfig) -> None:
         calendar_settings(schedule)
     except CalendarSettingsError as exc:
         key = "grace_period_hours" if exc.field == "grace_period" else exc.field
-        raise ConfigError(f"schedule.{key}: {exc.problem}") from exc
+        problems.add(f"schedule.{key}: {exc.problem}")
     try:
         working_calendar(schedule)
     except ValueError as exc:
         problem = str(exc).removeprefix("extra_non_working_days: ")
-        raise ConfigError(f"schedule.extra_non_working_days: {problem}") from exc
+        problems.add(f"schedule.extra_non_working_days: {problem}")
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

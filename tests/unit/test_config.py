@@ -107,7 +107,7 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_the_example_config_is_valid_and_documents_every_key() -> None:
     config = load_config(EXAMPLE, env={})
     text = EXAMPLE.read_text()
-    for section in ("telegram", "database", "catalogue", "schedule", "invites", "texts"):
+    for section in ("telegram", "database", "catalogue", "schedule", "invites", "texts", "logging"):
         assert f"[{section}]" in text
         for key in vars(getattr(config, section)):
             if key == "grace_period":
