@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from goalbot import __version__
-from goalbot.config import Config, ConfigError, StartupError, load_config
+from goalbot.config import ENV_CONFIG, ENV_TOKEN, Config, ConfigError, StartupError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.reporting.outline import outline
@@ -23,7 +25,17 @@ from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.events import event_states
 from goalbot.services.rounds import resend_summary
-from goalbot.storage.database import Database, StorageError, describe_db_error, upgrade_database
+from goalbot.storage.database import (
+    Database,
+    StorageError,
+    database_problems,
+    database_revision,
+    describe_db_error,
+    known_migrations,
+    require_existing,
+    safe_url,
+    upgrade_database,
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -45,83 +57,115 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{self.prog}: {message} (see '{self.prog} --help')", EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = _Parser(prog="goalbot", description="Quarterly goal reporting on Telegram.")
-    parser.add_argument(
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """--config and --debug, accepted before and after the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    # after the subcommand they must not reset what was given before it
+    unset: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument(
         "--config",
         type=Path,
         metavar="PATH",
         help="config file (default: $GOALBOT_CONFIG, else built-in defaults)",
+        **unset,
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an error (normally one line)",
+        **unset,
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(
+        prog="goalbot",
+        description="Quarterly goal reporting on Telegram.",
+        parents=[_common_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"goalbot {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
+    common = [_common_options(defaults=False)]
 
-    commands.add_parser("run", help="run the bot")
+    def group(parent: argparse.ArgumentParser, dest: str, metavar: str) -> Any:
+        commands = parent.add_subparsers(dest=dest, metavar=metavar, parser_class=_Parser)
+        commands.required = True
+        return commands
 
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
-    db_commands.required = True
-    db_commands.add_parser("upgrade", help="apply database migrations")
+    def command(commands: Any, name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help, description=help, parents=common
+        )
+        return sub
 
-    cat = commands.add_parser("catalogue", help="the goal catalogue")
-    cat_commands = cat.add_subparsers(
-        dest="catalogue_command", metavar="ACTION", parser_class=_Parser
+    commands = group(parser, "command", "COMMAND")
+    command(commands, "run", "run the bot")
+
+    db_commands = group(command(commands, "db", "database maintenance"), "db_command", "ACTION")
+    command(db_commands, "upgrade", "create the database or apply the migrations it lacks")
+    command(db_commands, "current", "the database's migration and the newest one goalbot knows")
+    command(db_commands, "history", "every migration goalbot knows, marking the applied ones")
+
+    cfg_commands = group(
+        command(commands, "config", "the configuration"), "config_command", "ACTION"
     )
-    cat_commands.required = True
-    load = cat_commands.add_parser("load", help="load a catalogue file into the database")
+    command(cfg_commands, "check", "report every problem of the configuration at once")
+
+    cat_commands = group(
+        command(commands, "catalogue", "the goal catalogue"), "catalogue_command", "ACTION"
+    )
+    load = command(cat_commands, "load", "load a catalogue file into the database")
     load.add_argument(
         "file", type=Path, nargs="?", help="catalogue file (default: the configured one)"
     )
-    show = cat_commands.add_parser("show", help="print the catalogue by tier, body, department")
+    show = command(cat_commands, "show", "print the catalogue by tier, body, department")
     show.add_argument(
         "file", type=Path, nargs="?", help="a catalogue file (default: the one in the database)"
     )
-    check = cat_commands.add_parser("check", help="report every problem of a catalogue file")
-    check.add_argument("file", type=Path)
+    check = command(cat_commands, "check", "report every problem of a catalogue file")
+    check.add_argument("file", type=Path, help="the catalogue file (TOML) to check")
 
-    owners = commands.add_parser("owners", help="goal owners and deputies")
-    own_commands = owners.add_subparsers(
-        dest="owners_command", metavar="ACTION", parser_class=_Parser
+    own_commands = group(
+        command(commands, "owners", "goal owners and deputies"), "owners_command", "ACTION"
     )
-    own_commands.required = True
-    invite = own_commands.add_parser("invite", help="print a single-use invite link for a role")
-    invite.add_argument("--role", required=True)
+    role_help = "role id, as 'goalbot owners list' shows them"
+    person_help = "person id, @username or name"
+    invite = command(own_commands, "invite", "print a single-use invite link for a role")
+    invite.add_argument("--role", required=True, help=role_help)
     invite.add_argument("--name", required=True, help="the person's name")
     invite.add_argument("--deputy", action="store_true", help="invite a deputy, not the owner")
-    own_commands.add_parser("list", help="list roles with their owners and deputies")
-    assign = own_commands.add_parser("assign", help="give a role to a person the bot knows")
-    assign.add_argument("--role", required=True)
-    assign.add_argument("--person", required=True, help="person id, @username or name")
-    assign.add_argument("--deputy", action="store_true")
-    pause = own_commands.add_parser("pause", help="pause a person's nudges until a date")
-    pause.add_argument("--person", required=True, help="person id, @username or name")
+    command(own_commands, "list", "list roles with their owners and deputies")
+    assign = command(own_commands, "assign", "give a role to a person the bot knows")
+    assign.add_argument("--role", required=True, help=role_help)
+    assign.add_argument("--person", required=True, help=person_help)
+    assign.add_argument("--deputy", action="store_true", help="as the deputy, not the owner")
+    pause = command(own_commands, "pause", "pause a person's nudges until a date")
+    pause.add_argument("--person", required=True, help=person_help)
     pause.add_argument(
         "--until", required=True, help="last day of the pause (2026-12-31), or 'off' to resume"
     )
-    revoke = own_commands.add_parser("revoke", help="take a role away from its holder")
-    revoke.add_argument("--role", required=True)
-    revoke.add_argument("--deputy", action="store_true")
+    revoke = command(own_commands, "revoke", "take a role away from its holder")
+    revoke.add_argument("--role", required=True, help=role_help)
+    revoke.add_argument("--deputy", action="store_true", help="the deputy, not the owner")
 
-    remind = commands.add_parser("remind", help="open the current period's answering round")
-    remind.add_argument("--now", action="store_true", required=True)
+    now_help = "do it now (required: a reminder that this acts at once)"
+    remind = command(commands, "remind", "open the current period's answering round")
+    remind.add_argument("--now", action="store_true", required=True, help=now_help)
     remind.add_argument("--period", help="period such as 2026Q2 (default: the current one)")
-    close = commands.add_parser("close", help="close the open answering round")
-    close.add_argument("--now", action="store_true", required=True)
+    close = command(commands, "close", "close the open answering round")
+    close.add_argument("--now", action="store_true", required=True, help=now_help)
     close.add_argument("--period", help="period such as 2026Q2 (default: the open one)")
 
-    summary = commands.add_parser("summary", help="send a round's summary to the group again")
+    summary = command(commands, "summary", "send a round's summary to the group again")
     summary.add_argument("--period", required=True, help="period such as 2026Q2")
 
-    schedule = commands.add_parser("schedule", help="the reporting calendar")
-    sch_commands = schedule.add_subparsers(
-        dest="schedule_command", metavar="ACTION", parser_class=_Parser
+    sch_commands = group(
+        command(commands, "schedule", "the reporting calendar"), "schedule_command", "ACTION"
     )
-    sch_commands.required = True
-    sch_commands.add_parser("show", help="the coming year's dates")
+    command(sch_commands, "show", "the coming year's dates")
 
-    status = commands.add_parser("status", help="the status report, as /status gives it")
+    status = command(commands, "status", "the status report, as /status gives it")
     status.add_argument(
         "scope",
         nargs="?",
@@ -130,15 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--period", help="period such as 2026Q2 (default: the latest)")
 
-    export = commands.add_parser("export", help="export a period's filled-in goal table")
+    export = command(commands, "export", "export a period's filled-in goal table")
     export.add_argument("--period", required=True, help="period such as 2026Q2")
-    export.add_argument("--format", required=True, choices=["xlsx", "csv"])
+    export.add_argument(
+        "--format", required=True, choices=["xlsx", "csv"], help="xlsx (Excel) or csv"
+    )
     export.add_argument("--output", type=Path, help="file to write (default: goalbot-PERIOD.EXT)")
     return parser
 
 
 def _context(config: Config) -> AppContext:
+    """The services' context on the existing database (migrated if it is behind)."""
     database = Database.connect(config.database.url, config.database.echo)
+    require_existing(database)
     upgrade_database(database.engine)
     return AppContext(config=config, db=database)
 
@@ -156,8 +204,26 @@ def _context_with_catalogue(config: Config) -> AppContext:
 
 def cmd_db(args: argparse.Namespace, config: Config) -> int:
     database = Database.connect(config.database.url, config.database.echo)
-    upgrade_database(database.engine)
-    print(render("cli/db_upgraded.txt.j2", "fi", url=database.engine.url.render_as_string()))
+    url = safe_url(config.database.url)
+    if args.db_command == "upgrade":
+        applied = upgrade_database(database.engine)
+        print(render("cli/db_upgraded.txt.j2", "fi", url=url, applied=applied))
+        return EXIT_OK
+    require_existing(database)
+    current, _head = database_revision(database.engine)
+    steps = known_migrations(database.engine)
+    revisions = [m.revision for m in steps]
+    done = revisions[: revisions.index(current) + 1] if current in revisions else []
+    print(
+        render(
+            f"cli/db_{args.db_command}.txt.j2",
+            "fi",
+            url=url,
+            current=current,
+            migrations=steps,
+            applied=done,
+        )
+    )
     return EXIT_OK
 
 
@@ -332,38 +398,95 @@ def service_error_text(error: ServiceError) -> str:
     return render("cli/service_error.txt.j2", "fi", code=error.code, **error.params)
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """``config check``: every problem of the configuration and what it points at, at once."""
+    path = args.config
+    source = path or (Path(os.environ[ENV_CONFIG]) if os.environ.get(ENV_CONFIG) else None)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(render("cli/config_check.txt.j2", "fi", source=source, problems=exc.problems))
+        return EXIT_CONFIG
+    problems = []
+    if not config.telegram.token:
+        problems.append(f"telegram.token: missing (set it in the config file or in ${ENV_TOKEN})")
+    catalogue_path = config.catalogue.path
+    if catalogue_path is not None:
+        try:
+            _check_file(catalogue_path)
+            load_catalogue(catalogue_path)
+        except CliError as exc:
+            problems.append(f"catalogue.path: {exc}")
+        except CatalogueError as exc:
+            problems.append(
+                f"catalogue.path: {catalogue_path} has {len(exc.problems)} problem(s), "
+                f"see 'goalbot catalogue check {catalogue_path}'"
+            )
+    problems.extend(f"database.url: {p}" for p in database_problems(config.database.url))
+    print(
+        render(
+            "cli/config_check.txt.j2",
+            "fi",
+            source=source,
+            problems=problems,
+            config=config,
+            database=safe_url(config.database.url),
+        )
+    )
+    return EXIT_CONFIG if problems else EXIT_OK
+
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went away (128 + 13)
+
+
+def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
+    """The exit code and the one line on stderr for a failure."""
+    if isinstance(exc, CliError):
+        return exc.code, str(exc)
+    if isinstance(exc, ConfigError):
+        return EXIT_CONFIG, f"goalbot: configuration error: {exc}"
+    if isinstance(exc, CatalogueError):
+        return EXIT_FAILURE, render("cli/catalogue_problems.txt.j2", "fi", error=exc)
+    if isinstance(exc, ServiceError):
+        return EXIT_FAILURE, f"goalbot: {service_error_text(exc)}"
+    if isinstance(exc, PeriodError):
+        return EXIT_USAGE, f"goalbot: {exc}"
+    if isinstance(exc, StorageError | StartupError):
+        return EXIT_FAILURE, f"goalbot: {exc}"
+    if isinstance(exc, OperationalError | DBAPIError):
+        url = config.database.url if config else ""
+        return EXIT_FAILURE, f"goalbot: {describe_db_error(exc, url)}"
+    # the last line of defence: never a traceback on the terminal unless asked for
+    return EXIT_FAILURE, (
+        f"goalbot: unexpected error: {type(exc).__name__}: {exc} (--debug shows where)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure is one line on stderr and a non-zero exit code."""
     config: Config | None = None
+    debug = False
     try:
         args = build_parser().parse_args(argv)
-        config = load_config(args.config)
-        use_template_folder(config.texts.templates)
-        return COMMANDS[args.command](args, config)
-    except CliError as exc:
-        print(str(exc), file=sys.stderr)
-        return exc.code
-    except ConfigError as exc:
-        print(f"goalbot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except CatalogueError as exc:
-        print(render("cli/catalogue_problems.txt.j2", "fi", error=exc), file=sys.stderr)
-        return EXIT_FAILURE
-    except ServiceError as exc:
-        print(f"goalbot: {service_error_text(exc)}", file=sys.stderr)
-        return EXIT_FAILURE
-    except PeriodError as exc:
-        print(f"goalbot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (StorageError, StartupError) as exc:
-        print(f"goalbot: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    except (OperationalError, DBAPIError) as exc:
-        url = config.database.url if config else ""
-        print(f"goalbot: {describe_db_error(exc, url)}", file=sys.stderr)
-        return EXIT_FAILURE
+        debug = args.debug
+        if args.command == "config":
+            code = cmd_config(args)
+        else:
+            config = load_config(args.config)
+            use_template_folder(config.texts.templates)
+            code = COMMANDS[args.command](args, config)
+        sys.stdout.flush()  # a reader that went away (| head) is noticed here, not at exit
+        return code
+    except BrokenPipeError:
+        # the rest of the output has no reader: end quietly, like other command-line tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the last line of defence: never a traceback on the terminal
-        print(f"goalbot: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        code, line = _error_line(exc, config)
+        print(line, file=sys.stderr)
+        return code

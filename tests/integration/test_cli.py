@@ -17,6 +17,7 @@ from tests.fakes.botapi import FakeBotApi
 def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "goalbot.toml"
     path.write_text('[database]\nurl = "sqlite:///goalbot.sqlite3"\n', encoding="utf-8")
+    assert main(["--config", str(path), "db", "upgrade"]) == 0
     return path
 
 

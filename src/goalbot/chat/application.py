@@ -26,6 +26,7 @@ from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.config import Config, ConfigError, StartupError
+from goalbot.logs import setup_logging
 from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.services import outbox
 from goalbot.services import owners as owner_service
@@ -200,13 +201,8 @@ def _one_line_network_errors(record: logging.LogRecord) -> bool:
 
 def run_bot(config: Config) -> None:
     """Run the bot until stopped (Ctrl-C or SIGTERM)."""
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
-    )
-    for noisy in ("httpx", "apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_one_line_network_errors)
+    handler = setup_logging(config.logging, secrets=[config.telegram.token])
+    handler.addFilter(_one_line_network_errors)
     ctx = prepare(config)
     application = build_application(ctx)
     try:

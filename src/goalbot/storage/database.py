@@ -93,9 +93,68 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError | StorageError)
 
 
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    except ArgumentError:
+        return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+class NoDatabase(StorageError):
+    """The configured database does not exist (or holds no goalbot tables)."""
+
+
+def require_existing(database: Database) -> None:
+    """Refuse to work on a database nobody created: a CLI run in the wrong folder would
+    otherwise make an empty one and report on it. Only ``db upgrade`` and ``run`` create."""
+    url = database.engine.url.render_as_string(hide_password=False)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"no goalbot database at {path} (not created: 'goalbot db upgrade' creates it; "
+            "or give the right --config)"
+        )
+    with database.engine.connect() as connection:
+        known = MigrationContext.configure(connection).get_current_revision()
+    if known is None:
+        raise NoDatabase(
+            f"the database {safe_url(url)} holds no goalbot tables "
+            "('goalbot db upgrade' creates them; or give the right --config)"
+        )
+
+
+def database_problems(url: str) -> list[str]:
+    """What stops goalbot from using the database at ``url`` (nothing is created)."""
+    try:
+        engine = create_db_engine(url)
+    except StorageError as exc:
+        return [str(exc)]
+    try:
+        if sqlite_file(url) is None:
+            with engine.connect():
+                pass
+    except (OperationalError, DBAPIError) as exc:
+        return [describe_db_error(exc, url)]
+    finally:
+        engine.dispose()
+    return []
+
+
 def describe_db_error(exc: BaseException, url: str) -> str:
     """One line that says why the database could not be used."""
-    safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    safe = safe_url(url)
     if isinstance(exc, StorageError):
         return str(exc)
     if isinstance(exc, OperationalError | DBAPIError):
@@ -111,15 +170,38 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
-def upgrade_database(engine: Engine) -> None:
-    """Apply every migration not yet applied (safe to run at each start)."""
+@dataclass(frozen=True)
+class Migration:
+    """One step of the database's schema."""
+
+    revision: str
+    description: str
+
+
+def known_migrations(engine: Engine) -> list[Migration]:
+    """Every migration this version of goalbot has, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    steps = [
+        Migration(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "")
+        for s in script.walk_revisions("base", "heads")
+    ]
+    return steps[::-1]
+
+
+def upgrade_database(engine: Engine) -> list[Migration]:
+    """Apply every migration not yet applied (safe to run at each start); the ones applied."""
     try:
         with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config = _alembic_config(engine)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except (OperationalError, DBAPIError) as exc:
         raise StorageError(describe_db_error(exc, engine.url.render_as_string(False))) from exc
+    steps = known_migrations(engine)
+    done = [m.revision for m in steps]
+    first_new = done.index(before) + 1 if before in done else 0
+    return steps[first_new:]
 
 
 def database_revision(engine: Engine) -> tuple[str | None, str]:
