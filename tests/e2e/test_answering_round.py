@@ -34,6 +34,8 @@ async def bind(
     invite = invite_owner(ctx, role, name, kind)
     owner.start(invite.token)
     await owner.wait_for_message(predicate=lambda m: "Tervetuloa" in m.content)
+    # the welcome may be followed by the first question: let the bot finish answering first
+    await owner.driver.wait_until_idle()
 
 
 async def next_screen(owner: UserHandle) -> MessageView:
