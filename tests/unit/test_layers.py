@@ -1,4 +1,9 @@
-"""The layers' import arrows point one way (DESIGN §2); only chat/ imports telegram."""
+"""The layers' import arrows point one way (DESIGN §2); only chat/ imports telegram.
+
+The Bot API emulator (``emulator/``) is a Bot API server, not part of the bot: it imports
+nothing else of goalbot, and no layer imports it (the bot talks to it over HTTP, as to
+Telegram). Only the entry points at the top (``cli.py``, ``sandbox/``) put the two together.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ ALLOWED_FRAMEWORKS = {
     "domain": set(),
     "catalogues": set(),
 }
+EMULATOR = "emulator"
+EMULATOR_FRAMEWORKS = {"httpx"}  # the terminal phone; aiohttp serves the Bot API
+TOP = {"cli", "sandbox", EMULATOR}
 
 
 def imports_of(path: Path) -> list[str]:
@@ -35,6 +43,12 @@ def imports_of(path: Path) -> list[str]:
 
 def layer_files() -> list[tuple[str, Path]]:
     return [(layer, path) for layer in ORDER for path in sorted((SRC / layer).rglob("*.py"))]
+
+
+def top_files() -> list[Path]:
+    """The modules outside the layers: entry points, the emulator, the package's own files."""
+    inside = {path for _layer, path in layer_files()}
+    return [path for path in sorted(SRC.rglob("*.py")) if path not in inside]
 
 
 def test_every_layer_exists() -> None:
@@ -53,12 +67,26 @@ def test_layer_imports_only_downwards(layer: str, path: Path) -> None:
         parts = name.split(".")
         if parts[0] == "goalbot" and len(parts) > 1:
             assert parts[1] not in above, f"{path.relative_to(SRC)} imports {name} (a layer above)"
-            assert parts[1] != "cli", f"{path.relative_to(SRC)} imports the CLI"
+            assert parts[1] not in TOP, f"{path.relative_to(SRC)} imports {name}"
         top = parts[0]
         if top in FRAMEWORKS:
             assert top in ALLOWED_FRAMEWORKS[layer], (
                 f"{path.relative_to(SRC)} imports {top}, which {layer}/ must not use"
             )
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((SRC / EMULATOR).rglob("*.py")),
+    ids=lambda v: str(v.relative_to(SRC)),
+)
+def test_the_emulator_imports_nothing_of_the_bot(path: Path) -> None:
+    for name in imports_of(path):
+        parts = name.split(".")
+        if parts[0] == "goalbot":
+            assert parts[1:2] == [EMULATOR], f"{path.relative_to(SRC)} imports {name}"
+        if parts[0] in FRAMEWORKS:
+            assert parts[0] in EMULATOR_FRAMEWORKS, f"{path.relative_to(SRC)} imports {name}"
 
 
 def test_the_check_would_catch_a_violation(tmp_path: Path) -> None:
@@ -69,7 +97,7 @@ def test_the_check_would_catch_a_violation(tmp_path: Path) -> None:
 
 def test_nothing_runs_at_import() -> None:
     """Modules define things; none connects, reads config or starts work when imported."""
-    for _layer, path in layer_files():
+    for path in [path for _layer, path in layer_files()] + top_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):

@@ -1,34 +1,16 @@
-"""A fake Telegram Bot API server for tests: faithful answers, strict validation, a driver."""
+"""The Bot API emulator under its old name: tests import ``tests.fakes.botapi`` as before.
 
-from .driver import Driver, GroupHandle, UserHandle
-from .server import DEFAULT_TOKEN, FakeBotApi
-from .state import (
-    CallbackAnswer,
-    ErrorRecord,
-    FakeClock,
-    Fault,
-    MessageView,
-    RateLimits,
-    RateViolation,
-    RequestRecord,
-    SentFile,
-    SystemClock,
-)
+The emulator ships with goalbot (:mod:`goalbot.emulator`); this package is the same modules,
+not copies, so a test that patches ``tests.fakes.botapi.state`` patches the emulator itself.
+"""
 
-__all__ = [
-    "DEFAULT_TOKEN",
-    "CallbackAnswer",
-    "Driver",
-    "ErrorRecord",
-    "FakeBotApi",
-    "FakeClock",
-    "Fault",
-    "GroupHandle",
-    "MessageView",
-    "RateLimits",
-    "RateViolation",
-    "RequestRecord",
-    "SentFile",
-    "SystemClock",
-    "UserHandle",
-]
+import sys
+
+from goalbot import emulator
+from goalbot.emulator import *  # noqa: F403
+from goalbot.emulator import driver, entities, methods, server, spec, state, validation
+
+__all__ = emulator.__all__
+
+for _module in (driver, entities, methods, server, spec, state, validation):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
