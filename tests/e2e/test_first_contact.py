@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from goalbot.domain.periods import Period
+from goalbot.scheduling.control import open_round_now
 from goalbot.services.context import AppContext
 from goalbot.services.owners import invite_owner
 from tests.e2e.harness import running_bot, with_telegram
+from tests.e2e.owner_flow import conversation
 from tests.fakes.botapi import FakeBotApi
 
 
@@ -85,3 +88,30 @@ async def test_commands_in_a_group(sqlite_ctx: AppContext, botapi: FakeBotApi) -
         refusal = await driver.wait_for_message(group)
         assert "vain kutsuttuja" in refusal.content
         assert str(stranger.id) not in refusal.content
+
+
+async def test_the_welcome_comes_once_start_is_applied(
+    sqlite_ctx: AppContext, botapi: FakeBotApi
+) -> None:
+    """What the person sees is settled when the welcome arrives: a test (or a person) that
+    acts on it never races the rest of the /start."""
+    driver = botapi.driver
+    owner = driver.create_user("Maija")
+    ctx = with_telegram(sqlite_ctx, botapi)
+    open_round_now(ctx, Period(2026, 4))
+    invite = invite_owner(ctx, "rakennustarkastaja", "Maija Meikäläinen")
+    async with running_bot(ctx):
+        owner.start(invite.token)
+        welcome = await owner.wait_for_message(predicate=lambda m: "Tervetuloa" in m.content)
+        row = conversation(ctx, owner.id)
+        assert row is not None and row.step == "answer"
+        question = await owner.wait_for_message(after=welcome)
+        assert "1/2 · " in question.content
+
+        version = row.version
+        owner.start()
+        await owner.wait_for_message(predicate=lambda m: "Hei" in m.content)
+        resumed = conversation(ctx, owner.id)
+        assert resumed is not None and resumed.version == version
+        again = await owner.wait_for_message(predicate=lambda m: "1/2 · " in m.content)
+        assert again.message_id > question.message_id

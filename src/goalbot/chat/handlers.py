@@ -117,35 +117,46 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not identity.is_known:
         await refuse(update, context)
         return
-    await send_html(chat, render("chat/welcome.html.j2", language, identity=identity))
+    reply: Reply | None = None
     if identity.owns_goals:
-        await report(update, context)
+        # the update is applied before anything is said, so what the person sees is settled
+        async with user_lock(context, user.id):
+            reply = await call(handle_input, ctx, OwnerInput(update.update_id, user.id))
+    await send_html(chat, render("chat/welcome.html.j2", language, identity=identity))
+    if reply is not None:
+        await show_reply(chat, reply, language, ctx)
 
 
 async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     chat, user = _identity_args(update)
     ctx = app_context(context)
     language = language_of(context)
-    try:
-        binding = await call(
-            owner_service.accept_invite,
-            ctx,
-            token,
-            user.id,
-            user.username or "",
-            user.language_code or "",
-        )
-    except ServiceError as exc:
-        await send_html(
-            chat,
-            render(
-                "chat/invite_error.html.j2", language, code=exc.code, user_id=user.id, **exc.params
-            ),
-        )
-        return
-    await send_html(chat, render("chat/invite_accepted.html.j2", language, binding=binding))
     async with user_lock(context, user.id):
+        try:
+            binding = await call(
+                owner_service.accept_invite,
+                ctx,
+                token,
+                user.id,
+                user.username or "",
+                user.language_code or "",
+            )
+        except ServiceError as exc:
+            await send_html(
+                chat,
+                render(
+                    "chat/invite_error.html.j2",
+                    language,
+                    code=exc.code,
+                    user_id=user.id,
+                    **exc.params,
+                ),
+            )
+            return
+        # the first question (in an open round) is found before the welcome goes out, so
+        # the welcome means the invite is settled
         reply = await call(handle_input, ctx, OwnerInput(update.update_id, user.id))
+    await send_html(chat, render("chat/invite_accepted.html.j2", language, binding=binding))
     if reply.screens and reply.screens[0].kind != "note":
         await show_reply(chat, reply, language, ctx)
 
