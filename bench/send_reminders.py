@@ -26,6 +26,7 @@ from tests.conftest import Clock, make_context
 from tests.e2e.harness import running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi
 
+from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.domain.periods import Period
 from goalbot.scheduling.control import open_round_now
 from goalbot.services import outbox
@@ -99,7 +100,7 @@ async def main(owners: int) -> None:
             invite = invite_owner(ctx, f"bench-{number}", f"Omistaja {number}")
             accept_invite(ctx, invite.token, user.id)
             users.append(user)
-        async with running_bot(ctx, delivery_interval=0.05):
+        async with running_bot(ctx, delivery_interval=0.05, limits=TelegramLimits()):
             await botapi.driver.wait_until_idle(quiet=0.5, timeout=120)
             start = time.perf_counter()
             opened = open_round_now(ctx, Period(2026, 4))

@@ -2,11 +2,14 @@
 # Run goalbot's tests: installs the development tools into .venv if they are missing.
 # PostgreSQL tests run when GOALBOT_TEST_POSTGRES_URL is set (e.g.
 # postgresql+psycopg://postgres@127.0.0.1/test); they are skipped otherwise.
+# The tests run in one process per core (GOALBOT_TEST_WORKERS sets how many; 0: in this one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/pytest ]; then
     python3 -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+if ! .venv/bin/python -c "import xdist" 2>/dev/null; then
     .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[postgres,dev]'
 fi
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${GOALBOT_TEST_WORKERS:-auto}" "$@"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,17 +47,18 @@ def postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_URL_ENV) or None
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (skipped where none is reachable)."""
+@contextmanager
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database (a copy of ``template``, else empty), dropped afterwards."""
     admin = postgres_admin_url()
     if not admin:
         pytest.skip(f"{POSTGRES_URL_ENV} is not set")
     name = f"goalbot_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:  # pragma: no cover - depends on the machine
         engine.dispose()
         pytest.skip(f"PostgreSQL not usable: {exc}")
@@ -69,21 +72,37 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (skipped where none is reachable)."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'goalbot.sqlite3'}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
     """Each storage test runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'goalbot.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
 
 
+START = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 6, 15, 6, 0, tzinfo=UTC))
+    return Clock(START)
 
 
 def make_context(url: str, clock: Clock, config: Config | None = None) -> AppContext:
@@ -94,19 +113,73 @@ def make_context(url: str, clock: Clock, config: Config | None = None) -> AppCon
     return AppContext(config=config, db=database, clock=clock)
 
 
+class Templates:
+    """Databases migrated and loaded with the shipped catalogue once per test session.
+
+    A test that wants one gets a copy (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE``
+    on PostgreSQL): the same content as migrating and loading it afresh, in a fraction of
+    the time.
+    """
+
+    def __init__(self, folder: Path, stack: ExitStack) -> None:
+        self.folder = folder
+        self._stack = stack
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    @staticmethod
+    def _fill(url: str) -> None:
+        context = make_context(url, Clock(START))
+        load_catalogue(context)
+        context.db.dispose()
+
+    def sqlite(self, path: Path) -> str:
+        """A loaded SQLite database at ``path``; its URL."""
+        if self._sqlite is None:
+            template = self.folder / "template.sqlite3"
+            self._fill(f"sqlite:///{template}")
+            # the last connection closed has written the log back into the file
+            assert not template.with_name(template.name + "-wal").exists()
+            self._sqlite = template
+        shutil.copyfile(self._sqlite, path)
+        return f"sqlite:///{path}"
+
+    def postgres(self, stack: ExitStack) -> str:
+        """A loaded PostgreSQL database, dropped when ``stack`` closes; its URL."""
+        if self._postgres is None:
+            url = self._stack.enter_context(postgres_database())
+            self._fill(url)
+            self._postgres = make_url(url).database
+        return stack.enter_context(postgres_database(self._postgres))
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    with ExitStack() as stack:
+        yield Templates(tmp_path_factory.mktemp("templates"), stack)
+
+
+def loaded_context(url: str, clock: Clock) -> AppContext:
+    database = Database.connect(url)
+    return AppContext(config=Config(database=DatabaseConfig(url=url)), db=database, clock=clock)
+
+
 @pytest.fixture
-def ctx(db_url: str, clock: Clock) -> Iterator[AppContext]:
+def ctx(backend: str, clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """A migrated database with the shipped Kokemäki catalogue loaded."""
-    context = make_context(db_url, clock)
-    load_catalogue(context)
-    yield context
-    context.db.dispose()
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = templates.sqlite(tmp_path / "goalbot.sqlite3")
+        else:
+            url = templates.postgres(stack)
+        context = loaded_context(url, clock)
+        yield context
+        context.db.dispose()
 
 
 @pytest.fixture
-def sqlite_ctx(sqlite_url: str, clock: Clock) -> Iterator[AppContext]:
+def sqlite_ctx(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """Like ctx, on SQLite only (for tests that do not concern the database)."""
-    context = make_context(sqlite_url, clock)
-    load_catalogue(context)
+    context = loaded_context(templates.sqlite(tmp_path / "goalbot.sqlite3"), clock)
     yield context
     context.db.dispose()

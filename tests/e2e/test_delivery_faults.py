@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.domain.periods import Period
 from goalbot.scheduling.control import open_round_now
 from goalbot.services import outbox
@@ -61,7 +62,7 @@ async def test_a_429_storm_is_waited_out(
     sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
 ) -> None:
     ctx = with_telegram(sqlite_ctx, botapi)
-    async with running_bot(ctx):
+    async with running_bot(ctx, limits=TelegramLimits()):
         people = await owners(ctx, botapi)
         botapi.driver.rate_limit_next("sendMessage", retry_after=1, times=3)
         open_round_now(ctx, Q4)
@@ -159,7 +160,7 @@ async def test_reminders_to_many_owners_keep_to_the_broadcast_limits(
     load_catalogue(sqlite_ctx, catalogue_with_roles(45, tmp_path))
     ctx = with_telegram(sqlite_ctx, botapi)
     people = []
-    async with running_bot(ctx):
+    async with running_bot(ctx, limits=TelegramLimits()):
         for number in range(45):
             user = botapi.driver.create_user(f"Vastaaja{number}")
             user.send("/start")  # they have opened the chat with the bot

@@ -18,6 +18,7 @@ from tests.e2e.chat_steps import (
     NO_DATA,
     Q4,
     REFUSAL,
+    REMINDER,
     START,
     bind,
     enrol,
@@ -126,6 +127,8 @@ async def test_a_role_given_to_someone_else_moves_its_questions(
         assert "on vahvistettu" in done.content
 
         assign_role(ctx, "rakennustarkastaja", "Ylva Ympäristö")
+        # the role's new holder is reminded of it (the round is open)
+        await ylva.wait_for_message(predicate=lambda m: REMINDER in m.content)
         before = footprint(ctx)
         # Reino no longer holds the role: his open question is a stranger's button now
         refusal = await press(reino, NO_DATA, question)

@@ -76,8 +76,12 @@ def build_application(
     ctx: AppContext,
     delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
     calendar: bool = True,
+    limits: TelegramLimits | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The PTB application, talking to ``[telegram] base_url``."""
+    """The PTB application, talking to ``[telegram] base_url``.
+
+    ``limits``: how sends are paced (default: Telegram's own limits).
+    """
     tg = ctx.config.telegram
     builder = (
         ApplicationBuilder()
@@ -89,7 +93,7 @@ def build_application(
         .write_timeout(tg.read_timeout)
         .get_updates_connect_timeout(tg.connect_timeout)
         .get_updates_read_timeout(tg.poll_timeout + tg.read_timeout)
-        .rate_limiter(TelegramLimits())
+        .rate_limiter(limits or TelegramLimits())
         .concurrent_updates(8)
         .post_init(_post_init)
     )

@@ -57,10 +57,19 @@ def record_plan(ctx: AppContext, events: Iterable[PlannedEvent]) -> bool:
 
     True if the database had no events before: the calendar starts now.
     """
+    planned = list(events)
     with ctx.unit_of_work() as uow:
         first = uow.session.scalars(select(ScheduledEventRow.key).limit(1)).first() is None
-        for event in events:
-            row = uow.session.get(ScheduledEventRow, event.key)
+        stored = {
+            row.key: row
+            for row in uow.session.scalars(
+                select(ScheduledEventRow).where(
+                    ScheduledEventRow.key.in_([event.key for event in planned])
+                )
+            )
+        }
+        for event in planned:
+            row = stored.get(event.key)
             if row is None:
                 uow.session.add(
                     ScheduledEventRow(
