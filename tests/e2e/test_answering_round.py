@@ -33,9 +33,8 @@ async def bind(
 ) -> None:
     invite = invite_owner(ctx, role, name, kind)
     owner.start(invite.token)
+    # the bot sends the welcome once the invite is applied (no round is open: nothing follows)
     await owner.wait_for_message(predicate=lambda m: "Tervetuloa" in m.content)
-    # the welcome may be followed by the first question: let the bot finish answering first
-    await owner.driver.wait_until_idle()
 
 
 async def next_screen(owner: UserHandle) -> MessageView:
