@@ -82,6 +82,8 @@ def fill_answers(
         people = {p.id: p for p in uow.session.scalars(select(PersonRow))}
         person = next(iter(people.values()), None)
         for index, metric in enumerate(catalogue.metrics()):
+            if metric.same_as:
+                continue  # answered as the metric it is the same as
             for period in periods:
                 if period == last and index % unanswered_every == 4:
                     continue

@@ -57,7 +57,8 @@ async def answer_everything(
             assert metric is not None
             assert metric.name.split("\n")[0][:30] in screen.content
             if metric.kind == MetricKind.YES_NO:
-                if "no" not in done.values():
+                # "Ei" until one misses its target (a "not yet" may still be on schedule)
+                if not explained:
                     owner.press("Ei")
                     done[metric.id] = "no"
                 else:
@@ -111,7 +112,7 @@ async def test_a_full_round_covering_every_metric_kind(
 
         owner.press("Aloita vastaaminen", message_id=reminder.message_id)
         first = await next_screen(owner)
-        assert "1/25" in first.content
+        assert "1/24" in first.content
         done = await answer_everything(ctx, botapi, owner, await_first(first))
         recap = owner.last_bot_message()
         assert recap is not None and "Yhteenveto, Q4/2026" in recap.content
@@ -134,7 +135,7 @@ async def test_a_full_round_covering_every_metric_kind(
         # change answer 3 from the recap, then confirm
         owner.press("Muuta 3", message_id=recap.message_id)
         question = await next_screen(owner)
-        assert "3/25" in question.content and "Nykyinen vastauksesi" in question.content
+        assert "3/24" in question.content and "Nykyinen vastauksesi" in question.content
         _step, metric = current_metric(ctx, owner.id)
         assert metric is not None and metric.id == "STR-3.1"
         changed_metric = metric

@@ -111,7 +111,7 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
         assert photo.content.startswith("TILA-2.1 Biojätteen määrä")
         assert utf16_length(photo.content) <= 1024
 
-        manager.send("/chart RV-1")
+        manager.send("/chart RV-2")
         not_numeric = await manager.wait_for_message()
         assert "kyllä/ei-mittari" in not_numeric.content
         manager.send("/chart YH-8")

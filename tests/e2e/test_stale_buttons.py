@@ -59,7 +59,7 @@ async def test_a_button_of_a_question_answered_by_typing_changes_nothing(
     driver = botapi.driver
     owner = driver.create_user("Reino")
     open_round_now(ctx, Q4)
-    enrol(ctx, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, owner, "ymparistopaallikko", "Reino Rakennustarkastaja")
     async with running_bot(ctx):
         first = await type_text(owner, "/raportoi")
         assert header(1, 2) in first.content
@@ -78,9 +78,9 @@ async def test_a_button_of_a_question_answered_by_typing_changes_nothing(
         assert reply.content == f"{STALE_NOTE} Jatketaan tästä:\n\n{second.content}"
         assert reply.button_labels == second.button_labels
         assert footprint(ctx, owner.id) == before
-    answer = stored_answers(ctx)["RV-1.1"]
+    answer = stored_answers(ctx)["YMP-1.1"]
     assert answer.flag is True and len(answer.history) == 1
-    assert "RV-2.1" not in stored_answers(ctx)
+    assert "YMP-2.1" not in stored_answers(ctx)
 
 
 async def test_the_reminders_button_takes_the_owner_back_to_where_they_were(
@@ -90,7 +90,7 @@ async def test_the_reminders_button_takes_the_owner_back_to_where_they_were(
     driver = botapi.driver
     owner = driver.create_user("Reino")
     async with running_bot(ctx):
-        await bind(owner, ctx, "rakennustarkastaja", "Reino Rakennustarkastaja")
+        await bind(owner, ctx, "ymparistopaallikko", "Reino Rakennustarkastaja")
         first = await start_answering(ctx, owner)
         assert header(1, 2) in first.content
         second = await type_text(owner, "kyllä")
@@ -150,7 +150,7 @@ async def test_an_update_delivered_again_is_applied_once(
     driver = botapi.driver
     owner = driver.create_user("Reino")
     open_round_now(ctx, Q4)
-    enrol(ctx, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, owner, "ymparistopaallikko", "Reino Rakennustarkastaja")
     async with running_bot(ctx):
         await type_text(owner, "/raportoi")
         await driver.wait_for_updates_consumed()
@@ -170,7 +170,7 @@ async def test_an_update_delivered_again_is_applied_once(
         assert again.content == second.content
         assert again.button_labels == second.button_labels
     assert footprint(ctx, owner.id) == before
-    answer = stored_answers(ctx)["RV-1.1"]
+    answer = stored_answers(ctx)["YMP-1.1"]
     assert answer.flag is True and len(answer.history) == 1
 
 
@@ -181,7 +181,7 @@ async def test_a_button_between_rounds_changes_nothing(
     driver = botapi.driver
     owner = driver.create_user("Reino")
     open_round_now(ctx, Q4)
-    enrol(ctx, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, owner, "ymparistopaallikko", "Reino Rakennustarkastaja")
     async with running_bot(ctx):
         await type_text(owner, "/raportoi")
         question = await type_text(owner, "kyllä")
@@ -201,7 +201,7 @@ async def test_a_button_from_an_earlier_quarter_changes_nothing(
     driver = botapi.driver
     owner = driver.create_user("Reino")
     open_round_now(ctx, Q4)
-    enrol(ctx, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, owner, "ymparistopaallikko", "Reino Rakennustarkastaja")
     async with running_bot(ctx):
         q4_question = await type_text(owner, "/raportoi")
         assert header(1, 2) in q4_question.content and "Q4/2026:" in q4_question.content
@@ -236,7 +236,7 @@ async def test_forged_buttons_in_other_chats_do_nothing(
     stranger = driver.create_user("Seppo")
     group = driver.create_group("Kahvihuone", members=[owner, stranger])
     open_round_now(ctx, Q4)
-    enrol(ctx, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, owner, "ymparistopaallikko", "Reino Rakennustarkastaja")
     async with running_bot(ctx):
         first = await type_text(owner, "/raportoi")
         stranger.start()

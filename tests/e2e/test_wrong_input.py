@@ -85,11 +85,12 @@ WRONG = [
     ),
     ("kaupunginjohtaja", "STR-1.1", (1, 7), "7", "Luku ei ole sallitulla välillä 1–5."),
     ("perusopetuksen-rehtori", "PO-2.1", (4, 4), "4,5", "Luku ei ole sallitulla välillä 1–4."),
-    ("hallintojohtaja", "YH-8.2", (12, 18), "120 %", "Luku ei ole sallitulla välillä 0–100."),
-    ("hallintojohtaja", "YH-8.2", (12, 18), "40 €", "Yksikkö € ei sovi tähän mittariin"),
-    ("rakennustarkastaja", "RV-1.1", (1, 2), "ehkä", USE_BUTTONS),
-    ("rakennustarkastaja", "RV-1.1", (1, 2), "kyllä kai", USE_BUTTONS),
-    ("rakennustarkastaja", "RV-1.1", (1, 2), "50 %", USE_BUTTONS),
+    ("hallintojohtaja", "YH-8.2", (11, 17), "120 %", "Luku ei ole sallitulla välillä 0–100."),
+    ("hallintojohtaja", "YH-8.2", (11, 17), "40 €", "Yksikkö € ei sovi tähän mittariin"),
+    ("rakennustarkastaja", "RV-1.1", (1, 2), "28 %", "Yksikkö % ei sovi tähän mittariin"),
+    ("ymparistopaallikko", "YMP-1.1", (1, 2), "ehkä", USE_BUTTONS),
+    ("ymparistopaallikko", "YMP-1.1", (1, 2), "kyllä kai", USE_BUTTONS),
+    ("ymparistopaallikko", "YMP-1.1", (1, 2), "50 %", USE_BUTTONS),
 ]
 
 
@@ -178,6 +179,7 @@ RIGHT = [
     ("kaupunginjohtaja", "STR-1.1", "3,6", Decimal("3.6")),
     ("elinvoima-hyvinvointipaallikko", "EHP-2.1", "15 nuorta", Decimal(15)),
     ("hallintojohtaja", "YH-8.2", "40 %", Decimal(40)),
+    ("rakennustarkastaja", "RV-1.1", "28 pv", Decimal(28)),
 ]
 
 
@@ -214,7 +216,7 @@ async def test_yes_or_no_may_be_typed(
     q4_ctx: AppContext, botapi: FakeBotApi, text: str, flag: bool
 ) -> None:
     ctx = q4_ctx
-    owner = owner_at(ctx, botapi, "rakennustarkastaja", "RV-1.1")
+    owner = owner_at(ctx, botapi, "ymparistopaallikko", "YMP-1.1")
     async with running_bot(ctx):
         await type_text(owner, "/raportoi")
         reply = await type_text(owner, text)
@@ -222,5 +224,5 @@ async def test_yes_or_no_may_be_typed(
         # "no" misses the target, which is then explained; "yes" goes on to question 2
         expected = header(2, 2) if flag else "Tämä jää tavoitteesta"
         assert expected in reply.content
-    answer = stored_answers(ctx)["RV-1.1"]
+    answer = stored_answers(ctx)["YMP-1.1"]
     assert (answer.state, answer.flag) == ("value", flag)

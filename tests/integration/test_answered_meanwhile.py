@@ -18,7 +18,7 @@ OWNER, DEPUTY = 7001, 7002
 def test_a_deputys_answer_given_meanwhile_stands(ctx: AppContext, clock: Clock) -> None:
     clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
     for user, kind in ((OWNER, "owner"), (DEPUTY, "deputy")):
-        invite = invite_owner(ctx, "rakennustarkastaja", f"Henkilö {user}", kind)
+        invite = invite_owner(ctx, "ymparistopaallikko", f"Henkilö {user}", kind)
         accept_invite(ctx, invite.token, user)
     open_round_now(ctx, Q4)
     shown = handle_input(ctx, OwnerInput(1, OWNER, action=Action.START)).screens[0]
@@ -83,7 +83,7 @@ def test_a_figure_typed_before_the_first_question_is_not_dropped_silently(
 def test_old_update_ids_are_forgotten(ctx: AppContext, clock: Clock) -> None:
     """Telegram reuses update ids after a quiet week: an old one must not look like a repeat."""
     clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
-    invite = invite_owner(ctx, "rakennustarkastaja", "Maija")
+    invite = invite_owner(ctx, "ymparistopaallikko", "Maija")
     accept_invite(ctx, invite.token, OWNER)
     open_round_now(ctx, Q4)
     first = handle_input(ctx, OwnerInput(500, OWNER, action=Action.START)).screens[0]

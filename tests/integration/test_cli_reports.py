@@ -111,7 +111,7 @@ def test_export_xlsx_and_csv(
     rows = list(
         csv.reader(io.StringIO((tmp_path / "taulukko.csv").read_text("utf-8-sig")), delimiter=";")
     )
-    assert len(rows) == 67 and rows[0][0] == "Toimielin"
+    assert len(rows) == 68 and rows[0][0] == "Toimielin"
 
 
 def test_export_default_file_name(

@@ -46,7 +46,7 @@ def test_answer_words_and_imported_macros_follow_the_language(
 ) -> None:
     from goalbot.scheduling.control import open_round_now
 
-    bind_person(ctx, "rakennustarkastaja", "Maija", 5001)
+    bind_person(ctx, "ymparistopaallikko", "Maija", 5001)
     open_round_now(ctx, Q4)
     screen = handle_input(ctx, OwnerInput(1, 5001, action=Action.START)).screens[0]
     text = render("chat/question.html.j2", "sv", screen=screen, timezone=ctx.config.schedule.zone)

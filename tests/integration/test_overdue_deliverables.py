@@ -19,7 +19,7 @@ def test_the_domain_keeps_an_overdue_deliverable_due_until_done() -> None:
     goal = load_catalogue(shipped_catalogue_path()).goal("THA-1")
     assert [m.id for m in goal.metrics_due(Period(2026, 4))] == [DELIVERABLE]
     assert [m.id for m in goal.metrics_due(Period(2027, 1))] == [DELIVERABLE]
-    assert goal.metrics_due(Period(2027, 1), frozenset({DELIVERABLE})) == ()
+    assert goal.metrics_due(Period(2027, 1), {DELIVERABLE: {Period(2026, 4)}}) == ()
 
 
 def asked(ctx: AppContext, period: Period) -> set[str]:
@@ -41,3 +41,10 @@ def test_asked_after_its_date_until_reported_done(ctx: AppContext) -> None:
     assert DELIVERABLE not in asked(ctx, Period(2027, 2))
     # and the round it was done in still asks it (the answer can be changed there)
     assert DELIVERABLE in asked(ctx, Period(2027, 1))
+
+
+def test_done_before_its_date_is_not_asked_again(ctx: AppContext) -> None:
+    answer(ctx, Period(2026, 2), done=True)
+    assert DELIVERABLE in asked(ctx, Period(2026, 2))
+    assert DELIVERABLE not in asked(ctx, Period(2026, 3))
+    assert DELIVERABLE not in asked(ctx, Period(2027, 1))

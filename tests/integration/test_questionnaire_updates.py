@@ -30,10 +30,10 @@ OWNER, DEPUTY = 1001, 1002
 
 @pytest.fixture
 def round_ctx(ctx: AppContext, clock: Clock) -> AppContext:
-    """An open Q4/2026 round; the building inspector's role has an owner and a deputy."""
+    """An open Q4/2026 round; the environment officer's role has an owner and a deputy."""
     clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
     for user_id, name, kind in ((OWNER, "Reino", "owner"), (DEPUTY, "Sanna", "deputy")):
-        invite = invite_owner(ctx, "rakennustarkastaja", name, kind)
+        invite = invite_owner(ctx, "ymparistopaallikko", name, kind)
         accept_invite(ctx, invite.token, user_id)
     open_round_now(ctx, Q4)
     return ctx
@@ -71,13 +71,13 @@ def shown(reply: Reply) -> tuple[str, str | None]:
 
 def test_an_update_delivered_twice_is_applied_once(round_ctx: AppContext) -> None:
     ctx = round_ctx
-    assert shown(handle_input(ctx, OwnerInput(10, OWNER))) == ("question", "RV-1.1")
+    assert shown(handle_input(ctx, OwnerInput(10, OWNER))) == ("question", "YMP-1.1")
     first = handle_input(ctx, OwnerInput(11, OWNER, text="kyllä"))
-    assert first.accepted and shown(first) == ("question", "RV-2.1")
+    assert first.accepted and shown(first) == ("question", "YMP-2.1")
     where = position(ctx, OWNER)
     again = handle_input(ctx, OwnerInput(11, OWNER, text="kyllä"))
     assert not again.accepted
-    assert shown(again) == ("question", "RV-2.1")
+    assert shown(again) == ("question", "YMP-2.1")
     assert position(ctx, OWNER) == where
     # a button press delivered twice: the second is not even taken for a stale press
     version = where[2]
@@ -86,7 +86,7 @@ def test_an_update_delivered_twice_is_applied_once(round_ctx: AppContext) -> Non
     repeated = handle_input(ctx, no_data)
     assert not repeated.accepted and not repeated.toast
     assert shown(repeated) == ("recap", None)
-    assert answers(ctx) == {"RV-1.1": (True, "Reino", 1), "RV-2.1": (None, "Reino", 1)}
+    assert answers(ctx) == {"YMP-1.1": (True, "Reino", 1), "YMP-2.1": (None, "Reino", 1)}
 
 
 def test_an_update_whose_handling_failed_is_applied_when_it_comes_again(
@@ -108,8 +108,8 @@ def test_an_update_whose_handling_failed_is_applied_when_it_comes_again(
     assert answers(ctx) == {}
     # the bot stopped before confirming the update to Telegram, which delivers it again
     reply = handle_input(ctx, OwnerInput(21, OWNER, text="kyllä"))
-    assert reply.accepted and shown(reply) == ("question", "RV-2.1")
-    assert answers(ctx) == {"RV-1.1": (True, "Reino", 1)}
+    assert reply.accepted and shown(reply) == ("question", "YMP-2.1")
+    assert answers(ctx) == {"YMP-1.1": (True, "Reino", 1)}
 
 
 def _interleaving_possible(ctx: AppContext) -> None:
@@ -147,10 +147,10 @@ def test_one_update_handled_twice_at_the_same_moment_is_recorded_once(
     given = OwnerInput(31, OWNER, text="kyllä")
     inner = _run_inside_first_apply(monkeypatch, lambda: handle_input(ctx, given))
     outer = handle_input(ctx, given)
-    assert inner[0].accepted and shown(inner[0]) == ("question", "RV-2.1")
-    assert not outer.accepted and shown(outer) == ("question", "RV-2.1")
-    assert answers(ctx) == {"RV-1.1": (True, "Reino", 1)}
-    assert position(ctx, OWNER)[:2] == ("answer", "RV-2.1")
+    assert inner[0].accepted and shown(inner[0]) == ("question", "YMP-2.1")
+    assert not outer.accepted and shown(outer) == ("question", "YMP-2.1")
+    assert answers(ctx) == {"YMP-1.1": (True, "Reino", 1)}
+    assert position(ctx, OWNER)[:2] == ("answer", "YMP-2.1")
 
 
 def test_an_owner_and_a_deputy_answering_one_metric_at_once_both_count(
@@ -175,8 +175,8 @@ def test_an_owner_and_a_deputy_answering_one_metric_at_once_both_count(
 
     monkeypatch.setattr(repositories, "get_answer", late_get_answer)
     owner = handle_input(ctx, OwnerInput(43, OWNER, text="kyllä"))
-    assert fooled == ["RV-1.1"]
+    assert fooled == ["YMP-1.1"]
     assert deputy[0].accepted and owner.accepted
-    assert shown(owner) == ("question", "RV-2.1")
+    assert shown(owner) == ("question", "YMP-2.1")
     # both are in the history, the owner's last
-    assert answers(ctx) == {"RV-1.1": (True, "Reino", 2)}
+    assert answers(ctx) == {"YMP-1.1": (True, "Reino", 2)}

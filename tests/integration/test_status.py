@@ -137,7 +137,7 @@ def test_verdicts_answers_explanations_and_changes(ctx: AppContext) -> None:
         corrective_action="Työllisyyspalvelut tehostavat.",
         telegram_user_id=7001,
     )
-    set_answer(ctx, "RV-1.1", Q4, AnswerValue.of_flag(True), telegram_user_id=7002)
+    set_answer(ctx, "RV-1.1", Q4, AnswerValue.of_number(Decimal(24)), telegram_user_id=7002)
     set_answer(ctx, "TILA-2.1", Q4, AnswerValue.of_number(Decimal(10715)))
     with ctx.unit_of_work() as uow:
         save_comment(uow, "RV-1", Q4, "Uusi lupajärjestelmä käytössä.", None, ctx.now())
@@ -157,7 +157,7 @@ def test_verdicts_answers_explanations_and_changes(ctx: AppContext) -> None:
     assert unemployment.answer.corrective_action == "Työllisyyspalvelut tehostavat."
 
     permits = by_id["RV-1.1"]
-    assert permits.status == Status.ON_TRACK and permits.evaluation.reason_code == "done"
+    assert permits.status == Status.ON_TRACK and permits.evaluation.reason_code == "target_met"
     assert permits.answer is not None and permits.answer.answered_by == "Raili Rakentaja"
     assert not permits.status_changed
     assert by_id["TILA-2.1"].status == Status.ON_TRACK
@@ -171,7 +171,7 @@ def test_verdicts_answers_explanations_and_changes(ctx: AppContext) -> None:
     assert goals["TILA-2"].holder.owner == ""
     counts = data.counts()
     assert counts[Status.ON_TRACK] >= 2 and counts[Status.OFF_TRACK] >= 1
-    assert sum(counts.values()) == 66
+    assert sum(counts.values()) == 67
 
 
 def test_missing_per_person_and_role(ctx: AppContext) -> None:
@@ -234,17 +234,16 @@ def test_metric_history_for_a_chart(ctx: AppContext) -> None:
     assert [p.period for p in history.points] == [Period(2026, 4), Period(2027, 4)]
     assert history.points[0].status == Status.ON_TRACK
     assert history.points[1].status in (Status.AT_RISK, Status.OFF_TRACK)
-    assert history.path is not None
-    start, end = history.path
+    start, end = history.path.points[0], history.path.points[-1]
     assert (start.period, start.value) == (Period(2025, 4), Decimal(11715))
     assert (end.period, end.value) == (Period(2028, 4), Decimal(10715))
     # answers after the period asked for are left out
     assert len(metric_history(ctx, "TILA-2.1", Period(2027, 3)).points) == 1
 
     below = metric_history(ctx, "STR-3", Q4)
-    assert below.target_level == Decimal(8) and below.path is None
+    assert below.path.level == Decimal(8) and below.path.points == ()
     for ref, code in [
-        ("RV-1", "metric_not_numeric"),
+        ("RV-2", "metric_not_numeric"),
         ("YH-8", "choose_metric"),
         ("YH-8.9", "unknown_metric"),
         ("NOPE-1", "unknown_metric"),

@@ -15,6 +15,7 @@ from goalbot.domain.answers import Answer, AnswerValue
 from goalbot.domain.evaluation import (
     Direction,
     Evaluation,
+    PathPoint,
     Reason,
     Status,
     Term,
@@ -25,13 +26,17 @@ from goalbot.domain.evaluation import (
     is_target_missed,
     parse_as_of,
     summarise,
+    target_path,
 )
 from goalbot.domain.goals import (
     Baseline,
     Cadence,
     CadenceKind,
+    Comparison,
+    Meaning,
     Metric,
     MetricKind,
+    Observation,
     Reference,
     Rule,
     Target,
@@ -182,7 +187,9 @@ def test_pace_uses_the_target_date_before_the_term() -> None:
 def test_at_most_includes_the_target() -> None:
     metric = make_metric(Target(Rule.AT_MOST, value=D(30)), unit="päivää")
     assert verdict(judge(metric, "2026Q2", "30")) == (Status.ON_TRACK, Reason.TARGET_MET)
-    assert verdict(judge(metric, "2026Q2", "31")) == (Status.OFF_TRACK, Reason.TARGET_NOT_MET)
+    # near needs no baseline: within 5 % of the target (1,5 days of 30)
+    assert verdict(judge(metric, "2026Q2", "31")) == (Status.AT_RISK, Reason.NEAR_TARGET)
+    assert verdict(judge(metric, "2026Q2", "32")) == (Status.OFF_TRACK, Reason.TARGET_NOT_MET)
 
 
 def test_at_least_on_a_scale_without_baseline() -> None:
@@ -190,7 +197,8 @@ def test_at_least_on_a_scale_without_baseline() -> None:
         Target(Rule.AT_LEAST, value=D(4)), kind=MetricKind.SURVEY, scale=(D(1), D(5))
     )
     assert verdict(judge(satisfaction, "2026Q2", "4.1")) == (Status.ON_TRACK, Reason.TARGET_MET)
-    assert verdict(judge(satisfaction, "2026Q2", "3.8")) == (
+    assert verdict(judge(satisfaction, "2026Q2", "3.8")) == (Status.AT_RISK, Reason.NEAR_TARGET)
+    assert verdict(judge(satisfaction, "2026Q2", "3.7")) == (
         Status.OFF_TRACK,
         Reason.TARGET_NOT_MET,
     )
@@ -304,9 +312,10 @@ NET_MIGRATION = make_metric(Target(Rule.POSITIVE), baseline=D(-20), as_of="12/20
 @pytest.mark.parametrize(
     ("value", "status", "reason"),
     [
-        ("-20", Status.OFF_TRACK, Reason.NEGATIVE),
-        ("0", Status.AT_RISK, Reason.ZERO),
-        ("15", Status.ON_TRACK, Reason.POSITIVE),
+        ("-20", Status.OFF_TRACK, Reason.TARGET_NOT_MET),
+        ("-25", Status.OFF_TRACK, Reason.TARGET_NOT_MET),
+        ("0", Status.AT_RISK, Reason.NEAR_TARGET),
+        ("15", Status.ON_TRACK, Reason.TARGET_MET),
     ],
 )
 def test_net_migration(value: str, status: Status, reason: str) -> None:
@@ -468,13 +477,19 @@ def test_completion_with_date_is_a_path_from_zero_to_hundred() -> None:
 
 def test_completion_without_date_is_at_least_the_target() -> None:
     metric = make_metric(Target(Rule.AT_LEAST), kind=MetricKind.COMPLETION, unit="%")
-    assert verdict(judge(metric, "2026Q2", "100")) == (Status.ON_TRACK, Reason.TARGET_MET)
+    assert verdict(judge(metric, "2026Q2", "100")) == (Status.ON_TRACK, Reason.TARGET_REACHED)
     assert verdict(judge(metric, "2026Q2", "95")) == (Status.AT_RISK, Reason.NEAR_TARGET)
     assert verdict(judge(metric, "2026Q3", "80", [number("2026Q2", "60")], term=None)) == (
         Status.AT_RISK,
         Reason.IMPROVING,
     )
-    assert verdict(judge(metric, "2026Q2", "80")) == (Status.OFF_TRACK, Reason.TARGET_NOT_MET)
+    # from 0 % at the start of the term, 80 % in a quarter is on pace for 100 % by its end
+    assert verdict(judge(metric, "2026Q2", "80")) == (Status.AT_RISK, Reason.IMPROVING)
+    stalled = [number("2026Q2", "80")]
+    assert verdict(judge(metric, "2026Q3", "80", stalled)) == (
+        Status.OFF_TRACK,
+        Reason.TARGET_NOT_MET,
+    )
 
 
 # ---------------------------------------------------------------- ANNUAL_RATE
@@ -576,21 +591,37 @@ MATRICULATION = make_metric(
 )
 
 
-def test_relative_without_reference_value_is_judged_by_trend() -> None:
-    assert verdict(judge(MATRICULATION, "2026Q2", "24")) == (
-        Status.ON_TRACK,
-        Reason.NO_REFERENCE_VALUE,
-    )
+def test_relative_without_reference_value_is_not_judged_on_its_own_trend() -> None:
     history = [number("2026Q2", "24")]
-    for value, status in [
-        ("25", Status.ON_TRACK),
-        ("24", Status.AT_RISK),
-        ("23", Status.OFF_TRACK),
-    ]:
-        assert verdict(judge(MATRICULATION, "2027Q2", value, history)) == (
-            status,
-            Reason.NO_REFERENCE_VALUE,
-        )
+    for value in ("25", "24", "23"):
+        result = judge(MATRICULATION, "2027Q2", value, history)
+        assert verdict(result) == (Status.NOT_JUDGED, Reason.NO_REFERENCE_VALUE)
+        assert not is_target_missed(result)
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "reason"),
+    [
+        ("24.5", Status.ON_TRACK, Reason.REFERENCE_MET),
+        ("24", Status.AT_RISK, Reason.APPROACHING_REFERENCE),
+        ("23", Status.OFF_TRACK, Reason.BEHIND_REFERENCE),
+    ],
+)
+def test_relative_to_a_figure_given_for_the_period(value: str, status: Status, reason: str) -> None:
+    # the national average is asked as a metric of its own and passed in as the reference
+    history = [number("2026Q2", "23.5")]
+    current = number("2027Q2", value)
+    result = evaluate(MATRICULATION, q("2027Q2"), current, history, term=TERM, reference=D("24.5"))
+    assert verdict(result) == (status, reason)
+    assert result.expected == D("24.5")
+
+
+def test_a_reference_figure_is_not_judged_itself() -> None:
+    national = make_metric(Target(Rule.REFERENCE), cadence=Cadence(CadenceKind.YEARLY, quarter=2))
+    assert verdict(judge(national, "2026Q2", "24.1")) == (
+        Status.NOT_JUDGED,
+        Reason.REFERENCE_FIGURE,
+    )
 
 
 # ---------------------------------------------------------------- AT_LEAST_PREVIOUS (surveys)
@@ -678,77 +709,389 @@ def test_value_given_off_cadence_is_judged() -> None:
     )
 
 
-# ---------------------------------------------------------------- DONE (yes/no)
+# ---------------------------------------------------------------- yes/no, by meaning
 
-PLAN_DRAFT = make_metric(
-    Target(Rule.DONE, value=True, by=date(2026, 12, 31)), kind=MetricKind.YES_NO, baseline=False
+
+def closes(period: str) -> date:
+    """The day a quarter's round closes: about two weeks into the next quarter."""
+    following = q(period).next()
+    return date(following.year, following.first_day.month, 14)
+
+
+def judge_on_close(
+    metric: Metric, period: str, value: bool | None, history: Sequence[Answer] = ()
+) -> Evaluation:
+    current = None if value is None else flag(period, value)
+    return evaluate(metric, q(period), current, history, term=TERM, judged_on=closes(period))
+
+
+def yes_no(
+    *,
+    meaning: Meaning = Meaning.DELIVERABLE,
+    by: date | None = None,
+    cadence: Cadence | None = None,
+) -> Metric:
+    metric = make_metric(
+        Target(Rule.DONE, value=True, by=by), kind=MetricKind.YES_NO, baseline=False
+    )
+    return replace(metric, meaning=meaning, cadence=cadence or Cadence())
+
+
+PLAN_DRAFT = yes_no(by=date(2026, 12, 31), cadence=Cadence(CadenceKind.ONCE, by=date(2026, 12, 31)))
+WALKING_PROGRAMME = yes_no(
+    by=date(2027, 3, 31), cadence=Cadence(CadenceKind.ONCE, by=date(2027, 3, 31))
 )
+STUDY = yes_no()  # "Laaditaan selvitys …": no date, due by the end of the term
+ANSWERS_NEXT_DAY = yes_no(meaning=Meaning.STATE)
+FAIR = yes_no(meaning=Meaning.RECURRING, cadence=Cadence(CadenceKind.EVEN_YEARS))
+CULTURE_PLAN = yes_no(meaning=Meaning.RECURRING, cadence=Cadence(CadenceKind.YEARLY))
+
+
+@pytest.mark.parametrize(
+    ("period", "status", "reason"),
+    [
+        ("2026Q2", Status.ON_TRACK, Reason.NOT_YET_DUE),  # closes 14.7.2026
+        ("2026Q3", Status.AT_RISK, Reason.DUE_SOON),  # closes 14.10.2026: its last quarter
+        ("2026Q4", Status.OFF_TRACK, Reason.OVERDUE),  # closes 14.1.2027: the date has passed
+        ("2027Q1", Status.OFF_TRACK, Reason.OVERDUE),
+        ("2029Q4", Status.OFF_TRACK, Reason.OVERDUE),
+    ],
+)
+def test_dated_deliverable_not_done_is_judged_on_the_day_the_round_closes(
+    period: str, status: Status, reason: str
+) -> None:
+    result = judge_on_close(PLAN_DRAFT, period, False)
+    assert verdict(result) == (status, reason)
+    assert result.trend == Trend.SAME
+    assert result.expected is None
+
+
+def test_without_a_closing_day_the_quarters_last_day_is_the_judgement_day() -> None:
+    assert verdict(judge(PLAN_DRAFT, "2026Q4", False)) == (Status.AT_RISK, Reason.DUE_SOON)
+
+
+@pytest.mark.parametrize(
+    ("period", "status", "reason"),
+    [
+        ("2026Q3", Status.ON_TRACK, Reason.NOT_YET_DUE),
+        ("2026Q4", Status.AT_RISK, Reason.DUE_SOON),  # closes 14.1.2027, due 31.3.2027
+        ("2027Q1", Status.OFF_TRACK, Reason.OVERDUE),
+    ],
+)
+def test_deliverable_due_early_in_a_year(period: str, status: Status, reason: str) -> None:
+    assert verdict(judge_on_close(WALKING_PROGRAMME, period, False)) == (status, reason)
+
+
+def test_done_on_time_and_done_late() -> None:
+    on_time = judge_on_close(PLAN_DRAFT, "2026Q4", True, [flag("2026Q3", False)])
+    assert verdict(on_time) == (Status.ON_TRACK, Reason.DONE)
+    assert on_time.trend == Trend.UP and on_time.improving is True
+    assert on_time.previous == AnswerValue.of_flag(False)
+    late = judge_on_close(PLAN_DRAFT, "2027Q1", True, [flag("2026Q4", False)])
+    assert verdict(late) == (Status.ON_TRACK, Reason.DONE_LATE)
+    assert late.value_period == q("2027Q1")
+    assert not is_target_missed(late)
+
+
+def test_done_is_not_asked_again_and_stays_done() -> None:
+    history = [flag("2026Q2", False), flag("2026Q3", True)]
+    assert not PLAN_DRAFT.is_asked(q("2026Q4"), [q("2026Q3")])
+    assert PLAN_DRAFT.is_asked(q("2027Q2"), [])  # not done: asked after its date too
+    later = judge_on_close(PLAN_DRAFT, "2027Q2", None, history)
+    assert verdict(later) == (Status.ON_TRACK, Reason.DONE)
+    assert later.value == AnswerValue.of_flag(True)
+    assert later.value_period == q("2026Q3")
+    # an answer given afterwards does not undo it
+    assert verdict(judge_on_close(PLAN_DRAFT, "2026Q4", False, history)) == (
+        Status.ON_TRACK,
+        Reason.DONE,
+    )
+    late = judge_on_close(PLAN_DRAFT, "2029Q4", None, [flag("2027Q2", True)])
+    assert verdict(late) == (Status.ON_TRACK, Reason.DONE_LATE)
+
+
+def test_overdue_deliverable_not_answered_is_no_answer() -> None:
+    result = judge_on_close(PLAN_DRAFT, "2027Q1", None, [flag("2026Q4", False)])
+    assert verdict(result) == (Status.NO_ANSWER, Reason.NO_ANSWER)
+    assert result.previous == AnswerValue.of_flag(False)
 
 
 @pytest.mark.parametrize(
     ("period", "status", "reason"),
     [
         ("2026Q2", Status.ON_TRACK, Reason.NOT_YET_DUE),
-        ("2026Q3", Status.AT_RISK, Reason.DUE_NEXT_QUARTER),
-        ("2026Q4", Status.AT_RISK, Reason.DUE_THIS_QUARTER),
-        ("2027Q1", Status.OFF_TRACK, Reason.OVERDUE),
+        ("2028Q3", Status.ON_TRACK, Reason.NOT_YET_DUE),  # closes 14.10.2028
+        ("2028Q4", Status.AT_RISK, Reason.DUE_SOON),  # closes 14.1.2029: the term's last year
+        ("2029Q3", Status.AT_RISK, Reason.DUE_SOON),
+        ("2029Q4", Status.OFF_TRACK, Reason.OVERDUE),  # reported in January 2030
     ],
 )
-def test_not_done_by_quarter(period: str, status: Status, reason: str) -> None:
-    result = judge(PLAN_DRAFT, period, False)
-    assert verdict(result) == (status, reason)
-    assert result.trend == Trend.SAME
-    assert result.improving is None
-    assert result.expected is None
+def test_undated_deliverable_is_due_by_the_end_of_the_term(
+    period: str, status: Status, reason: str
+) -> None:
+    assert verdict(judge_on_close(STUDY, period, False)) == (status, reason)
 
 
-def test_done() -> None:
-    result = judge(PLAN_DRAFT, "2026Q3", True, [flag("2026Q2", False)])
+def test_undated_deliverable_without_a_term() -> None:
+    result = evaluate(STUDY, q("2026Q2"), flag("2026Q2", False), [], term=None)
+    assert verdict(result) == (Status.AT_RISK, Reason.NOT_DONE)
+
+
+@pytest.mark.parametrize("period", ["2026Q2", "2027Q3", "2029Q4"])
+def test_a_state_is_judged_every_quarter(period: str) -> None:
+    holds = judge_on_close(ANSWERS_NEXT_DAY, period, True, [flag("2026Q1", False)])
+    assert verdict(holds) == (Status.ON_TRACK, Reason.HOLDS)
+    broken = judge_on_close(ANSWERS_NEXT_DAY, period, False, [flag("2026Q1", True)])
+    assert verdict(broken) == (Status.OFF_TRACK, Reason.DOES_NOT_HOLD)
+    assert ANSWERS_NEXT_DAY.is_asked(q(period), [q("2026Q1")])
+    unanswered = judge_on_close(ANSWERS_NEXT_DAY, period, None, [flag("2026Q1", True)])
+    assert verdict(unanswered) == (Status.NO_ANSWER, Reason.NO_ANSWER)
+
+
+def test_biennial_fair_across_the_term() -> None:
+    # 2026: not done by the end of the year
+    table = [
+        ("2026Q2", False, Status.ON_TRACK, Reason.NOT_YET_DUE),
+        ("2026Q3", False, Status.AT_RISK, Reason.DUE_SOON),
+        ("2026Q4", False, Status.OFF_TRACK, Reason.MISSED),
+    ]
+    history: list[Answer] = []
+    for period, value, status, reason in table:
+        assert FAIR.is_asked(q(period), [a.period for a in history if a.value.flag])
+        assert verdict(judge_on_close(FAIR, period, value, history)) == (status, reason), period
+        history.append(flag(period, value))
+    # 2027 has no fair: the missed 2026 stays red, and is not asked
+    assert not FAIR.is_asked(q("2027Q2"))
+    odd_year = judge_on_close(FAIR, "2027Q2", None, history)
+    assert verdict(odd_year) == (Status.OFF_TRACK, Reason.MISSED)
+    assert odd_year.missed == (q("2026Q4"),)
+    # 2028: time remains, and the 2026 miss is still listed
+    first = judge_on_close(FAIR, "2028Q1", False, history)
+    assert verdict(first) == (Status.ON_TRACK, Reason.NOT_YET_DUE)
+    assert first.missed == (q("2026Q4"),)
+    history.append(flag("2028Q1", False))
+    done = judge_on_close(FAIR, "2028Q2", True, history)
+    assert verdict(done) == (Status.ON_TRACK, Reason.DONE)
+    history.append(flag("2028Q2", True))
+    assert not FAIR.is_asked(q("2028Q3"), [q("2028Q2")])  # done this year
+    after = judge_on_close(FAIR, "2029Q4", None, history)
+    assert verdict(after) == (Status.ON_TRACK, Reason.DONE)
+    assert after.value_period == q("2028Q2")
+    assert after.missed == (q("2026Q4"),)
+
+
+def test_yearly_action_missed_in_the_last_year_is_reported_in_2030() -> None:
+    history = [flag(p, True) for p in ("2026Q3", "2027Q2", "2028Q4")]
+    result = judge_on_close(CULTURE_PLAN, "2029Q4", False, [*history, flag("2029Q3", False)])
+    assert verdict(result) == (Status.OFF_TRACK, Reason.MISSED)
+    assert result.missed == ()  # 2026–2028 were done
+    assert verdict(judge_on_close(CULTURE_PLAN, "2029Q3", False, history)) == (
+        Status.AT_RISK,
+        Reason.DUE_SOON,
+    )
+
+
+def test_recurring_action_asked_from_its_quarter() -> None:
+    calendar_ = yes_no(meaning=Meaning.RECURRING, cadence=Cadence(CadenceKind.YEARLY, quarter=3))
+    assert not calendar_.is_asked(q("2027Q2"))
+    assert calendar_.is_asked(q("2027Q3"))
+    result = judge_on_close(calendar_, "2027Q2", None, [flag("2026Q3", True)])
     assert verdict(result) == (Status.ON_TRACK, Reason.DONE)
-    assert result.trend == Trend.UP
-    assert result.improving is True
-    assert result.previous == AnswerValue.of_flag(False)
+    assert result.value_period == q("2026Q3")
 
 
-def test_done_late_is_on_track() -> None:
-    assert verdict(judge(PLAN_DRAFT, "2027Q2", True)) == (Status.ON_TRACK, Reason.DONE)
+def test_yes_no_trend_against_the_baseline() -> None:
+    assert judge_on_close(STUDY, "2026Q2", True).trend == Trend.UP
+    no_baseline = replace(STUDY, baseline=Baseline(measured=False))
+    assert judge_on_close(no_baseline, "2026Q2", True).trend == Trend.UNKNOWN
 
 
-def test_done_then_undone_is_worse() -> None:
-    result = judge(PLAN_DRAFT, "2026Q3", False, [flag("2026Q2", True)])
-    assert result.trend == Trend.DOWN
-    assert result.improving is False
+# ---------------------------------------------------------------- verdict rules that misfired
 
 
-def test_done_without_due_date() -> None:
-    metric = make_metric(Target(Rule.DONE, value=True), kind=MetricKind.YES_NO)
-    assert verdict(judge(metric, "2026Q2", False)) == (Status.AT_RISK, Reason.NOT_DONE)
-    assert verdict(judge(metric, "2029Q4", False)) == (Status.AT_RISK, Reason.NOT_DONE)
-    assert verdict(judge(metric, "2030Q1", False)) == (Status.OFF_TRACK, Reason.OVERDUE)
-    assert judge(metric, "2026Q2", True).trend == Trend.UNKNOWN
+def test_a_passed_deadline_is_never_near() -> None:
+    trees = make_metric(Target(Rule.AT_LEAST, value=D(30)), kind=MetricKind.COUNT, cadence=YEARLY)
+    assert verdict(judge(trees, "2026Q4", "29")) == (Status.AT_RISK, Reason.NEAR_TARGET)
+    assert verdict(judge(trees, "2029Q4", "29")) == (Status.OFF_TRACK, Reason.TARGET_MISSED)
+    days = make_metric(Target(Rule.AT_MOST, value=D(30), by=date(2027, 12, 31)))
+    assert verdict(judge(days, "2027Q3", "31")) == (Status.AT_RISK, Reason.NEAR_TARGET)
+    assert verdict(judge(days, "2027Q4", "31")) == (Status.OFF_TRACK, Reason.TARGET_MISSED)
+    assert verdict(judge(days, "2028Q2", "30")) == (Status.ON_TRACK, Reason.TARGET_MET)
 
 
-ONCE = make_metric(
-    Target(Rule.DONE, value=True),
-    kind=MetricKind.YES_NO,
-    cadence=Cadence(CadenceKind.ONCE, by=date(2026, 12, 31)),
+@pytest.mark.parametrize(
+    ("kind", "target", "value", "status"),
+    [
+        (MetricKind.COUNT, "30", "29", Status.AT_RISK),  # 29 trees of at least 30
+        (MetricKind.COUNT, "30", "28", Status.OFF_TRACK),
+        (MetricKind.NUMBER, "50", "48", Status.AT_RISK),
+        (MetricKind.NUMBER, "50", "47", Status.OFF_TRACK),
+        (MetricKind.SURVEY, "4", "3.8", Status.AT_RISK),
+        (MetricKind.COMPLETION, "100", "95", Status.AT_RISK),
+    ],
+)
+def test_near_is_relative_to_the_target_for_every_kind(
+    kind: MetricKind, target: str, value: str, status: Status
+) -> None:
+    metric = make_metric(
+        Target(Rule.AT_LEAST, value=D(target)),
+        kind=kind,
+        scale=(D(1), D(5)) if kind == MetricKind.SURVEY else None,
+        cadence=YEARLY,
+    )
+    result = judge(metric, "2026Q4", value)
+    assert result.status == status
+    if status == Status.AT_RISK:
+        assert result.reason_code == Reason.NEAR_TARGET
+
+
+SEASONAL_UNEMPLOYMENT = replace(
+    UNEMPLOYMENT,
+    baseline=Baseline(
+        measured=True,
+        value=D(12),
+        as_of="12/2025",
+        history=(Observation(D("11.9"), "02/2026"),),
+    ),
+    target=Target(Rule.BELOW, value=D(8), compared_with=Comparison.YEAR_BEFORE),
 )
 
 
-def test_once_uses_cadence_date_as_due_date() -> None:
-    assert verdict(judge(ONCE, "2026Q4", False)) == (Status.AT_RISK, Reason.DUE_THIS_QUARTER)
+def test_seasonal_figure_is_compared_with_the_same_quarter_a_year_earlier() -> None:
+    # Q4/2026 against 12 % of 12/2025: 0,25 points a quarter reaches 8,0 %, not below 8
+    slow = judge(SEASONAL_UNEMPLOYMENT, "2026Q4", "11.0", [number("2026Q3", "10.5")])
+    assert verdict(slow) == (Status.OFF_TRACK, Reason.TOO_SLOW)
+    assert (slow.compared_with, slow.compared_period) == (D(12), q("2025Q4"))
+    assert slow.improving is True  # although Q3's 10,5 was lower
+    fast = judge(SEASONAL_UNEMPLOYMENT, "2026Q4", "10.9")
+    assert verdict(fast) == (Status.AT_RISK, Reason.IMPROVING)
+    # Q1/2027 against the adopted 11,9 % of 02/2026
+    spring = judge(SEASONAL_UNEMPLOYMENT, "2027Q1", "12.1", [number("2026Q4", "10.9")])
+    assert (spring.compared_with, spring.compared_period) == (D("11.9"), q("2026Q1"))
+    assert spring.improving is False
+    # nothing a year before Q2/2026: no trend, and far from the target
+    first = judge(SEASONAL_UNEMPLOYMENT, "2026Q2", "11.9")
+    assert first.compared_with is None and first.trend == Trend.UNKNOWN
+    assert verdict(first) == (Status.OFF_TRACK, Reason.TARGET_NOT_MET)
 
 
-def test_once_after_due_date_shows_whether_it_was_delivered() -> None:
-    missed = judge(ONCE, "2027Q1", None, [flag("2026Q4", False)])
-    assert verdict(missed) == (Status.OFF_TRACK, Reason.OVERDUE)
-    assert missed.value == AnswerValue.of_flag(False)
-    assert missed.value_period == q("2026Q4")
-    delivered = judge(ONCE, "2027Q2", None, [flag("2026Q3", True)])
-    assert verdict(delivered) == (Status.ON_TRACK, Reason.DONE)
-    never = judge(ONCE, "2027Q1", None)
-    assert verdict(never) == (Status.OFF_TRACK, Reason.OVERDUE)
-    assert never.value is None
+def test_the_adopted_history_is_a_known_figure() -> None:
+    plain = replace(SEASONAL_UNEMPLOYMENT, target=Target(Rule.BELOW, value=D(8)))
+    result = judge(plain, "2026Q2", "11.9")
+    assert (result.compared_with, result.compared_period) == (D("11.9"), q("2026Q1"))
+    assert result.trend == Trend.SAME
+
+
+POPULATION_CHANGE = make_metric(
+    Target(Rule.AT_LEAST, value=D(0)), baseline=D(-85), as_of="12/2025", unit="hlö"
+)
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "status", "reason"),
+    [
+        # from the baselines of 12/2025: net migration -20, population change -85
+        (NET_MIGRATION, "-10", Status.AT_RISK, Reason.IMPROVING),
+        (POPULATION_CHANGE, "-40", Status.AT_RISK, Reason.IMPROVING),
+        (NET_MIGRATION, "-18", Status.OFF_TRACK, Reason.TOO_SLOW),
+        (POPULATION_CHANGE, "-80", Status.OFF_TRACK, Reason.TOO_SLOW),
+        (NET_MIGRATION, "-20", Status.OFF_TRACK, Reason.TARGET_NOT_MET),
+        (POPULATION_CHANGE, "-85", Status.OFF_TRACK, Reason.TARGET_NOT_MET),
+    ],
+)
+def test_positive_and_at_least_zero_treat_improvement_alike(
+    metric: Metric, value: str, status: Status, reason: str
+) -> None:
+    assert verdict(judge(metric, "2026Q4", value)) == (status, reason)
+
+
+COMPLETION_GROWING = make_metric(Target(Rule.INCREASE), kind=MetricKind.COMPLETION, unit="%")
+
+
+def test_completion_that_reached_100_is_on_track() -> None:
+    done = judge(COMPLETION_GROWING, "2026Q4", "100", [number("2026Q3", "100")])
+    assert verdict(done) == (Status.ON_TRACK, Reason.TARGET_REACHED)
+
+
+def test_a_first_zero_per_cent_is_not_on_track() -> None:
+    assert verdict(judge(COMPLETION_GROWING, "2026Q2", "0")) == (
+        Status.AT_RISK,
+        Reason.SAME_AS_PREVIOUS,
+    )
+    assert verdict(judge(COMPLETION_GROWING, "2026Q2", "20")) == (
+        Status.ON_TRACK,
+        Reason.BETTER_THAN_PREVIOUS,
+    )
+
+
+BIO_WASTE_EVERY_YEAR = replace(
+    BIO_WASTE,
+    target=replace(BIO_WASTE.target, also=Rule.DECREASE),
+)
+
+
+@pytest.mark.parametrize(
+    ("history", "period", "value", "status", "reason"),
+    [
+        ((), "2026Q4", "11300", Status.ON_TRACK, Reason.ON_PATH),
+        ((("2026Q4", "10900"),), "2027Q4", "11000", Status.OFF_TRACK, Reason.WORSE_THAN_PREVIOUS),
+        ((("2026Q4", "11000"),), "2027Q4", "11000", Status.AT_RISK, Reason.SAME_AS_PREVIOUS),
+        ((("2026Q4", "11300"),), "2027Q4", "11000", Status.ON_TRACK, Reason.ON_PATH),
+        ((("2027Q4", "11000"),), "2028Q4", "10800", Status.OFF_TRACK, Reason.TARGET_MISSED),
+        ((("2027Q4", "10600"),), "2028Q4", "10700", Status.OFF_TRACK, Reason.WORSE_THAN_PREVIOUS),
+    ],
+)
+def test_path_and_year_on_year_are_both_checked(
+    history: tuple[tuple[str, str], ...], period: str, value: str, status: Status, reason: str
+) -> None:
+    answers = [number(p, v) for p, v in history]
+    assert verdict(judge(BIO_WASTE_EVERY_YEAR, period, value, answers)) == (status, reason)
+
+
+def test_must_grow_compares_with_what_the_catalogue_says() -> None:
+    against_baseline = replace(
+        EVENTS, target=Target(Rule.INCREASE, compared_with=Comparison.BASELINE)
+    )
+    history = [number("2026Q4", "30")]
+    by_baseline = judge(against_baseline, "2027Q4", "27", history)
+    assert verdict(by_baseline) == (Status.ON_TRACK, Reason.BETTER_THAN_PREVIOUS)
+    assert by_baseline.compared_with == D(25)
+    by_previous = judge(EVENTS, "2027Q4", "27", history)
+    assert verdict(by_previous) == (Status.OFF_TRACK, Reason.WORSE_THAN_PREVIOUS)
+    assert (by_previous.compared_with, by_previous.compared_period) == (D(30), q("2026Q4"))
+
+
+# ---------------------------------------------------------------- the target path
+
+
+def test_the_path_the_judge_uses_is_the_one_the_chart_draws() -> None:
+    path = target_path(BIO_WASTE, TERM)
+    assert path.baseline == PathPoint(q("2025Q4"), D(11715))
+    assert path.points[0].period == q("2025Q4") and path.points[-1] == PathPoint(
+        q("2028Q4"), D(10715)
+    )
+    assert judge(BIO_WASTE, "2026Q4", "11300").expected == round(path.expected(q("2026Q4")) or 0)
+    energy = target_path(ENERGY, TERM)
+    assert energy.expected(q("2027Q4")) == D("-5")
+    assert energy.expected(q("2030Q4")) == D(-10)
+
+
+def test_an_annual_rate_without_a_date_runs_to_the_end_of_the_term() -> None:
+    undated = make_metric(Target(Rule.ANNUAL_RATE, rate=D("-2.5"), from_year=2025), unit="%")
+    path = target_path(undated, TERM)
+    assert path.deadline == q("2029Q4")
+    assert path.points[-1] == PathPoint(q("2029Q4"), D(-10))
+    # the judge follows the same path: from the deadline on it is the final verdict
+    assert judge(undated, "2027Q4", "-5.0").expected == D("-5.0")
+    assert verdict(judge(undated, "2029Q4", "-8")) == (Status.OFF_TRACK, Reason.TARGET_MISSED)
+
+
+def test_levels_for_the_chart() -> None:
+    assert target_path(UNEMPLOYMENT, TERM).level == D(8)
+    assert target_path(NET_MIGRATION, TERM).level == D(0)
+    assert target_path(GREENHOUSE_GASES, TERM).level == D("5.7")
+    assert target_path(MATRICULATION, TERM, reference=D(24)).level == D(24)
+    assert target_path(EVENTS, TERM).level is None
 
 
 # ---------------------------------------------------------------- states without a verdict

@@ -18,8 +18,10 @@ from goalbot.domain.goals import (
     Cadence,
     CadenceKind,
     Catalogue,
+    Comparison,
     Department,
     Goal,
+    Meaning,
     Metric,
     MetricKind,
     Observation,
@@ -34,6 +36,7 @@ from goalbot.domain.periods import Period, PeriodError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _NUMERIC_RULES = frozenset(Rule) - {Rule.DONE}
+_SECOND_RULES = (Rule.INCREASE, Rule.DECREASE)
 _T = TypeVar("_T")
 
 
@@ -301,6 +304,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     refs = _Refs(role_ids, body_ids, theme_ids, department_ids, area_by_id)
     goals = tuple(_read_goal(r, t, i, refs) for i, t in enumerate(r.tables(data, "goals", "")))
     _unique(r, [g.id.upper() for g in goals if g.id], "goals")
+    _check_metric_links(r, goals)
     if not goals:
         r.problem("goals", "the catalogue has no goals")
     if r.problems or len(periods) != 2:
@@ -321,6 +325,34 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
         goals=goals,
         manager_role=manager_role,
     )
+
+
+def _check_metric_links(r: _Reader, goals: tuple[Goal, ...]) -> None:
+    """``same_as`` and ``reference.metric`` must name a metric that can stand for the figure."""
+    metrics = {m.id: m for g in goals for m in g.metrics}
+    for goal in goals:
+        for metric in goal.metrics:
+            place = f"goals[{goal.id}].metrics[{metric.key}]"
+            if metric.same_as:
+                other = metrics.get(metric.same_as)
+                if other is None:
+                    r.problem(f"{place}.same_as", f"unknown metric {metric.same_as!r}")
+                elif other.id == metric.id or other.same_as:
+                    r.problem(f"{place}.same_as", "must name a metric that is asked itself")
+                elif other.kind != metric.kind:
+                    r.problem(f"{place}.same_as", f"{other.id} is not of kind {metric.kind}")
+            reference = metric.target.reference
+            if reference is not None and reference.metric:
+                other = metrics.get(reference.metric)
+                if other is None:
+                    r.problem(
+                        f"{place}.target.reference.metric", f"unknown metric {reference.metric!r}"
+                    )
+                elif not other.is_numeric or other.id == metric.id:
+                    r.problem(
+                        f"{place}.target.reference.metric",
+                        "must name another metric with a figure",
+                    )
 
 
 @dataclass(frozen=True)
@@ -434,6 +466,9 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
             "target",
             "question",
             "note",
+            "meaning",
+            "same_as",
+            "adopted_name",
         },
         place,
     )
@@ -459,6 +494,22 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
     is_yes_no = kind == MetricKind.YES_NO
     baseline = _read_baseline(r, t.get("baseline"), f"{place}.baseline", is_yes_no)
     target = _read_target(r, t.get("target"), f"{place}.target", kind)
+    meaning = Meaning.DELIVERABLE
+    if "meaning" in t:
+        if not is_yes_no:
+            r.problem(f"{place}.meaning", "only a yes/no metric has a meaning")
+        read = r.enum(
+            Meaning, t["meaning"], f"{place}.meaning", ", ".join(m.value for m in Meaning)
+        )
+        meaning = read or meaning
+    if meaning == Meaning.RECURRING and cadence.kind not in (
+        CadenceKind.YEARLY,
+        CadenceKind.ODD_YEARS,
+        CadenceKind.EVEN_YEARS,
+    ):
+        r.problem(
+            f"{place}.cadence", "a recurring action needs a yearly, odd_years or even_years cadence"
+        )
     return Metric(
         key=key,
         goal_id=goal_id,
@@ -472,6 +523,9 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
         cadence=cadence,
         question=r.string(t, "question", place, required=False),
         note=r.string(t, "note", place, required=False),
+        meaning=meaning,
+        same_as=r.string(t, "same_as", place, required=False),
+        adopted_name=r.string(t, "adopted_name", place, required=False),
     )
 
 
@@ -555,7 +609,19 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
     t = r.table(raw, place)
     r.unknown_keys(
         t,
-        {"rule", "value", "by", "text", "reference", "rate", "total", "from_year", "tolerance"},
+        {
+            "rule",
+            "value",
+            "by",
+            "text",
+            "reference",
+            "rate",
+            "total",
+            "from_year",
+            "tolerance",
+            "compared_with",
+            "also",
+        },
         place,
     )
     rule = r.enum(Rule, t.get("rule"), f"{place}.rule", ", ".join(x.value for x in Rule))
@@ -573,19 +639,39 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
     reference: Reference | None = None
     if "reference" in t:
         ref = r.table(t["reference"], f"{place}.reference")
-        r.unknown_keys(ref, {"label", "value", "unit", "as_of", "note"}, f"{place}.reference")
+        r.unknown_keys(
+            ref, {"label", "value", "unit", "as_of", "note", "metric"}, f"{place}.reference"
+        )
         reference = Reference(
             r.string(ref, "label", f"{place}.reference"),
             r.decimal(ref.get("value"), f"{place}.reference.value"),
             r.string(ref, "unit", f"{place}.reference", required=False),
             r.string(ref, "as_of", f"{place}.reference", required=False),
             r.string(ref, "note", f"{place}.reference", required=False),
+            r.string(ref, "metric", f"{place}.reference", required=False),
         )
     if rule == Rule.RELATIVE and reference is None:
         r.problem(f"{place}.reference", "rule 'relative' needs a reference figure")
     rate = r.decimal(t.get("rate"), f"{place}.rate")
     if rule == Rule.ANNUAL_RATE and rate is None:
         r.problem(f"{place}.rate", "rule 'annual_rate' needs the rate (% a year)")
+    compared_with = Comparison.PREVIOUS
+    if "compared_with" in t:
+        read = r.enum(
+            Comparison,
+            t["compared_with"],
+            f"{place}.compared_with",
+            ", ".join(c.value for c in Comparison),
+        )
+        compared_with = read or compared_with
+    also: Rule | None = None
+    if "also" in t:
+        also = r.enum(Rule, t["also"], f"{place}.also", "increase, decrease")
+        if also is not None and also not in _SECOND_RULES:
+            r.problem(f"{place}.also", f"{also.value!r} is not one of: increase, decrease")
+            also = None
+        if is_yes_no:
+            r.problem(f"{place}.also", "a yes/no metric has no second condition")
     return Target(
         rule=rule or Rule.DONE,
         value=value,
@@ -596,4 +682,6 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
         total=r.decimal(t.get("total"), f"{place}.total"),
         from_year=r.optional_int(t, "from_year", place),
         tolerance=r.decimal(t.get("tolerance"), f"{place}.tolerance"),
+        compared_with=compared_with,
+        also=also,
     )

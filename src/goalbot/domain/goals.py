@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -44,6 +44,23 @@ class Rule(StrEnum):
     ANNUAL_RATE = "annual_rate"  # change by rate % a year (e.g. −2.5 % a year)
     RELATIVE = "relative"  # same level as (or better than) a reference figure
     AT_LEAST_PREVIOUS = "at_least_previous"  # survey result at least the previous one
+    REFERENCE = "reference"  # a comparison figure for another metric, not judged itself
+
+
+class Meaning(StrEnum):
+    """What "Kyllä" means for a yes/no metric; each meaning is judged in its own way."""
+
+    DELIVERABLE = "deliverable"  # done once: by target.by, else by the end of the term
+    STATE = "state"  # holds or not; judged every time it is asked
+    RECURRING = "recurring"  # done once in every year its cadence names, by that year's end
+
+
+class Comparison(StrEnum):
+    """Which earlier figure a figure is compared with (trend, "must grow", surveys)."""
+
+    PREVIOUS = "previous"  # the latest earlier figure (answers, baseline and its history)
+    BASELINE = "baseline"  # the baseline value
+    YEAR_BEFORE = "year_before"  # the figure of the same quarter a year earlier (seasonal)
 
 
 NUMERIC_KINDS = frozenset(
@@ -68,6 +85,15 @@ class Cadence:
     kind: CadenceKind = CadenceKind.QUARTERLY
     quarter: int | None = None  # the quarter of the year when a yearly value is available
     by: date | None = None  # ONCE: the deliverable's date; asked each quarter up to it
+
+    def occurs_in(self, year: int) -> bool:
+        """Whether a yearly, odd-year or even-year cadence has an occurrence in ``year``."""
+        match self.kind:
+            case CadenceKind.ODD_YEARS:
+                return year % 2 == 1
+            case CadenceKind.EVEN_YEARS:
+                return year % 2 == 0
+        return True
 
     def is_due(self, period: Period) -> bool:
         """Whether the metric can have a new value in ``period``."""
@@ -105,6 +131,7 @@ class Reference:
     unit: str = ""
     as_of: str = ""
     note: str = ""
+    metric: str = ""  # the id of the metric that asks for the figure, when it is not known
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,8 @@ class Target:
     total: Decimal | None = None  # ANNUAL_RATE: % change over the whole span, e.g. −10
     from_year: int | None = None  # ANNUAL_RATE: the reference year, e.g. 2025
     tolerance: Decimal | None = None  # MAINTAIN: allowed change either way
+    compared_with: Comparison = Comparison.PREVIOUS
+    also: Rule | None = None  # a second condition against the compared figure (INCREASE …)
 
 
 @dataclass(frozen=True)
@@ -149,22 +178,55 @@ class Metric:
     decimals: int | None = None
     cadence: Cadence = field(default_factory=Cadence)
     question: str = ""  # an optional wording of the question to the owner
-    note: str = ""
+    note: str = ""  # an editorial note: never shown as the adopted document's words
+    meaning: Meaning = Meaning.DELIVERABLE  # yes/no metrics only
+    same_as: str = ""  # the id of the metric that is asked instead (one figure, two goals)
+    adopted_name: str = ""  # the Mittari cell as the document writes it, where name differs
 
     @property
     def id(self) -> str:
         """Catalogue-wide id, e.g. ``TEK-RV-1.1``."""
         return f"{self.goal_id}.{self.key}"
 
-    def is_overdue_deliverable(self, period: Period) -> bool:
-        """A yes/no deliverable whose date passed before ``period`` began."""
-        by = self.cadence.by
-        return (
-            self.kind == MetricKind.YES_NO
-            and self.cadence.kind == CadenceKind.ONCE
-            and by is not None
-            and by < period.first_day
-        )
+    @property
+    def answered_as(self) -> str:
+        """The id whose answers this metric shows (itself, or the metric it is the same as)."""
+        return self.same_as or self.id
+
+    @property
+    def due_date(self) -> date | None:
+        """The date a deliverable or a figure target is due (the target's, else the cadence's)."""
+        return self.target.by or self.cadence.by
+
+    def is_asked(self, period: Period, yes: Collection[Period] = ()) -> bool:
+        """Whether the metric's owner is asked for it in ``period`` (see is_due).
+
+        A metric that is the same as another is never asked: the other one is.
+        """
+        return not self.same_as and self.is_due(period, yes)
+
+    def is_due(self, period: Period, yes: Collection[Period] = ()) -> bool:
+        """Whether the metric wants an answer in ``period``.
+
+        ``yes``: the periods before ``period`` in which it was answered "Kyllä". A deliverable
+        reported done is not asked again; one not done is asked until it is, also after its
+        date. A recurring action is asked in every quarter of each year it occurs in (from the
+        cadence's ``quarter``, default the first) until it is done that year.
+        """
+        if self.kind != MetricKind.YES_NO:
+            return self.cadence.is_due(period)
+        match self.meaning:
+            case Meaning.DELIVERABLE:
+                if any(p < period for p in yes):
+                    return False
+                return self.cadence.kind == CadenceKind.ONCE or self.cadence.is_due(period)
+            case Meaning.RECURRING:
+                if any(p.year == period.year and p < period for p in yes):
+                    return False
+                return self.cadence.occurs_in(period.year) and period.quarter >= (
+                    self.cadence.quarter or 1
+                )
+        return self.cadence.is_due(period)
 
     @property
     def is_numeric(self) -> bool:
@@ -246,17 +308,15 @@ class Goal:
                 return metric
         raise KeyError(f"{self.id}.{key}")
 
-    def metrics_due(self, period: Period, done: frozenset[str] = frozenset()) -> tuple[Metric, ...]:
-        """The metrics that can have a new value in ``period``.
+    def metrics_due(
+        self, period: Period, yes: Mapping[str, Collection[Period]] | None = None
+    ) -> tuple[Metric, ...]:
+        """The metrics asked in ``period`` (see Metric.is_asked).
 
-        A deliverable (yes/no, once by a date) not reported done by its date stays asked
-        until it is: ``done`` holds the ids of those reported done in an earlier period.
+        ``yes``: metric id → the earlier periods it was answered "Kyllä" in.
         """
-        return tuple(
-            m
-            for m in self.metrics
-            if m.cadence.is_due(period) or (m.is_overdue_deliverable(period) and m.id not in done)
-        )
+        yes = yes or {}
+        return tuple(m for m in self.metrics if m.is_asked(period, yes.get(m.id, ())))
 
 
 @dataclass(frozen=True)
@@ -315,6 +375,11 @@ class Catalogue:
             if theme.id == theme_id:
                 return theme
         raise KeyError(theme_id)
+
+    def metric(self, metric_id: str) -> Metric:
+        """The metric with ``metric_id`` (``GOAL-ID.key``); KeyError if none."""
+        goal_id, _, key = metric_id.rpartition(".")
+        return self.goal(goal_id).metric(key)
 
     def metrics(self) -> Iterator[Metric]:
         """Every metric of every goal, in catalogue order."""

@@ -59,6 +59,24 @@ class Period:
     def last_day(self) -> date:
         return self.next().first_day - timedelta(days=1)
 
+    @property
+    def index(self) -> int:
+        """The quarter's number counted from year 0: consecutive quarters differ by one."""
+        return self.year * 4 + self.quarter - 1
+
+    @classmethod
+    def from_index(cls, index: int) -> Period:
+        """The quarter whose ``index`` this is."""
+        return cls(index // 4, index % 4 + 1)
+
+    def quarters_to(self, other: Period) -> int:
+        """How many quarters ``other`` lies after this one (negative if before)."""
+        return other.index - self.index
+
+    def shifted(self, quarters: int) -> Period:
+        """The quarter ``quarters`` later (earlier if negative)."""
+        return Period.from_index(self.index + quarters)
+
     def next(self) -> Period:
         if self.quarter == 4:
             return Period(self.year + 1, 1)

@@ -35,11 +35,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _index(period: Period) -> int:
-    return period.year * 4 + period.quarter - 1
-
-
-def _period(index: int) -> Period:
-    return Period(index // 4, index % 4 + 1)
+    return period.index
 
 
 def _tick_step(count: int) -> int:
@@ -86,22 +82,23 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
         )
 
     span = [*indices, _index(history.up_to)]
-    if history.baseline is not None:
+    path = history.path
+    if path.baseline is not None:
         axes.scatter(
-            [_index(history.baseline.period)],
-            [float(history.baseline.value)],
+            [_index(path.baseline.period)],
+            [float(path.baseline.value)],
             marker="s",
             s=60,
             color=OTHER_COLOUR,
             label=words("label", "baseline"),
             zorder=4,
         )
-        span.append(_index(history.baseline.period))
-    if history.path is not None:
-        start, end = history.path
+        span.append(_index(path.baseline.period))
+    if path.points:
+        start, end = path.points[0], path.points[-1]
         axes.plot(
-            [_index(start.period), _index(end.period)],
-            [float(start.value), float(end.value)],
+            [_index(p.period) for p in path.points],
+            [float(p.value) for p in path.points],
             linestyle="--",
             color=TARGET_COLOUR,
             label=words("label", "path"),
@@ -111,11 +108,11 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
             [_index(end.period)], [float(end.value)], marker="*", s=140, color=TARGET_COLOUR
         )
         span += [_index(start.period), _index(end.period)]
-    if history.target_level is not None:
+    if path.level is not None:
         rule = metric.target.rule
         key = {Rule.RELATIVE: "reference", Rule.POSITIVE: "zero"}.get(rule, "target")
         axes.axhline(
-            float(history.target_level),
+            float(path.level),
             linestyle=":",
             linewidth=2,
             color=TARGET_COLOUR,
@@ -130,7 +127,7 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
     step = _tick_step(last - first + 1)
     ticks = [i for i in range(first, last + 1) if (i - first) % step == 0]
     axes.xaxis.set_major_locator(FixedLocator(ticks))
-    axes.set_xticks(ticks, [_period(i).label for i in ticks], rotation=45, ha="right")
+    axes.set_xticks(ticks, [Period.from_index(i).label for i in ticks], rotation=45, ha="right")
     axes.yaxis.set_major_formatter(FuncFormatter(_axis_number))
     axes.set_xlabel(words("label", "quarter"))
     axes.set_ylabel(words("unit", metric))

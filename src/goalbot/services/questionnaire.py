@@ -28,7 +28,7 @@ from goalbot.domain.periods import Period
 from goalbot.services.access import Identity, RoleHeld, identify, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.rounds import asked_in, open_round_row
+from goalbot.services.rounds import asked_in, judgement_day, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
@@ -41,6 +41,7 @@ from goalbot.storage.repositories import (
     all_answers,
     answers_for_period,
     comments_for_period,
+    get_answer,
     row_to_answer,
     save_answer,
     save_comment,
@@ -216,7 +217,21 @@ class _Session:
         row = self.answers.get(metric.id)
         current = row_to_answer(row) if row else None
         term = Term(self.catalogue.first_period, self.catalogue.last_period)
-        return evaluate(metric, self.period, current, self.history.get(metric.id, []), term=term)
+        reference = metric.target.reference
+        reference_row = (
+            get_answer(self.uow, reference.metric, self.period)
+            if reference is not None and reference.metric
+            else None
+        )
+        return evaluate(
+            metric,
+            self.period,
+            current,
+            self.history.get(metric.id, []),
+            term=term,
+            judged_on=judgement_day(self.period, self.round, self.ctx.config.schedule.zone),
+            reference=reference_row.number if reference_row is not None else None,
+        )
 
     # -- moving -----------------------------------------------------------------------------
     def go(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, PersonRow, RoundRow
-from goalbot.storage.repositories import answers_for_period, done_deliverables
+from goalbot.storage.repositories import answers_for_period, yes_answers
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,21 @@ class RoundClosed:
     summary_queued: bool
 
 
+def judgement_day(period: Period, row: RoundRow | None, zone: tzinfo) -> date:
+    """The day a period's verdicts are given: the day its round closed or is to close.
+
+    Without a round (or a planned close) it is the quarter's last day.
+    """
+    moment = None if row is None else row.closed_at or row.closes_at
+    return moment.astimezone(zone).date() if moment is not None else period.last_day
+
+
+def judgement_days(uow: UnitOfWork, zone: tzinfo) -> dict[Period, date]:
+    """judgement_day of every period that has a round."""
+    rows = uow.session.scalars(select(RoundRow))
+    return {Period.parse(r.period): judgement_day(Period.parse(r.period), r, zone) for r in rows}
+
+
 def _info(row: RoundRow) -> RoundInfo:
     return RoundInfo(Period.parse(row.period), row.opened_at, row.closes_at, row.closed_at)
 
@@ -66,11 +82,14 @@ def latest_round(uow: UnitOfWork) -> RoundInfo | None:
 
 
 def due_items(
-    catalogue: Catalogue, role_ids: list[str], period: Period, done: frozenset[str] = frozenset()
+    catalogue: Catalogue,
+    role_ids: list[str],
+    period: Period,
+    done: Mapping[str, Collection[Period]] | None = None,
 ) -> list[tuple[str, Goal, Metric]]:
     """The (role, goal, metric) triples the holders of ``role_ids`` are asked in ``period``.
 
-    ``done``: deliverables reported done earlier (see Goal.metrics_due); use asked_in().
+    ``done``: the earlier "yes" answers (see Goal.metrics_due); use asked_in().
     """
     items = []
     for role_id in role_ids:
@@ -84,7 +103,7 @@ def asked_in(
     uow: UnitOfWork, catalogue: Catalogue, role_ids: list[str], period: Period
 ) -> list[tuple[str, Goal, Metric]]:
     """due_items with the deliverables already reported done left out."""
-    return due_items(catalogue, role_ids, period, done_deliverables(uow, period))
+    return due_items(catalogue, role_ids, period, yes_answers(uow, period))
 
 
 def active_holders(uow: UnitOfWork) -> dict[str, dict[str, PersonRow]]:
@@ -102,7 +121,7 @@ def people_to_remind(
     holders = active_holders(uow)
     people: dict[int, PersonRow] = {}
     unheld = []
-    done = done_deliverables(uow, period)
+    done = yes_answers(uow, period)
     for role in catalogue.roles:
         if not due_items(catalogue, [role.id], period, done):
             continue
@@ -178,7 +197,7 @@ def close_round_in(
     if row.closed_at is None:
         row.closed_at = now
     queued = queue_summary(ctx, uow, period, now, again=False) if summary else False
-    done = done_deliverables(uow, period)
+    done = yes_answers(uow, period)
     due = [m.id for g in catalogue.goals for m in g.metrics_due(period, done)]
     answers = answers_for_period(uow, period, due)
     return RoundClosed(period, len(answers), len(due) - len(answers), queued)

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -37,9 +38,10 @@ from goalbot.domain.answers import Answer, AnswerValue
 from goalbot.domain.evaluation import (
     Evaluation,
     Status,
+    TargetPath,
     Term,
-    baseline_period,
     evaluate,
+    target_path,
 )
 from goalbot.domain.goals import (
     Area,
@@ -47,22 +49,26 @@ from goalbot.domain.goals import (
     Department,
     Goal,
     Metric,
-    MetricKind,
     Role,
-    Rule,
     Tier,
 )
 from goalbot.domain.periods import Period
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.rounds import RoundInfo, active_holders, latest_round, open_round_row
+from goalbot.services.rounds import (
+    RoundInfo,
+    active_holders,
+    judgement_days,
+    latest_round,
+    open_round_row,
+)
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow, RoundRow
 from goalbot.storage.repositories import (
     all_answers,
     comments_for_period,
-    done_deliverables,
     row_to_answer,
+    yes_answers,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -250,12 +256,6 @@ class HistoryPoint:
 
 
 @dataclass(frozen=True)
-class PathPoint:
-    period: Period
-    value: Decimal
-
-
-@dataclass(frozen=True)
 class MetricHistory:
     """A metric's answers over time, with what they are measured against (for charts)."""
 
@@ -264,10 +264,7 @@ class MetricHistory:
     up_to: Period
     term: Term
     points: tuple[HistoryPoint, ...]
-    baseline: PathPoint | None
-    target_level: Decimal | None  # a level to stay at or beyond (threshold, reference, zero)
-    path: tuple[PathPoint, PathPoint] | None  # the straight path to the target (REACH, rate)
-    deadline: Period | None
+    path: TargetPath  # the judge's own target path: baseline, path points, level, deadline
 
 
 def count_statuses(metrics: Iterable[MetricStatus]) -> Counter[Status]:
@@ -443,16 +440,59 @@ def _answers_by_metric(uow: UnitOfWork, period: Period) -> dict[str, list[Answer
     return by_metric
 
 
-def _metric_status(
-    goal: Goal, metric: Metric, period: Period, answers: list[Answer], term: Term
-) -> MetricStatus:
-    current = next((a for a in answers if a.period == period), None)
-    evaluation = evaluate(metric, period, current, answers, term=term)
+@dataclass(frozen=True)
+class Judge:
+    """Everything verdicts need beyond a metric's own answers: the term, the day each period
+    is judged on, and the answers of the metrics that give others their reference figures."""
+
+    term: Term
+    days: dict[Period, date]
+    answers: dict[str, list[Answer]]  # metric id → its answers
+
+    def answers_of(self, metric: Metric) -> list[Answer]:
+        return self.answers.get(metric.answered_as, [])
+
+    def reference(self, metric: Metric, period: Period) -> Decimal | None:
+        """The figure given for ``period`` to the metric ``metric``'s reference names."""
+        reference = metric.target.reference
+        if reference is None or not reference.metric:
+            return None
+        for answer in self.answers.get(reference.metric, []):
+            if answer.period == period and answer.value.number is not None:
+                return answer.value.number
+        return None
+
+    def evaluate(self, metric: Metric, period: Period) -> tuple[Evaluation, Answer | None]:
+        """The verdict on ``metric`` for ``period`` and the period's answer behind it."""
+        answers = self.answers_of(metric)
+        current = next((a for a in answers if a.period == period), None)
+        evaluation = evaluate(
+            metric,
+            period,
+            current,
+            answers,
+            term=self.term,
+            judged_on=self.days.get(period, period.last_day),
+            reference=self.reference(metric, period),
+        )
+        return evaluation, current
+
+
+def judge_in(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Period) -> Judge:
+    """The Judge for reports up to ``up_to``, read inside an open unit of work."""
+    return Judge(
+        Term(catalogue.first_period, catalogue.last_period),
+        judgement_days(uow, ctx.config.schedule.zone),
+        _answers_by_metric(uow, up_to),
+    )
+
+
+def _metric_status(goal: Goal, metric: Metric, period: Period, judge: Judge) -> MetricStatus:
+    evaluation, current = judge.evaluate(metric, period)
     previous_status: Status | None = None
     before = evaluation.previous_period
     if before is not None:
-        at_before = next((a for a in answers if a.period == before), None)
-        previous_status = evaluate(metric, before, at_before, answers, term=term).status
+        previous_status = judge.evaluate(metric, before)[0].status
     return MetricStatus(goal, metric, evaluation, current, previous_status, before)
 
 
@@ -464,7 +504,7 @@ def _missing(
     holders: dict[str, tuple[RoleHolder, bool]],
     round_info: RoundInfo | None,
     confirmed_ids: set[str] | None = None,
-    done: frozenset[str] = frozenset(),
+    done: Mapping[str, Collection[Period]] | None = None,
 ) -> MissingData:
     due: dict[str, list[str]] = {}
     for goal in goals:
@@ -504,16 +544,13 @@ def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period)
     catalogue = active_catalogue(uow)
     resolved = resolve_scope(catalogue, scope)
     check_period(catalogue, period)
-    term = Term(catalogue.first_period, catalogue.last_period)
-    by_metric = _answers_by_metric(uow, period)
+    judge = judge_in(uow, ctx, catalogue, period)
+    by_metric = judge.answers
     comments = comments_for_period(uow, period)
     holders = _holders(uow, catalogue)
     goals = []
     for goal in resolved.goals:
-        metrics = tuple(
-            _metric_status(goal, metric, period, by_metric.get(metric.id, []), term)
-            for metric in goal.metrics
-        )
+        metrics = tuple(_metric_status(goal, metric, period, judge) for metric in goal.metrics)
         goals.append(
             GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role][0])
         )
@@ -536,7 +573,7 @@ def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period)
         holders,
         round_info,
         confirmed,
-        done_deliverables(uow, period),
+        yes_answers(uow, period),
     )
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
@@ -563,7 +600,7 @@ def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
             _holders(uow, catalogue),
             _round_of(uow, wanted),
             {row.metric_id for row in rows if row.confirmed_at is not None},
-            done_deliverables(uow, wanted),
+            yes_answers(uow, wanted),
         )
 
 
@@ -601,60 +638,6 @@ def find_metric(catalogue: Catalogue, ref: str) -> tuple[Goal, Metric]:
     raise ServiceError("choose_metric", ref=goal.id, metrics=tuple(m.id for m in numeric))
 
 
-def _number(value: Decimal | bool | None) -> Decimal | None:
-    return value if isinstance(value, Decimal) else None
-
-
-def _quarters(start: Period, end: Period) -> int:
-    return (end.year - start.year) * 4 + end.quarter - start.quarter
-
-
-def _path(
-    metric: Metric, term: Term
-) -> tuple[PathPoint | None, tuple[PathPoint, PathPoint] | None, Decimal | None, Period | None]:
-    """(baseline point, straight path, level to hold, deadline) for a metric's chart."""
-    target = metric.target
-    start = baseline_period(metric, term)
-    base = _number(metric.baseline.value)
-    if base is None and metric.kind == MetricKind.COMPLETION:
-        base = Decimal(0)
-    baseline = PathPoint(start, base) if start is not None and base is not None else None
-    deadline = Period.containing(target.by) if target.by is not None else term.last
-    goal_value = _number(target.value)
-    if goal_value is None and metric.kind == MetricKind.COMPLETION:
-        goal_value = Decimal(100)
-    rule = target.rule
-    if metric.kind == MetricKind.COMPLETION and rule in (Rule.REACH, Rule.AT_LEAST):
-        rule = Rule.REACH if target.by is not None else Rule.AT_LEAST
-    if rule == Rule.REACH and baseline is not None and goal_value is not None:
-        if deadline > baseline.period:
-            return baseline, (baseline, PathPoint(deadline, goal_value)), None, deadline
-        return baseline, None, goal_value, deadline
-    if rule == Rule.ANNUAL_RATE:
-        rate_start = Period(target.from_year, 4) if target.from_year is not None else start
-        if rate_start is not None and deadline > rate_start:
-            end: Decimal | None = None
-            if target.rate is not None:
-                end = target.rate * _quarters(rate_start, deadline) / 4
-                if target.total is not None and abs(end) > abs(target.total):
-                    end = target.total
-            elif target.total is not None:
-                end = target.total
-            if end is not None:
-                origin = PathPoint(rate_start, Decimal(0))
-                return origin, (origin, PathPoint(deadline, end)), None, deadline
-        return None, None, None, deadline
-    level: Decimal | None = None
-    if rule in (Rule.AT_MOST, Rule.AT_LEAST, Rule.BELOW, Rule.REACH):
-        level = goal_value
-    elif rule == Rule.RELATIVE:
-        reference = target.reference
-        level = reference.value if reference and reference.value is not None else goal_value
-    elif rule == Rule.POSITIVE:
-        level = Decimal(0)
-    return baseline, None, level, deadline
-
-
 def metric_history(ctx: AppContext, ref: str, up_to: Period | None = None) -> MetricHistory:
     """A figure metric's answers up to ``up_to`` (default: see default_period), for a chart."""
     with ctx.unit_of_work() as uow:
@@ -662,14 +645,14 @@ def metric_history(ctx: AppContext, ref: str, up_to: Period | None = None) -> Me
         goal, metric = find_metric(catalogue, ref)
         period = up_to if up_to is not None else default_period(uow, ctx)
         check_period(catalogue, period)
-        answers = _answers_by_metric(uow, period).get(metric.id, [])
-    term = Term(catalogue.first_period, catalogue.last_period)
+        judge = judge_in(uow, ctx, catalogue, period)
+    answers = judge.answers_of(metric)
     points = tuple(
-        HistoryPoint(a.period, a.value, evaluate(metric, a.period, a, answers, term=term).status)
+        HistoryPoint(a.period, a.value, judge.evaluate(metric, a.period)[0].status)
         for a in sorted(answers, key=lambda a: a.period)
     )
-    baseline, path, level, deadline = _path(metric, term)
-    return MetricHistory(goal, metric, period, term, points, baseline, level, path, deadline)
+    path = target_path(metric, judge.term, judge.reference(metric, period))
+    return MetricHistory(goal, metric, period, judge.term, points, path)
 
 
 __all__ = [
@@ -678,11 +661,11 @@ __all__ = [
     "STRATEGIC_SCOPE",
     "GoalStatus",
     "HistoryPoint",
+    "Judge",
     "MetricHistory",
     "MetricStatus",
     "MissingData",
     "MissingRole",
-    "PathPoint",
     "PersonMissing",
     "RoleHolder",
     "Scope",
@@ -693,6 +676,7 @@ __all__ = [
     "count_statuses",
     "default_period",
     "find_metric",
+    "judge_in",
     "metric_history",
     "missing_of",
     "report_period",

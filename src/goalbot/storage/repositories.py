@@ -202,12 +202,17 @@ def comments_for_period(uow: UnitOfWork, period: Period) -> dict[str, str]:
     return {row.goal_id: row.text for row in rows}
 
 
-def done_deliverables(uow: UnitOfWork, before: Period) -> frozenset[str]:
-    """Metrics answered "yes" in a period before ``before`` (deliverables reported done)."""
+def yes_answers(uow: UnitOfWork, before: Period) -> dict[str, frozenset[Period]]:
+    """Metric id → the periods before ``before`` it was answered "yes" in (done deliverables)."""
     rows = uow.session.execute(
         select(AnswerRow.metric_id, AnswerRow.period).where(AnswerRow.flag.is_(True))
     )
-    return frozenset(metric_id for metric_id, period in rows if Period.parse(period) < before)
+    periods: dict[str, set[Period]] = {}
+    for metric_id, key in rows:
+        period = Period.parse(key)
+        if period < before:
+            periods.setdefault(metric_id, set()).add(period)
+    return {metric_id: frozenset(found) for metric_id, found in periods.items()}
 
 
 def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
