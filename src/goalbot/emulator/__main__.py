@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-privacy", action="store_true", help="the bot sees every group message"
     )
+    parser.add_argument(
+        "--web", action="store_true", help="serve the web chat at / to play the people"
+    )
     args = parser.parse_args(argv)
 
     api = FakeBotApi(
@@ -38,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         strict=not args.lenient,
         privacy_mode=not args.no_privacy,
+        web_chat=args.web,
     )
     api.start()
     stop = threading.Event()
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"base_url={api.base_url}", flush=True)
     print(f"base_file_url={api.base_file_url}", flush=True)
     print(f"token={api.token}", flush=True)
+    if args.web:
+        print(f"web chat: {api.url}/", flush=True)
     print(
         f"phone: python -m goalbot.emulator.phone --port {api.port} --user 1001 --name Maija",
         flush=True,

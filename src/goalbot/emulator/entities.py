@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 JsonDict = dict[str, Any]
@@ -407,3 +409,104 @@ def find_bot_commands(text: str) -> list[JsonDict]:
             }
         )
     return result
+
+
+# ---- showing a message as a Telegram app does -------------------------------------------
+
+_SHOWN_TAGS = {
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "spoiler": ('<span class="tg-spoiler">', "</span>"),
+    "code": ("<code>", "</code>"),
+    "pre": ("<pre>", "</pre>"),
+    "blockquote": ("<blockquote>", "</blockquote>"),
+    "expandable_blockquote": ('<blockquote class="tg-expandable">', "</blockquote>"),
+}
+_LINK_SCHEMES = ("http://", "https://", "tg://")
+_URL_RE = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def to_html(text: str, entities: list[JsonDict] | tuple[JsonDict, ...] = ()) -> str:
+    """Safe HTML for a web page showing ``text`` with its entities as a Telegram app does.
+
+    Every character of the text is escaped; only the tags of the entities are added. Links in
+    the plain text become links (Telegram finds them by itself), bot commands can be clicked.
+    """
+    boundaries = _utf16_boundaries(text)
+    spans: list[tuple[int, int, JsonDict]] = []
+    for entity in entities:
+        start = boundaries.get(int(entity["offset"]))
+        end = boundaries.get(int(entity["offset"]) + int(entity["length"]))
+        if start is not None and end is not None and end > start:
+            spans.append((start, end, entity))
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
+    out: list[str] = []
+    stack: list[tuple[int, str, str, bool]] = []  # (end, opening tag, closing tag, linked)
+    pending = list(spans)
+    for here, following in zip(cuts, [*cuts[1:], None], strict=True):
+        # close what ends here (reopening what overlapped it), then open what starts here
+        reopen: list[tuple[int, str, str, bool]] = []
+        while any(end == here for end, *_rest in stack):
+            shown = stack.pop()
+            out.append(shown[2])
+            if shown[0] != here:
+                reopen.append(shown)
+        for shown in reversed(reopen):
+            out.append(shown[1])
+            stack.append(shown)
+        while pending and pending[0][0] == here:
+            start, end, entity = pending.pop(0)
+            opening, closing = _tags(entity, text[start:end])
+            out.append(opening)
+            stack.append((end, opening, closing, entity["type"] in _NOT_LINKED))
+        if following is not None:
+            segment = text[here:following]
+            inside_link = any(linked for *_tags_, linked in stack)
+            out.append(html.escape(segment, quote=False) if inside_link else _linked(segment))
+    return "".join(out)
+
+
+_NOT_LINKED = frozenset({"text_link", "url", "bot_command", "code", "pre", "email"})
+
+
+def _utf16_boundaries(text: str) -> dict[int, int]:
+    """UTF-16 offset -> index into ``text``, at every character boundary."""
+    boundaries = {0: 0}
+    units = 0
+    for index, ch in enumerate(text, start=1):
+        units += _char_utf16(ch)
+        boundaries[units] = index
+    return boundaries
+
+
+def _tags(entity: JsonDict, covered: str) -> tuple[str, str]:
+    """The opening and closing HTML tags that show one entity."""
+    kind = str(entity["type"])
+    if kind in _SHOWN_TAGS:
+        return _SHOWN_TAGS[kind]
+    if kind in ("text_link", "url"):
+        url = str(entity.get("url") or covered)
+        if url.startswith(_LINK_SCHEMES):
+            return f'<a href="{html.escape(url)}" target="_blank" rel="noopener">', "</a>"
+        return '<span class="tg-link">', "</span>"
+    if kind == "bot_command":
+        return f'<a href="#" class="tg-command" data-command="{html.escape(covered)}">', "</a>"
+    return f'<span class="tg-{html.escape(kind)}">', "</span>"
+
+
+def _linked(segment: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _URL_RE.finditer(segment):
+        out.append(html.escape(segment[last : match.start()], quote=False))
+        url = match.group(0)
+        out.append(
+            f'<a href="{html.escape(url)}" target="_blank" rel="noopener">'
+            f"{html.escape(url, quote=False)}</a>"
+        )
+        last = match.end()
+    out.append(html.escape(segment[last:], quote=False))
+    return "".join(out)

@@ -17,6 +17,7 @@ from .driver import Driver
 from .spec import ApiSpec, load_spec
 from .state import BotApiState, Clock, Fault, RateLimits, RequestRecord
 from .validation import INVALID, ApiError, UploadedFile
+from .webchat import Director, WebChat
 
 JsonDict = dict[str, Any]
 
@@ -51,19 +52,23 @@ class FakeBotApi:
         rate_limits: RateLimits | None = None,
         spec: ApiSpec | None = None,
         check_responses: bool = True,
+        web_chat: bool = False,
+        director: Director | None = None,
     ) -> None:
-        self.state = BotApiState(
-            spec or load_spec(),
-            token=token,
-            bot_username=bot_username,
-            bot_first_name=bot_first_name,
-            clock=clock,
-            strict=strict,
-            privacy_mode=privacy_mode,
-            callback_query_ttl=callback_query_ttl,
-            rate_limits=rate_limits,
-        )
+        self._world_options: dict[str, Any] = {
+            "token": token,
+            "bot_username": bot_username,
+            "bot_first_name": bot_first_name,
+            "clock": clock,
+            "strict": strict,
+            "privacy_mode": privacy_mode,
+            "callback_query_ttl": callback_query_ttl,
+            "rate_limits": rate_limits,
+        }
+        self.state = BotApiState(spec or load_spec(), **self._world_options)
         self.driver = Driver(self.state)
+        # the web chat (``/``): a page for playing the people of this world in a browser
+        self.web = WebChat(self, director) if web_chat or director is not None else None
         self.host = host
         self.port = port
         self.check_responses = check_responses
@@ -103,6 +108,23 @@ class FakeBotApi:
     def expect_invalid_calls(self) -> None:
         """This test makes invalid calls on purpose: don't fail it for them."""
         self.invalid_calls_expected = True
+
+    def reset(self) -> None:
+        """Forget the whole world (people, chats, messages, records); the server runs on.
+
+        Only while no bot is polling: a long poll in progress would wait on the old world.
+        """
+        old = self.state
+        options = {**self._world_options, "rate_limits": old.rates.limits}
+        new = BotApiState(old.spec, **options)
+        with old.lock:
+            listeners = old.take_listeners()
+            new.revision = old.revision + 1
+        for listener in listeners:
+            new.add_listener(listener)
+        self.state = new
+        self.driver = Driver(new)
+        new.notify()
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -163,6 +185,10 @@ class FakeBotApi:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
         _add_control_routes(app, self)
+        if self.web is not None:
+            self.web.attach(loop)
+            self.state.add_listener(self.web.changed)
+            self.web.add_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
@@ -184,6 +210,8 @@ class FakeBotApi:
     async def _shutdown(self) -> None:
         self._closing = True
         self.state.remove_listener(self._wake_threadsafe)
+        if self.web is not None:
+            self.state.remove_listener(self.web.changed)
         if self._wake is not None:
             self._wake.set()
         for task in list(self._tasks):
@@ -243,6 +271,8 @@ class FakeBotApi:
             record, spec.name, params, poll, lambda: _client_gone(request)
         )
         state.finish_request(record, status, body)
+        if spec.name != "getUpdates":
+            state.notify()  # the web chat shows every call's outcome, refusals too
         return _json(status, body)
 
     async def _apply_fault(
@@ -332,6 +362,7 @@ class FakeBotApi:
         self.state.record_error(name, raw, error)
         body = error.to_json()
         self.state.finish_request(record, error.error_code, body)
+        self.state.notify()
         return _json(error.error_code, body)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
@@ -397,14 +428,12 @@ async def _read_params(request: web.Request) -> tuple[JsonDict, dict[str, Upload
 
 
 def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
-    driver = api.driver
-
     async def info(request: web.Request) -> web.Response:
         return _json(200, {"bot_username": api.bot_username, "base_url": api.base_url})
 
     async def user(request: web.Request) -> web.Response:
         data = await request.json()
-        handle = driver.ensure_user(
+        handle = api.driver.ensure_user(
             int(data["user_id"]),
             first_name=data.get("first_name") or "Test",
             last_name=data.get("last_name"),
@@ -418,7 +447,8 @@ def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
         user_id = int(data["user_id"])
         chat_id = int(data.get("chat_id") or user_id)
         try:
-            view = await asyncio.to_thread(driver.send_text, chat_id, user_id, str(data["text"]))
+            text = str(data["text"])
+            view = await asyncio.to_thread(api.driver.send_text, chat_id, user_id, text)
         except (LookupError, ValueError) as exc:
             return _json(400, {"ok": False, "description": str(exc)})
         return _json(200, {"ok": True, "message": view.json})
@@ -432,9 +462,9 @@ def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
         try:
             if label is None:
                 view = (
-                    driver.message(chat_id, int(message_id))
+                    api.driver.message(chat_id, int(message_id))
                     if message_id is not None
-                    else driver.last_bot_message(chat_id, with_buttons=True)
+                    else api.driver.last_bot_message(chat_id, with_buttons=True)
                 )
                 if view is None:
                     raise LookupError("no message with buttons")
@@ -444,7 +474,7 @@ def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
                     raise LookupError(f"no button number {index}; there are {len(labels)}")
                 label = labels[index - 1]
                 message_id = view.message_id
-            query_id = driver.press_button(
+            query_id = api.driver.press_button(
                 chat_id,
                 str(label),
                 message_id=None if message_id is None else int(message_id),
@@ -467,12 +497,12 @@ def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
                 "filename": v.file.filename if v.file else None,
                 "json": v.json,
             }
-            for v in driver.transcript(chat_id)
+            for v in api.driver.transcript(chat_id)
         ]
         answers = [
             {"text": a.text, "show_alert": a.show_alert}
-            for a in driver.callback_answers
-            if driver.callback_query_chat(a.callback_query_id) == chat_id
+            for a in api.driver.callback_answers
+            if api.driver.callback_query_chat(a.callback_query_id) == chat_id
         ]
         return _json(200, {"messages": messages, "callback_answers": answers})
 
@@ -480,10 +510,10 @@ def _add_control_routes(app: web.Application, api: FakeBotApi) -> None:
         return _json(
             200,
             {
-                "invalid": [str(e) for e in driver.errors],
-                "semantic": [str(e) for e in driver.semantic_errors],
-                "unsupported": [str(e) for e in driver.unsupported_calls],
-                "internal": list(driver.internal_errors),
+                "invalid": [str(e) for e in api.driver.errors],
+                "semantic": [str(e) for e in api.driver.semantic_errors],
+                "unsupported": [str(e) for e in api.driver.unsupported_calls],
+                "internal": list(api.driver.internal_errors),
             },
         )
 

@@ -602,6 +602,7 @@ class BotApiState:
         self.faults_triggered: list[FaultRecord] = []
 
         self._listeners: list[Callable[[], None]] = []
+        self.revision = 0  # counts the changes of this world (the web chat's pages follow it)
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
@@ -625,7 +626,15 @@ class BotApiState:
             if callback in self._listeners:
                 self._listeners.remove(callback)
 
+    def take_listeners(self) -> list[Callable[[], None]]:
+        """Remove and return every listener (they move to a new world)."""
+        with self.lock:
+            listeners, self._listeners = self._listeners, []
+            return listeners
+
     def notify(self) -> None:
+        with self.lock:
+            self.revision += 1
         for callback in list(self._listeners):
             with contextlib.suppress(RuntimeError):  # the server's loop is already closed
                 callback()
