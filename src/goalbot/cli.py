@@ -34,6 +34,7 @@ from goalbot.storage.database import (
     known_migrations,
     require_existing,
     safe_url,
+    sqlite_file,
     upgrade_database,
 )
 
@@ -180,7 +181,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", required=True, choices=["xlsx", "csv"], help="xlsx (Excel) or csv"
     )
     export.add_argument("--output", type=Path, help="file to write (default: goalbot-PERIOD.EXT)")
+
+    sandbox = command(
+        commands,
+        "sandbox",
+        "rehearse without Telegram: the real bot in a web chat, against goalbot's own "
+        "Bot API emulator, with a clock to move and a database of its own",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to serve the page on")
+    sandbox.add_argument("--port", type=_port, default=8080, help="port of the page (8080)")
+    sandbox.add_argument(
+        "--catalogue", type=Path, metavar="FILE", help="rehearse this catalogue file"
+    )
+    sandbox.add_argument(
+        "--database",
+        type=Path,
+        metavar="FILE",
+        default=Path("goalbot-sandbox.sqlite3"),
+        help="the sandbox's own SQLite file (default: goalbot-sandbox.sqlite3 here)",
+    )
+    sandbox.add_argument("--reset", action="store_true", help="start afresh (delete it first)")
+    sandbox.add_argument(
+        "--date", help="the bot's date when a fresh sandbox starts (2026-12-01; default: today)"
+    )
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
 
 
 def _context(config: Config) -> AppContext:
@@ -379,6 +409,47 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
+    """The sandbox: runs until Ctrl-C, printing the page's address once it is up."""
+    from goalbot.sandbox.runner import Sandbox, SandboxOptions, run_sandbox
+
+    if args.catalogue is not None:
+        _check_file(args.catalogue)
+    database = args.database.resolve()
+    if database == sqlite_file(config.database.url):
+        raise CliError(
+            f"goalbot: {args.database} is the bot's own database; give the sandbox another"
+        )
+    start = None
+    if args.date is not None:
+        start = parse_day(args.date)
+        if start is None:
+            raise CliError(
+                f"goalbot: --date {args.date!r} is not a date (use 2026-12-01)", EXIT_USAGE
+            )
+    options = SandboxOptions(
+        host=args.host,
+        port=args.port,
+        database=database,
+        catalogue=args.catalogue,
+        reset=args.reset,
+        start=start,
+    )
+
+    def ready(sandbox: Sandbox) -> None:
+        text = render(
+            "cli/sandbox_ready.txt.j2",
+            "fi",
+            url=sandbox.url,
+            catalogue=sandbox.catalogue,
+            database=sandbox.database,
+        )
+        print(text, flush=True)
+
+    run_sandbox(config, options, ready)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "run": cmd_run,
     "db": cmd_db,
@@ -390,6 +461,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "close": cmd_close,
     "schedule": cmd_schedule,
     "summary": cmd_summary,
+    "sandbox": cmd_sandbox,
 }
 
 

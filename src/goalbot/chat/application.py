@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -33,6 +34,7 @@ from goalbot.services import owners as owner_service
 from goalbot.services.catalogue import ensure_catalogue
 from goalbot.services.context import AppContext
 from goalbot.storage.database import Database, upgrade_database
+from goalbot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
@@ -51,12 +53,15 @@ PRIVATE_COMMANDS = [
 GROUP_COMMANDS = ["status", "missing", "export", "chart", "help"]
 
 
-def prepare(config: Config) -> AppContext:
-    """Connect, migrate and load the configured catalogue: everything the bot needs to start."""
+def prepare(config: Config, clock: Callable[[], datetime] = utcnow) -> AppContext:
+    """Connect, migrate and load the configured catalogue: everything the bot needs to start.
+
+    ``clock`` is the bot's time (the sandbox moves it for rehearsals).
+    """
     use_template_folder(config.texts.templates)
     database = Database.connect(config.database.url, config.database.echo)
     upgrade_database(database.engine)
-    ctx = AppContext(config=config, db=database)
+    ctx = AppContext(config=config, db=database, clock=clock)
     report = ensure_catalogue(ctx)
     if report is not None:
         log.info(
