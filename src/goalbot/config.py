@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from goalbot.domain.workdays import WorkingCalendar
+
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_DATABASE_URL = "sqlite:///goalbot.sqlite3"
@@ -25,6 +27,8 @@ ENV_DATABASE_URL = "GOALBOT_DATABASE_URL"
 ENV_CONFIG = "GOALBOT_CONFIG"
 ENV_PREFIX = "GOALBOT_"
 ENV_SHORT_NAMES = {ENV_TOKEN: ("telegram", "token"), ENV_DATABASE_URL: ("database", "url")}
+SHIPPED_TEXTS = Path(__file__).parent / "reporting" / "templates"
+"""The shipped texts, a folder per language (the template loader reads them from here)."""
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
@@ -69,21 +73,149 @@ class CatalogueConfig:
     path: Path | None = None  # None: the shipped Kokemäki 2026–2029 catalogue
 
 
+class ScheduleError(ConfigError, ValueError):
+    """A [schedule] value that makes no calendar; ``field`` names it, ``problem`` says why."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        key = "grace_period_hours" if field == "grace_period" else field
+        super().__init__(f"schedule.{key}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _check_count(name: str, value: object) -> int:
+    # bool is an int subclass, but "True working days" is a configuration mistake.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ScheduleError(name, f"must be a whole number of working days, not {value!r}")
+    if value < 0:
+        raise ScheduleError(name, f"must not be negative, not {value}")
+    return value
+
+
+def _check_wall_time(name: str, value: object) -> None:
+    if not isinstance(value, time):
+        raise ScheduleError(name, f"must be a datetime.time, not {value!r}")
+    if value.tzinfo is not None:
+        raise ScheduleError(
+            name, "must be a local wall time without tzinfo; the zone comes from 'timezone'"
+        )
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
+    """When rounds open, nudge, escalate and close ([schedule]); validated on creation.
+
+    Every "working days" count is on the working calendar (weekends, Finnish public holidays
+    and ``extra_non_working_days``). "n working days before/after a day" means the n-th
+    working day counted from the neighbouring day, so it is always a working day; 0 means
+    the day itself, moved forward to the next working day if needed.
+
+    ``send_time`` and ``close_time`` are wall times in ``timezone`` and stay the same wall time
+    across daylight-saving changes (09:00 is 07:00 UTC in winter, 06:00 UTC in summer). A wall
+    time that does not exist on a given day (the spring gap) is moved forward by the length of
+    the gap; one that occurs twice (the autumn overlap) means its first occurrence. Finland
+    switches on Sundays, which are never working days, so this only matters for other zones.
+    """
+
     timezone: str = "Europe/Helsinki"
+    """IANA zone in which ``send_time`` and ``close_time`` are read."""
+
     open_working_days_before_quarter_end: int = 10
+    """The round of quarter P opens this many working days before P's last day."""
+
     send_time: time = time(9, 0)
+    """Local time of day for the opening, the nudges and the escalations."""
+
     nudge_every_working_days: int = 3
+    """Owners with missing answers are nudged at this interval after opening; 0 disables nudges.
+
+    Nudges stop once escalation begins: a nudge that would fall on or after the day of the
+    first escalation is dropped, not moved, so the escalation steps carry the reminders from
+    then on and nothing lands on the closing day.
+    """
+
     escalate_to_head_working_days_before_close: int = 5
+    """First escalation, to the department heads: this many working days before the close."""
+
     escalate_to_manager_working_days_before_close: int = 2
+    """Second escalation, to the town manager: this many working days before the close."""
+
     close_working_days_after_quarter_end: int = 10
+    """The deadline: this many working days after the quarter's last day, at ``close_time``."""
+
     close_time: time = time(16, 0)
+    """Local time at which the round closes and the summary is posted."""
+
     grace_period: timedelta = timedelta(days=1)
+    """After downtime, an event at most this late is still carried out; older ones are missed."""
+
     extra_non_working_days: tuple[str, ...] = ("christmas_eve", "midsummer_eve")
+    """Days off besides weekends and public holidays: a named day or a yearly "MM-DD"."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.timezone, str) or not self.timezone:
+            raise ScheduleError("timezone", f"must be an IANA zone name, not {self.timezone!r}")
+        try:
+            ZoneInfo(self.timezone)
+        # A directory name such as "Europe" or an overlong name surfaces as an OSError.
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ScheduleError(
+                "timezone", f"unknown time zone {self.timezone!r} (e.g. Europe/Helsinki)"
+            ) from None
+
+        opening = _check_count(
+            "open_working_days_before_quarter_end", self.open_working_days_before_quarter_end
+        )
+        _check_count("nudge_every_working_days", self.nudge_every_working_days)
+        head = _check_count(
+            "escalate_to_head_working_days_before_close",
+            self.escalate_to_head_working_days_before_close,
+        )
+        manager = _check_count(
+            "escalate_to_manager_working_days_before_close",
+            self.escalate_to_manager_working_days_before_close,
+        )
+        closing = _check_count(
+            "close_working_days_after_quarter_end", self.close_working_days_after_quarter_end
+        )
+        _check_wall_time("send_time", self.send_time)
+        _check_wall_time("close_time", self.close_time)
+        if not isinstance(self.grace_period, timedelta) or self.grace_period < timedelta(0):
+            raise ScheduleError(
+                "grace_period", f"must be a non-negative timedelta, not {self.grace_period!r}"
+            )
+
+        # Both escalations are sent at send_time, so they need separate days to stay ordered.
+        if head <= manager:
+            raise ScheduleError(
+                "escalate_to_head_working_days_before_close",
+                f"must be greater than escalate_to_manager_working_days_before_close ({manager}) "
+                f"so that the department head is asked before the town manager, not {head}",
+            )
+        if manager == 0 and self.send_time >= self.close_time:
+            raise ScheduleError(
+                "escalate_to_manager_working_days_before_close",
+                "is 0, i.e. on the closing day, so send_time must be earlier than close_time",
+            )
+        # The fewest working days from the opening day to the closing day over all calendars:
+        # when the quarter's last day is itself not a working day, the two counts share a step.
+        span = opening + max(closing - 1, 0)
+        if head >= span:
+            raise ScheduleError(
+                "escalate_to_head_working_days_before_close",
+                f"must be less than {span} so that the escalation falls after the round opens "
+                f"(open_working_days_before_quarter_end={opening}, "
+                f"close_working_days_after_quarter_end={closing}), not {head}",
+            )
+        try:
+            WorkingCalendar(self.extra_non_working_days)
+        except ValueError as exc:
+            problem = str(exc).removeprefix("extra_non_working_days: ")
+            raise ScheduleError("extra_non_working_days", problem) from None
 
     @property
     def zone(self) -> ZoneInfo:
+        """The zone object for ``timezone``."""
         return ZoneInfo(self.timezone)
 
 
@@ -475,7 +607,7 @@ def parse_config(
     except (ZoneInfoNotFoundError, ValueError, OSError):
         problems.add(f"schedule.timezone: unknown time zone {timezone!r} (e.g. Europe/Helsinki)")
         timezone = defaults.timezone
-    schedule = ScheduleConfig(
+    values: dict[str, Any] = dict(
         timezone=timezone,
         open_working_days_before_quarter_end=sch.integer(
             "open_working_days_before_quarter_end", defaults.open_working_days_before_quarter_end
@@ -501,9 +633,8 @@ def parse_config(
             "extra_non_working_days", defaults.extra_non_working_days
         ),
     )
-    if len(problems.found) == schedule_problems:
-        # the calendar as a whole, once each value is right by itself
-        _check_calendar(schedule, problems)
+    # the calendar as a whole is judged once each value is right by itself
+    schedule = _schedule(problems, len(problems.found) == schedule_problems, values)
 
     inv = section("invites", {"valid_days"})
     invites = InviteConfig(valid_days=inv.integer("valid_days", 14, minimum=1))
@@ -539,9 +670,7 @@ def parse_config(
 
 def _check_language(language: str, folder: Path | None, where: str, problems: _Problems) -> None:
     """A language is a folder of texts, shipped or in ``[texts] templates``."""
-    from goalbot.reporting.rendering import TEMPLATES  # the shipped texts' folder
-
-    folders = [TEMPLATES] + ([folder] if folder is not None else [])
+    folders = [SHIPPED_TEXTS] + ([folder] if folder is not None else [])
     if not language or "/" in language or not any((f / language).is_dir() for f in folders):
         shipped = sorted(p.name for f in folders if f.is_dir() for p in f.iterdir() if p.is_dir())
         problems.add(
@@ -550,22 +679,21 @@ def _check_language(language: str, folder: Path | None, where: str, problems: _P
         )
 
 
-def _check_calendar(schedule: ScheduleConfig, problems: _Problems) -> None:
-    """The [schedule] values must make a calendar (e.g. escalations between open and close)."""
-    # imported here: the scheduling layer itself reads this module
-    from goalbot.scheduling.calendar import CalendarSettingsError
-    from goalbot.scheduling.settings import calendar_settings, working_calendar
-
+def _schedule(problems: _Problems, fields_right: bool, values: dict[str, Any]) -> ScheduleConfig:
+    """The [schedule] as a whole; its problem is told only once each value is right by itself."""
+    if not fields_right:
+        return ScheduleConfig()
     try:
-        calendar_settings(schedule)
-    except CalendarSettingsError as exc:
-        key = "grace_period_hours" if exc.field == "grace_period" else exc.field
-        problems.add(f"schedule.{key}: {exc.problem}")
-    try:
-        working_calendar(schedule)
-    except ValueError as exc:
-        problem = str(exc).removeprefix("extra_non_working_days: ")
-        problems.add(f"schedule.extra_non_working_days: {problem}")
+        return ScheduleConfig(**values)
+    except ScheduleError as exc:
+        problems.add(str(exc))
+        if exc.field != "extra_non_working_days":
+            # the days off are judged by themselves too, so that both problems are named
+            try:
+                ScheduleConfig(extra_non_working_days=values["extra_non_working_days"])
+            except ScheduleError as days:
+                problems.add(str(days))
+        return ScheduleConfig()
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from goalbot.config import ScheduleConfig, ScheduleError
+from goalbot.domain import workdays
 from goalbot.domain.periods import Period
-from goalbot.scheduling import workdays
 from goalbot.scheduling.calendar import (
-    CalendarSettings,
-    CalendarSettingsError,
     EventKind,
     ScheduledEvent,
     WorkingCalendar,
@@ -28,7 +27,7 @@ from goalbot.scheduling.calendar import (
 )
 
 HEL = ZoneInfo("Europe/Helsinki")
-SETTINGS = CalendarSettings()
+SETTINGS = ScheduleConfig()
 CAL = WorkingCalendar()
 # Two weeks back from a day in a round reaches its opening but not the previous round.
 LOOKBACK = timedelta(days=14)
@@ -221,9 +220,9 @@ def test_working_days_between_counts_the_half_open_interval() -> None:
 
 
 def test_default_settings() -> None:
-    s = CalendarSettings()
+    s = ScheduleConfig()
     assert s.timezone == "Europe/Helsinki"
-    assert s.tz == HEL
+    assert s.zone == HEL
     assert s.open_working_days_before_quarter_end == 10
     assert s.send_time == time(9, 0)
     assert s.nudge_every_working_days == 3
@@ -265,17 +264,17 @@ def test_default_settings() -> None:
     ],
 )  # fmt: skip
 def test_invalid_settings_name_the_field(changes: dict[str, object], field: str) -> None:
-    with pytest.raises(CalendarSettingsError) as caught:
-        CalendarSettings(**changes)  # type: ignore[arg-type]
+    with pytest.raises(ScheduleError) as caught:
+        ScheduleConfig(**changes)  # type: ignore[arg-type]
     assert caught.value.field == field
     assert field in str(caught.value)
     assert isinstance(caught.value, ValueError)
 
 
 def test_boundary_settings_are_accepted() -> None:
-    CalendarSettings(escalate_to_head_working_days_before_close=18)
-    CalendarSettings(escalate_to_manager_working_days_before_close=0)  # 09:00 < 16:00
-    CalendarSettings(nudge_every_working_days=0, grace_period=timedelta(0))
+    ScheduleConfig(escalate_to_head_working_days_before_close=18)
+    ScheduleConfig(escalate_to_manager_working_days_before_close=0)  # 09:00 < 16:00
+    ScheduleConfig(nudge_every_working_days=0, grace_period=timedelta(0))
 
 
 # --- round plans --------------------------------------------------------------------------
@@ -393,16 +392,16 @@ def test_whole_years_have_unique_keys_and_are_ordered() -> None:
 
 def test_nudges_stop_before_the_first_escalation() -> None:
     # With a daily nudge the last one is on the working day before the head escalation.
-    daily = CalendarSettings(nudge_every_working_days=1)
+    daily = ScheduleConfig(nudge_every_working_days=1)
     plan = plan_round(Period(2026, 2), daily, CAL)
     assert plan.nudges[0].local_date == date(2026, 6, 16)
     assert plan.nudges[-1].local_date == date(2026, 7, 6)
     assert len(plan.nudges) == 14  # 15 working days from the open to the head escalation
     assert date(2026, 6, 19) not in {n.local_date for n in plan.nudges}
     # An interval reaching past the first escalation gives no nudges at all.
-    sparse = CalendarSettings(nudge_every_working_days=15)
+    sparse = ScheduleConfig(nudge_every_working_days=15)
     assert plan_round(Period(2026, 2), sparse, CAL).nudges == ()
-    off = CalendarSettings(nudge_every_working_days=0)
+    off = ScheduleConfig(nudge_every_working_days=0)
     assert plan_round(Period(2026, 2), off, CAL).nudges == ()
 
 
@@ -410,7 +409,7 @@ def test_days_counted_from_a_weekend_quarter_end() -> None:
     # 30.6.2024 is a Sunday.  Opening 0 working days before means rolling forward to Monday;
     # closing 0 working days after likewise, at close_time on that Monday.
     assert stdcal.weekday(2024, 6, 30) == stdcal.SUNDAY
-    settings = CalendarSettings(
+    settings = ScheduleConfig(
         open_working_days_before_quarter_end=0,
         close_working_days_after_quarter_end=3,
         escalate_to_head_working_days_before_close=1,
@@ -460,7 +459,7 @@ def test_wall_time_is_kept_across_the_october_change() -> None:
     assert friday.astimezone(UTC) == utc(2026, 10, 23, 6)
     assert monday.astimezone(UTC) == utc(2026, 10, 26, 7)
     # A later close puts the Q3/2026 escalations on both sides of 25.10.
-    late = CalendarSettings(close_working_days_after_quarter_end=20)
+    late = ScheduleConfig(close_working_days_after_quarter_end=20)
     plan = plan_round(Period(2026, 3), late, CAL)
     assert plan.escalate_head.due_at == hel(2026, 10, 21)
     assert plan.escalate_head.due_at_utc == utc(2026, 10, 21, 6)
@@ -609,13 +608,13 @@ def test_grace_period_boundary_is_inclusive() -> None:
 
 def test_lateness_is_measured_in_real_time_across_dst() -> None:
     # Wed 25.3. 09:00 EET to Sun 29.3. 09:00 EEST is four wall-clock days but 95 hours.
-    settings = CalendarSettings(grace_period=timedelta(days=4))
+    settings = ScheduleConfig(grace_period=timedelta(days=4))
     done = {"2026Q1:open", "2026Q1:nudge:1"}
     due = due_events(hel(2026, 3, 29), done, settings, CAL, LOOKBACK)
     assert [d.event.key for d in due] == ["2026Q1:nudge:2"]
     assert due[0].lateness == timedelta(hours=95)
     assert due[0].within_grace
-    strict = CalendarSettings(grace_period=timedelta(hours=94))
+    strict = ScheduleConfig(grace_period=timedelta(hours=94))
     assert due_events(hel(2026, 3, 29), done, strict, CAL, LOOKBACK)[0].missed
 
 

@@ -17,7 +17,9 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-TEMPLATES = Path(__file__).parent / "templates"
+from goalbot.config import SHIPPED_TEXTS
+
+TEMPLATES = SHIPPED_TEXTS
 DEFAULT_LANGUAGE = "fi"
 
 

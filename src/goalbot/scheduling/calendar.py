@@ -3,7 +3,8 @@
 A round for quarter P opens shortly before P ends, nudges owners whose answers are missing,
 escalates first to the department heads and then to the town manager, and closes a few
 working days after P has ended, when the summary is posted.  Every event falls on a working
-day (see :class:`~goalbot.scheduling.workdays.WorkingCalendar`) at a fixed local wall time.
+day (see :class:`~goalbot.domain.workdays.WorkingCalendar`) at a fixed local wall time; the
+settings are the configuration's :class:`~goalbot.config.ScheduleConfig`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from goalbot.config import ScheduleConfig
 from goalbot.domain.periods import Period
-from goalbot.scheduling.workdays import (
+from goalbot.domain.workdays import (
     DEFAULT_EXTRA_NON_WORKING_DAYS,
     SUPPORTED_EXTRA_DAY_NAMES,
     ExtraNonWorkingDay,
@@ -27,8 +29,6 @@ __all__ = [
     "DEFAULT_EXTRA_NON_WORKING_DAYS",
     "DEFAULT_LOOKBACK",
     "SUPPORTED_EXTRA_DAY_NAMES",
-    "CalendarSettings",
-    "CalendarSettingsError",
     "DueEvent",
     "EventKind",
     "ExtraNonWorkingDay",
@@ -46,144 +46,6 @@ __all__ = [
 
 DEFAULT_LOOKBACK = timedelta(days=92)
 """How far back :func:`due_events` looks by default: one quarter, i.e. at least a whole round."""
-
-
-class CalendarSettingsError(ValueError):
-    """Invalid calendar settings; ``field`` names the offending setting."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"CalendarSettings.{field}: {problem}")
-        self.field = field
-        self.problem = problem
-
-
-def _check_count(name: str, value: object) -> int:
-    # bool is an int subclass, but "True working days" is a configuration mistake.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise CalendarSettingsError(name, f"must be a whole number of working days, not {value!r}")
-    if value < 0:
-        raise CalendarSettingsError(name, f"must not be negative, not {value}")
-    return value
-
-
-def _check_wall_time(name: str, value: object) -> None:
-    if not isinstance(value, time):
-        raise CalendarSettingsError(name, f"must be a datetime.time, not {value!r}")
-    if value.tzinfo is not None:
-        raise CalendarSettingsError(
-            name, "must be a local wall time without tzinfo; the zone comes from 'timezone'"
-        )
-
-
-@dataclass(frozen=True)
-class CalendarSettings:
-    """When rounds open, nudge, escalate and close; validated on creation.
-
-    Every "working days" count is on the :class:`WorkingCalendar`.  "n working days before/after
-    a day" means the n-th working day counted from the neighbouring day, so it is always a
-    working day; 0 means the day itself, moved forward to the next working day if needed.
-
-    ``send_time`` and ``close_time`` are wall times in ``timezone`` and stay the same wall time
-    across daylight-saving changes (09:00 is 07:00 UTC in winter, 06:00 UTC in summer).  A wall
-    time that does not exist on a given day (the spring gap) is moved forward by the length of
-    the gap; one that occurs twice (the autumn overlap) means its first occurrence.  Finland
-    switches on Sundays, which are never working days, so this only matters for other zones.
-    """
-
-    timezone: str = "Europe/Helsinki"
-    """IANA zone in which ``send_time`` and ``close_time`` are read."""
-
-    open_working_days_before_quarter_end: int = 10
-    """The round of quarter P opens this many working days before P's last day."""
-
-    send_time: time = time(9, 0)
-    """Local time of day for the opening, the nudges and the escalations."""
-
-    nudge_every_working_days: int = 3
-    """Owners with missing answers are nudged at this interval after opening; 0 disables nudges.
-
-    Nudges stop once escalation begins: a nudge that would fall on or after the day of the
-    first escalation is dropped, not moved, so the escalation steps carry the reminders from
-    then on and nothing lands on the closing day.
-    """
-
-    escalate_to_head_working_days_before_close: int = 5
-    """First escalation, to the department heads: this many working days before the close."""
-
-    escalate_to_manager_working_days_before_close: int = 2
-    """Second escalation, to the town manager: this many working days before the close."""
-
-    close_working_days_after_quarter_end: int = 10
-    """The deadline: this many working days after the quarter's last day, at ``close_time``."""
-
-    close_time: time = time(16, 0)
-    """Local time at which the round closes and the summary is posted."""
-
-    grace_period: timedelta = timedelta(days=1)
-    """After downtime, an event at most this late is still carried out; older ones are missed."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.timezone, str) or not self.timezone:
-            raise CalendarSettingsError(
-                "timezone", f"must be an IANA zone name, not {self.timezone!r}"
-            )
-        try:
-            ZoneInfo(self.timezone)
-        # A directory name such as "Europe" or an overlong name surfaces as an OSError.
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise CalendarSettingsError(
-                "timezone", f"unknown time zone {self.timezone!r}"
-            ) from None
-
-        opening = _check_count(
-            "open_working_days_before_quarter_end", self.open_working_days_before_quarter_end
-        )
-        _check_count("nudge_every_working_days", self.nudge_every_working_days)
-        head = _check_count(
-            "escalate_to_head_working_days_before_close",
-            self.escalate_to_head_working_days_before_close,
-        )
-        manager = _check_count(
-            "escalate_to_manager_working_days_before_close",
-            self.escalate_to_manager_working_days_before_close,
-        )
-        closing = _check_count(
-            "close_working_days_after_quarter_end", self.close_working_days_after_quarter_end
-        )
-        _check_wall_time("send_time", self.send_time)
-        _check_wall_time("close_time", self.close_time)
-        if not isinstance(self.grace_period, timedelta) or self.grace_period < timedelta(0):
-            raise CalendarSettingsError(
-                "grace_period", f"must be a non-negative timedelta, not {self.grace_period!r}"
-            )
-
-        # Both escalations are sent at send_time, so they need separate days to stay ordered.
-        if head <= manager:
-            raise CalendarSettingsError(
-                "escalate_to_head_working_days_before_close",
-                f"must be greater than escalate_to_manager_working_days_before_close ({manager}) "
-                f"so that the department head is asked before the town manager, not {head}",
-            )
-        if manager == 0 and self.send_time >= self.close_time:
-            raise CalendarSettingsError(
-                "escalate_to_manager_working_days_before_close",
-                "is 0, i.e. on the closing day, so send_time must be earlier than close_time",
-            )
-        # The fewest working days from the opening day to the closing day over all calendars:
-        # when the quarter's last day is itself not a working day, the two counts share a step.
-        span = opening + max(closing - 1, 0)
-        if head >= span:
-            raise CalendarSettingsError(
-                "escalate_to_head_working_days_before_close",
-                f"must be less than {span} so that the escalation falls after the round opens "
-                f"(open_working_days_before_quarter_end={opening}, "
-                f"close_working_days_after_quarter_end={closing}), not {head}",
-            )
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The zone object for ``timezone``."""
-        return ZoneInfo(self.timezone)
 
 
 class EventKind(enum.StrEnum):
@@ -326,9 +188,9 @@ def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def plan_round(period: Period, settings: CalendarSettings, calendar: WorkingCalendar) -> RoundPlan:
+def plan_round(period: Period, settings: ScheduleConfig, calendar: WorkingCalendar) -> RoundPlan:
     """The open, nudge, escalation and close events of ``period``'s round."""
-    tz = settings.tz
+    tz = settings.zone
     last_day = period.last_day
     open_day = calendar.add_working_days(last_day, -settings.open_working_days_before_quarter_end)
     close_day = calendar.add_working_days(last_day, settings.close_working_days_after_quarter_end)
@@ -338,7 +200,7 @@ def plan_round(period: Period, settings: CalendarSettings, calendar: WorkingCale
     manager_day = calendar.add_working_days(
         close_day, -settings.escalate_to_manager_working_days_before_close
     )
-    # CalendarSettings validation guarantees this order on any calendar; checked again because
+    # ScheduleConfig validation guarantees this order on any calendar; checked again because
     # a broken order would silently reorder the messages people receive.
     if not open_day < head_day < manager_day <= close_day:
         raise ValueError(
@@ -371,10 +233,10 @@ def plan_round(period: Period, settings: CalendarSettings, calendar: WorkingCale
 
 
 def _rounds_from(
-    start_utc: datetime, settings: CalendarSettings, calendar: WorkingCalendar
+    start_utc: datetime, settings: ScheduleConfig, calendar: WorkingCalendar
 ) -> Iterator[RoundPlan]:
     """Rounds that close at or after ``start_utc``, in period order, without end."""
-    period = Period.containing(start_utc.astimezone(settings.tz).date())
+    period = Period.containing(start_utc.astimezone(settings.zone).date())
     # Opening and closing days never decrease from one period to the next, so walking back
     # can stop at the first earlier round that has closed before the start.
     while plan_round(period.previous(), settings, calendar).close.due_at_utc >= start_utc:
@@ -389,7 +251,7 @@ def _rounds_from(
 def _events_between(
     start_utc: datetime,
     end_utc: datetime,
-    settings: CalendarSettings,
+    settings: ScheduleConfig,
     calendar: WorkingCalendar,
 ) -> list[ScheduledEvent]:
     """Events due in [``start_utc``, ``end_utc``), in order."""
@@ -410,7 +272,7 @@ def _one_year_later(day: date) -> date:
 
 
 def plan_year(
-    start: int | date, settings: CalendarSettings, calendar: WorkingCalendar
+    start: int | date, settings: ScheduleConfig, calendar: WorkingCalendar
 ) -> list[ScheduledEvent]:
     """Events of a year's four rounds (``int``), or of the 12 months from a date or datetime.
 
@@ -424,7 +286,7 @@ def plan_year(
             for event in plan_round(Period(start, quarter), settings, calendar).events
         ]
         return sorted(events, key=ScheduledEvent.sort_key)
-    tz = settings.tz
+    tz = settings.zone
     if isinstance(start, datetime):
         begin = _to_utc(start)
         local = start.astimezone(tz)
@@ -436,7 +298,7 @@ def plan_year(
 
 
 def current_round(
-    now: datetime, settings: CalendarSettings, calendar: WorkingCalendar
+    now: datetime, settings: ScheduleConfig, calendar: WorkingCalendar
 ) -> Period | None:
     """The period whose round is open at ``now`` (opening instant included, close excluded)."""
     now_utc = _to_utc(now)
@@ -453,7 +315,7 @@ def current_round(
 def due_events(
     now: datetime,
     done_keys: Collection[str],
-    settings: CalendarSettings,
+    settings: ScheduleConfig,
     calendar: WorkingCalendar,
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> list[DueEvent]:
@@ -480,7 +342,7 @@ def due_events(
 
 def next_event(
     now: datetime,
-    settings: CalendarSettings,
+    settings: ScheduleConfig,
     calendar: WorkingCalendar,
 ) -> ScheduledEvent:
     """The first event due strictly after ``now``."""

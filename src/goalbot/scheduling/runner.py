@@ -19,7 +19,7 @@ from goalbot.scheduling.calendar import (
     due_events,
     plan_round,
 )
-from goalbot.scheduling.settings import calendar_settings, working_calendar
+from goalbot.scheduling.settings import working_calendar
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.events import (
@@ -49,9 +49,9 @@ def _planned(event: ScheduledEvent) -> PlannedEvent:
 def round_plans(ctx: AppContext, now: datetime) -> list[RoundPlan]:
     """The rounds around ``now`` that the catalogue covers: the last ones and the coming ones."""
     catalogue = get_catalogue(ctx)
-    settings = calendar_settings(ctx.config.schedule)
+    settings = ctx.config.schedule
     calendar = working_calendar(ctx.config.schedule)
-    local = now.astimezone(settings.tz).date()
+    local = now.astimezone(settings.zone).date()
     period = Period.containing(local - DEFAULT_LOOKBACK - timedelta(days=31))
     plans = []
     for _ in range(PLAN_AHEAD_QUARTERS + 2):
@@ -64,7 +64,7 @@ def round_plans(ctx: AppContext, now: datetime) -> list[RoundPlan]:
 def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
     """Do every event that is due and not yet done; too-late sends are skipped and reported."""
     now = now or ctx.now()
-    settings = calendar_settings(ctx.config.schedule)
+    settings = ctx.config.schedule
     calendar = working_calendar(ctx.config.schedule)
     plans = round_plans(ctx, now)
     events = [e for plan in plans for e in plan.events]
@@ -72,7 +72,7 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
     deadlines = {plan.period: plan.deadline for plan in plans}
     planned = {e.key for e in events}
     done = finished_keys(ctx)
-    today = now.astimezone(settings.tz).date()
+    today = now.astimezone(settings.zone).date()
     outcomes = []
     for due in due_events(now, done, settings, calendar):
         event = due.event
