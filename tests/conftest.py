@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from goalbot.bootstrap import bootstrap
 from goalbot.config import Config, DatabaseConfig
-from goalbot.services.catalogue import load_catalogue
 from goalbot.services.context import AppContext
-from goalbot.storage.database import Database, upgrade_database
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -106,11 +105,9 @@ def clock() -> Clock:
 
 
 def make_context(url: str, clock: Clock, config: Config | None = None) -> AppContext:
-    config = config or Config()
-    config = replace(config, database=DatabaseConfig(url=url))
-    database = Database.connect(url)
-    upgrade_database(database.engine)
-    return AppContext(config=config, db=database, clock=clock)
+    """The services' context on ``url`` as the bot starts it, without loading a catalogue."""
+    config = replace(config or Config(), database=DatabaseConfig(url=url))
+    return bootstrap(config, clock=clock, create=True, catalogue=False)
 
 
 class Templates:
@@ -129,8 +126,9 @@ class Templates:
 
     @staticmethod
     def _fill(url: str) -> None:
-        context = make_context(url, Clock(START))
-        load_catalogue(context)
+        context = bootstrap(
+            Config(database=DatabaseConfig(url=url)), clock=Clock(START), create=True
+        )
         context.db.dispose()
 
     def sqlite(self, path: Path) -> str:
@@ -160,8 +158,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 
 def loaded_context(url: str, clock: Clock) -> AppContext:
-    database = Database.connect(url)
-    return AppContext(config=Config(database=DatabaseConfig(url=url)), db=database, clock=clock)
+    """The services' context on a copy of a template, started as the bot starts."""
+    return bootstrap(Config(database=DatabaseConfig(url=url)), clock=clock)
 
 
 @pytest.fixture

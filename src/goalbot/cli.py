@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from goalbot import __version__
+from goalbot.bootstrap import bootstrap
 from goalbot.config import ENV_CONFIG, ENV_TOKEN, Config, ConfigError, StartupError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
@@ -214,22 +215,13 @@ def _port(text: str) -> int:
 
 
 def _context(config: Config) -> AppContext:
-    """The services' context on the existing database (migrated if it is behind)."""
-    database = Database.connect(config.database.url, config.database.echo)
-    require_existing(database)
-    upgrade_database(database.engine)
-    return AppContext(config=config, db=database)
+    """The services' context on the existing database, for the commands that manage catalogues."""
+    return bootstrap(config, catalogue=False)
 
 
 def _context_with_catalogue(config: Config) -> AppContext:
-    ctx = _context(config)
-    try:
-        catalogue_service.get_catalogue(ctx)
-    except ServiceError as exc:
-        if exc.code != "no_catalogue":
-            raise
-        catalogue_service.load_catalogue(ctx)
-    return ctx
+    """The services' context with the configured catalogue in use, as the bot has it."""
+    return bootstrap(config)
 
 
 def cmd_db(args: argparse.Namespace, config: Config) -> int:

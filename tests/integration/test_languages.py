@@ -42,8 +42,9 @@ def test_a_text_of_the_new_language_is_used_and_the_rest_is_finnish(swedish: Pat
 
 
 def test_answer_words_and_imported_macros_follow_the_language(
-    swedish: Path, ctx: AppContext
+    ctx: AppContext, swedish: Path
 ) -> None:
+    # ctx first: starting the services sets the configured texts (none) before the fixture
     from goalbot.scheduling.control import open_round_now
 
     bind_person(ctx, "ymparistopaallikko", "Maija", 5001)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -20,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from goalbot.bootstrap import bootstrap
 from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.delivery import deliver_pending
@@ -28,13 +28,9 @@ from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.config import Config, ConfigError, StartupError
 from goalbot.logs import setup_logging
-from goalbot.reporting.rendering import render, use_template_folder
-from goalbot.services import outbox
+from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
-from goalbot.services.catalogue import ensure_catalogue
 from goalbot.services.context import AppContext
-from goalbot.storage.database import Database, upgrade_database
-from goalbot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
@@ -51,30 +47,6 @@ PRIVATE_COMMANDS = [
     "help",
 ]
 GROUP_COMMANDS = ["status", "missing", "export", "chart", "help"]
-
-
-def prepare(config: Config, clock: Callable[[], datetime] = utcnow) -> AppContext:
-    """Connect, migrate and load the configured catalogue: everything the bot needs to start.
-
-    ``clock`` is the bot's time (the sandbox moves it for rehearsals).
-    """
-    use_template_folder(config.texts.templates)
-    database = Database.connect(config.database.url, config.database.echo)
-    upgrade_database(database.engine)
-    ctx = AppContext(config=config, db=database, clock=clock)
-    report = ensure_catalogue(ctx)
-    if report is not None:
-        log.info(
-            "catalogue %s loaded: %d added, %d updated, %d retired",
-            report.catalogue_id,
-            len(report.added),
-            len(report.updated),
-            len(report.retired),
-        )
-    interrupted = outbox.recover_interrupted(ctx)
-    if interrupted:
-        log.warning("%d sends were interrupted by a stop; they are not repeated", interrupted)
-    return ctx
 
 
 def build_application(
@@ -212,7 +184,7 @@ def run_bot(config: Config) -> None:
     """Run the bot until stopped (Ctrl-C or SIGTERM)."""
     handler = setup_logging(config.logging, secrets=[config.telegram.token])
     handler.addFilter(_one_line_network_errors)
-    ctx = prepare(config)
+    ctx = bootstrap(config, create=True, delivers=True)
     application = build_application(ctx)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)

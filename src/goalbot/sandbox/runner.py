@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import func, select
 from telegram.ext import Application, ContextTypes
 
+from goalbot.bootstrap import bootstrap
 from goalbot.catalogues import shipped_catalogue_path
-from goalbot.chat.application import build_application, prepare, running
+from goalbot.chat.application import build_application, running
 from goalbot.chat.jobs import run_calendar
 from goalbot.config import Config, DatabaseConfig, StartupError, TelegramConfig
 from goalbot.domain.catalogue_file import load_catalogue
@@ -44,7 +45,7 @@ from goalbot.scheduling.calendar import (
     plan_round,
 )
 from goalbot.scheduling.runner import round_plans
-from goalbot.scheduling.settings import calendar_settings, working_calendar
+from goalbot.scheduling.settings import working_calendar
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext
 from goalbot.services.events import EventState, event_states
@@ -178,7 +179,9 @@ class Sandbox:
         self._create_world()
         config = self._config()
         await asyncio.to_thread(self._check_catalogue, config)
-        ctx = await asyncio.to_thread(prepare, config, self.clock)
+        ctx = await asyncio.to_thread(
+            bootstrap, config, clock=self.clock, create=True, delivers=True
+        )
         try:
             fresh = await asyncio.to_thread(self._restore, ctx)
             application = build_application(ctx, delivery_interval=1.0)
@@ -273,13 +276,13 @@ class Sandbox:
 
     def _start_moment(self, ctx: AppContext) -> datetime:
         """A fresh sandbox starts today (or on --date), within the catalogue's term."""
-        settings = calendar_settings(ctx.config.schedule)
+        settings = ctx.config.schedule
         calendar = working_calendar(ctx.config.schedule)
         first = plan_round(self.catalogue.first_period, settings, calendar)
         last = plan_round(self.catalogue.last_period, settings, calendar)
         before_first = first.events[0].due_at - timedelta(days=1)
         if self.options.start is not None:
-            moment = local_datetime(self.options.start, settings.send_time, settings.tz)
+            moment = local_datetime(self.options.start, settings.send_time, settings.zone)
             return (moment - timedelta(hours=1)).astimezone(UTC)
         now = self.clock()
         if now < before_first - timedelta(days=90) or now > last.deadline:
@@ -389,11 +392,11 @@ class Sandbox:
 
     def _evening(self, day: date) -> datetime:
         """The moment a "go to date" lands on: after that day's sends and its close."""
-        settings = calendar_settings(self.base_config.schedule)
+        settings = self.base_config.schedule
         latest = max(settings.send_time, settings.close_time)
-        moment = local_datetime(day, latest, settings.tz) + timedelta(hours=1)
+        moment = local_datetime(day, latest, settings.zone) + timedelta(hours=1)
         if moment.date() != day:
-            moment = local_datetime(day, latest, settings.tz) + timedelta(minutes=1)
+            moment = local_datetime(day, latest, settings.zone) + timedelta(minutes=1)
         return moment
 
     async def _reset(self) -> JsonDict:

@@ -41,14 +41,22 @@ def catalogue_path(ctx: AppContext) -> Path:
     return ctx.config.catalogue.path or shipped_catalogue_path()
 
 
-def read_catalogue_file(path: Path) -> tuple[str, Catalogue]:
-    """Read and check a catalogue file; CatalogueError lists every problem."""
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise CatalogueError(str(path), [Problem("file", "does not exist")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(str(path), [Problem("file", f"cannot be read: {exc}")]) from exc
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_catalogue_file(path: Path) -> tuple[str, Catalogue]:
+    """Read and check a catalogue file; CatalogueError lists every problem."""
+    text = _read_text(path)
     return text, parse_catalogue(text, source=str(path))
 
 
@@ -67,7 +75,7 @@ def _store(
 ) -> LoadReport:
     session = uow.session
     now = ctx.now()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = _digest(text)
     report = LoadReport(catalogue.id)
     session.execute(
         update(CatalogueRow).where(CatalogueRow.id != catalogue.id).values(active=False)
@@ -169,14 +177,22 @@ def active_catalogue(uow: UnitOfWork) -> Catalogue:
 
 
 def ensure_catalogue(ctx: AppContext) -> LoadReport | None:
-    """Load the configured catalogue at start (idempotent); None if it was already current."""
+    """Make the configured catalogue the one in use (at every start); None if it already is.
+
+    A file set in ``[catalogue] path`` is loaded whenever the active catalogue differs from
+    it. The shipped catalogue (no path set) is a default: it fills a database without one and
+    is updated when a new version of goalbot ships it changed, but a catalogue loaded by hand
+    (``goalbot catalogue load FILE``) stays in use.
+    """
     path = catalogue_path(ctx)
-    text, catalogue = read_catalogue_file(path)
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    text = _read_text(path)
     with ctx.unit_of_work() as uow:
-        row = uow.session.get(CatalogueRow, catalogue.id)
-        if row is not None and row.active and row.content_hash == digest:
-            return None
+        active = uow.session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
+        if active is not None and active.content_hash == _digest(text):
+            return None  # the file as it was loaded: nothing to read again
+        catalogue = parse_catalogue(text, source=str(path))
+        if active is not None and ctx.config.catalogue.path is None and active.id != catalogue.id:
+            return None  # loaded by hand in place of the default
         report = _store(uow, catalogue, text, str(path), ctx)
         uow.commit()
     return report
