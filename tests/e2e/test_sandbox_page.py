@@ -212,7 +212,7 @@ def assert_table_holds_the_answers(path: Path) -> None:
     assert any(value in text for value in ("28,5", "28.5")), text[:2000]
 
 
-def test_the_page_shows_pictures_and_the_calls_telegram_would_reject(
+def test_pictures_invite_links_and_the_calls_telegram_would_reject(
     browser: Any, folder: Path, botapi_factory: Any
 ) -> None:
     from tests.integration.test_webchat import bot_call, send_photo
@@ -220,6 +220,9 @@ def test_the_page_shows_pictures_and_the_calls_telegram_would_reject(
     web = botapi_factory(web_chat=True)
     web.expect_invalid_calls()
     web.driver.create_user("Maija", last_name="Meikäläinen", user_id=1002).start()
+    web.driver.create_user("Ville", last_name="Vieras", user_id=1003)
+    link = f"https://t.me/{web.bot_username}?start=kutsu123"
+    assert bot_call(web, "sendMessage", chat_id=1002, text=f"Lähetä tämä: {link}")["ok"]
     send_photo(web, 1002, "Kehitys")
     refused = bot_call(web, "sendMessage", chat_id=1002, text="<b>rikki", parse_mode="HTML")
     assert not refused["ok"]
@@ -235,4 +238,15 @@ def test_the_page_shows_pictures_and_the_calls_telegram_would_reject(
     assert "can't parse entities" in banner.inner_text()
     assert "1 botin kutsua, jotka Telegram hylkäisi" in screen.page.inner_text("#error-summary")
     screen.shot("invalid-call-and-picture")
+
+    # an invite link is opened as the person chosen: they send /start with its payload
+    screen.page.locator("#messages a", has_text=link).click()
+    screen.page.locator("#link-dialog").wait_for(state="visible")
+    assert "/start kutsu123" in screen.page.inner_text("#link-dialog")
+    screen.shot("invite-link-dialog")
+    screen.page.locator("#link-people .chat-item", has_text="Ville Vieras").click()
+    screen.page.locator("#chat-name", has_text="Ville Vieras").wait_for()
+    screen.page.locator("#messages .message.mine", has_text="/start kutsu123").wait_for()
+    sent = web.driver.transcript(1003)
+    assert [m.text for m in sent] == ["/start kutsu123"]
     assert not screen.errors, screen.errors

@@ -192,3 +192,36 @@ def test_messages_are_shown_escaped_with_their_entities(
     text: str, entities: list[dict[str, Any]], shown: str
 ) -> None:
     assert to_html(text, entities) == shown
+
+
+def test_a_world_saved_as_json_comes_back_whole(botapi_factory: Any) -> None:
+    first: FakeBotApi = botapi_factory(web_chat=True)
+    maija = first.driver.create_user("Maija", user_id=1002)
+    maija.start()
+    group = first.driver.create_group("Johtoryhmä", members=[maija])
+    bot_call(
+        first,
+        "sendMessage",
+        chat_id=1002,
+        text="<b>Kysymys</b>",
+        parse_mode="HTML",
+        reply_markup={"inline_keyboard": [[{"text": "Kyllä", "callback_data": "y"}]]},
+    )
+    send_photo(first, group.id, "Kuva")
+    bot_call(first, "setMyCommands", commands=[{"command": "help", "description": "Ohje"}])
+    saved = json.loads(json.dumps(first.state.world_json()))
+
+    second: FakeBotApi = botapi_factory(web_chat=True)
+    second.state.load_world(saved)
+    for chat_id in (1002, group.id):
+        before = [v.json for v in first.driver.transcript(chat_id)]
+        assert [v.json for v in second.driver.transcript(chat_id)] == before
+    assert second.driver.photos[0].data == png()
+    assert second.driver.commands() == [{"command": "help", "description": "Ohje"}]
+    # the restored world goes on: its buttons can be pressed, new ids do not collide
+    second.driver.press_button(1002, "Kyllä", user=1002)
+    newcomer = second.driver.create_user("Uusi")
+    assert (
+        newcomer.id not in (1002,)
+        and second.driver.create_group("Toinen", members=[newcomer]).id != group.id
+    )

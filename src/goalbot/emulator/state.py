@@ -6,8 +6,10 @@ Everything here is guarded by one re-entrant lock, so the server thread and the 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
+import dataclasses
 import itertools
 import math
 import threading
@@ -841,6 +843,42 @@ class BotApiState:
         self.notify()
         return msg
 
+    # ---- the world as data (the sandbox keeps it between its runs) ----------------------
+
+    _COUNTERS = ("_ids", "_user_ids", "_group_ids", "_query_ids")
+
+    def world_json(self) -> JsonDict:
+        """The people and the chats with their messages and files, and the bot's commands."""
+        with self.lock:
+            counters = {}
+            for name in self._COUNTERS:
+                value = next(getattr(self, name))  # read the counter and put it back
+                setattr(self, name, itertools.count(value))
+                counters[name] = value
+            return {
+                "users": [dataclasses.asdict(u) for u in self.users.values()],
+                "chats": [_chat_data(c) for c in self.chats.values()],
+                "commands": [[s, lang, list(c)] for (s, lang), c in self.commands.items()],
+                "counters": counters,
+            }
+
+    def load_world(self, data: JsonDict) -> None:
+        """Put back a world that ``world_json`` gave (into a state that has none yet)."""
+        with self.lock:
+            self.users = {int(u["id"]): User(**u) for u in data["users"]}
+            self.chats = {}
+            for raw in data["chats"]:
+                chat = _chat_of(raw, self.users)
+                self.chats[chat.id] = chat
+                for message in chat.messages:
+                    if message.file is not None:
+                        self.files[message.file.file_id] = message.file
+            self.commands = {(s, lang): list(c) for s, lang, c in data["commands"]}
+            for name, value in data["counters"].items():
+                if name in self._COUNTERS:
+                    setattr(self, name, itertools.count(int(value)))
+        self.notify()
+
     # ---- views --------------------------------------------------------------------------
 
     def transcript(self, chat_id: int, *, include_deleted: bool = False) -> list[MessageView]:
@@ -1140,3 +1178,48 @@ class BotApiState:
 
 def text_length(text: str) -> int:
     return utf16_len(text)
+
+
+def _chat_data(chat: Chat) -> JsonDict:
+    data = {
+        f.name: getattr(chat, f.name)
+        for f in dataclasses.fields(chat)
+        if f.name not in ("user", "messages", "by_id", "members")
+    }
+    data["user"] = chat.user.id if chat.user is not None else None
+    data["members"] = [[uid, status] for uid, status in chat.members.items()]
+    data["messages"] = [_message_data(m) for m in chat.messages]
+    return data
+
+
+def _message_data(msg: StoredMessage) -> JsonDict:
+    data = {
+        f.name: copy.deepcopy(getattr(msg, f.name))
+        for f in dataclasses.fields(msg)
+        if f.name not in ("chat", "reply_to", "file")
+    }
+    data["reply_to"] = msg.reply_to.message_id if msg.reply_to is not None else None
+    if msg.file is not None:
+        sent = dataclasses.asdict(msg.file)
+        sent["data"] = base64.b64encode(msg.file.data).decode("ascii")
+        data["file"] = sent
+    return data
+
+
+def _chat_of(raw: JsonDict, users: dict[int, User]) -> Chat:
+    fields = {k: v for k, v in raw.items() if k not in ("user", "members", "messages")}
+    chat = Chat(**fields)
+    chat.user = users.get(int(raw["user"])) if raw["user"] is not None else None
+    chat.members = {int(uid): str(status) for uid, status in raw["members"]}
+    for item in raw["messages"]:
+        values = {k: v for k, v in item.items() if k not in ("reply_to", "file")}
+        msg = StoredMessage(chat=chat, **values)
+        if item.get("file"):
+            sent = dict(item["file"])
+            sent["data"] = base64.b64decode(sent["data"])
+            msg.file = SentFile(**sent)
+        replied = item.get("reply_to")
+        msg.reply_to = chat.by_id.get(int(replied)) if replied is not None else None
+        chat.messages.append(msg)
+        chat.by_id[msg.message_id] = msg
+    return chat

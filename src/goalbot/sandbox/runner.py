@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import signal
@@ -37,7 +38,7 @@ from goalbot.emulator.webchat import JsonDict
 from goalbot.logs import setup_logging
 from goalbot.reporting.rendering import render
 from goalbot.sandbox.clock import RehearsalClock
-from goalbot.sandbox.people import ADMIN, OWNER, demo_people, management_group
+from goalbot.sandbox.people import ADMIN, OWNER, DemoPerson, demo_people, management_group
 from goalbot.scheduling.calendar import (
     ScheduledEvent,
     local_datetime,
@@ -47,6 +48,7 @@ from goalbot.scheduling.calendar import (
 from goalbot.scheduling.runner import round_plans
 from goalbot.scheduling.settings import working_calendar
 from goalbot.services import owners as owner_service
+from goalbot.services.access import who_is
 from goalbot.services.context import AppContext
 from goalbot.services.events import EventState, event_states
 from goalbot.services.outbox import PENDING, SENDING
@@ -61,6 +63,8 @@ BOT_NAME = "goalbot"
 GROUP_TITLE = "Johtoryhmä"
 DEFAULT_DATABASE = Path("goalbot-sandbox.sqlite3")
 CLOCK_SETTING = "sandbox_clock"
+CHATS_SUFFIX = "-chats.json"  # beside the database, like SQLite's own -wal and -journal
+CHATS_SAVE_SECONDS = 20.0
 CATALOGUE_SETTING = "sandbox_catalogue"
 SETTLE_TIMEOUT = 120.0
 MAX_STEPS = 400  # calendar events one "go to date" may walk through
@@ -198,11 +202,14 @@ class Sandbox:
                 self._waiting_for_start.clear()
                 if on_ready is not None:
                     on_ready(self)
+                keeper = asyncio.create_task(self._keep_chats())
                 try:
                     await self._end.wait()
                 finally:
+                    keeper.cancel()
                     self._ready.clear()
-                    await asyncio.to_thread(self._save_clock, ctx)
+                    if not self._reset_requested:
+                        await asyncio.to_thread(self._save_clock, ctx)
         finally:
             self.ctx = self.application = None
             ctx.db.dispose()
@@ -223,8 +230,26 @@ class Sandbox:
             ),
         )
 
+    @property
+    def chats_file(self) -> Path:
+        """Where the chats are kept between runs, beside the database."""
+        return Path(f"{self.database}{CHATS_SUFFIX}")
+
     def _create_world(self) -> None:
-        """The people and the management group in the emulator (the bot is not running yet)."""
+        """The people and the management group in the emulator (the bot is not running yet):
+        the chats of the last run if the database goes on, else new ones."""
+        if self.database.exists() and self.chats_file.exists():
+            try:
+                self.api.state.load_world(json.loads(self.chats_file.read_text("utf-8")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("the chats of the last run could not be read (%s): new ones", exc)
+                self.api.reset()
+            else:
+                groups = [c for c in self.api.state.chats.values() if c.title == GROUP_TITLE]
+                if groups:
+                    self.group_id = groups[0].id
+                    return
+                self.api.reset()
         driver = self.api.driver
         handles = {}
         for person in self.people:
@@ -313,9 +338,27 @@ class Sandbox:
         self._save_clock(ctx)
 
     def _save_clock(self, ctx: AppContext) -> None:
+        """Keep the bot's time and the chats, for the next run on this database."""
         with ctx.unit_of_work() as uow:
             set_setting(uow, CLOCK_SETTING, self.clock().isoformat(), ctx.now())
             uow.commit()
+        self._save_chats()
+
+    def _save_chats(self) -> None:
+        world = self.api.state.world_json()
+        partial = self.chats_file.with_name(self.chats_file.name + ".partial")
+        partial.write_text(json.dumps(world, ensure_ascii=False), encoding="utf-8")
+        partial.replace(self.chats_file)
+
+    async def _keep_chats(self) -> None:
+        """Save the chats now and then, so a run that is killed loses little."""
+        saved = -1
+        while True:
+            await asyncio.sleep(CHATS_SAVE_SECONDS)
+            revision = self.api.state.revision
+            if revision != saved:
+                await asyncio.to_thread(self._save_chats)
+                saved = revision
 
     # ---- the rehearsal clock -------------------------------------------------------------
 
@@ -418,6 +461,8 @@ class Sandbox:
             return {"notice": self._notice_of("not_ready", level="error")}
         future = asyncio.run_coroutine_threadsafe(self._act(action, value), loop)
         notice = future.result(timeout=SETTLE_TIMEOUT * 4)
+        if action != "reset" and self.ctx is not None:
+            self._save_clock(self.ctx)
         self._notice = notice
         self._panel_cache = None
         return {"notice": notice}
@@ -444,14 +489,24 @@ class Sandbox:
             if cached is not None and time.monotonic() - cached[0] < PANEL_CACHE_SECONDS:
                 return cached[1]
             ctx = self.ctx
-            panel = self._panel(ctx) if ctx is not None and self._ready.is_set() else {}
-            panel.update(self._people_panel())
+            ready = ctx is not None and self._ready.is_set()
+            panel = self._panel(ctx) if ctx is not None and ready else {}
+            panel.update(self._people_panel(ctx if ready else None))
             if ctx is not None and self._ready.is_set():
                 self._panel_cache = (time.monotonic(), panel)
             return panel
 
-    def _people_panel(self) -> JsonDict:
+    def _people_panel(self, ctx: AppContext | None) -> JsonDict:
+        """The people in the list's order, each labelled by what the bot knows of them now
+        (an invite opened or a role revoked in the rehearsal shows at once)."""
         text = self._text
+        identities = {p.user_id: who_is(ctx, p.user_id) if ctx else None for p in self.people}
+
+        def describe(person: DemoPerson, part: str) -> str:
+            identity = identities[person.user_id]
+            values = {"person": person, "identity": identity, "part": part}
+            return render("sandbox/person.txt.j2", self.language, **values).replace("\n", "")
+
         return {
             "title": text("title"),
             "intro": [
@@ -465,12 +520,7 @@ class Sandbox:
                 if p.strip()
             ],
             "people": {
-                str(p.user_id): {
-                    "label": render("sandbox/person.txt.j2", self.language, person=p, part="label"),
-                    "detail": render(
-                        "sandbox/person.txt.j2", self.language, person=p, part="detail"
-                    ),
-                }
+                str(p.user_id): {"label": describe(p, "label"), "detail": describe(p, "detail")}
                 for p in self.people
             },
             "order": [p.user_id for p in self.people],
@@ -609,6 +659,6 @@ def _count_pending(uow: UnitOfWork) -> int:
 
 def remove_database(path: Path) -> None:
     """Delete the sandbox's SQLite file and its journal files."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", CHATS_SUFFIX):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{path}{suffix}").unlink()
