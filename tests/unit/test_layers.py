@@ -125,6 +125,21 @@ def test_the_emulator_imports_nothing_of_the_bot(path: Path) -> None:
             assert parts[0] in EMULATOR_FRAMEWORKS, f"{path.relative_to(SRC)} imports {name}"
 
 
+def test_only_chat_imports_telegram() -> None:
+    for path in sorted(SRC.rglob("*.py")):
+        if path.is_relative_to(SRC / "chat"):
+            continue
+        for name in imports_of(path):
+            assert name.split(".")[0] != "telegram", f"{path.relative_to(SRC)} imports {name}"
+
+
+@pytest.mark.parametrize("path", files_of("sandbox"), ids=lambda v: str(v.relative_to(SRC)))
+def test_the_sandbox_sits_at_the_top_beside_the_command_line(path: Path) -> None:
+    """It puts the bot and the emulator together; the command line starts it, not the reverse."""
+    for name in imports_of(path):
+        assert not name.startswith("goalbot.cli"), f"{path.relative_to(SRC)} imports {name}"
+
+
 def test_the_check_would_catch_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from goalbot.chat import handlers\nimport telegram\n")

@@ -7,6 +7,7 @@ else (a changed clock, a config change, a round opened or closed by hand).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from goalbot.scheduling.runner import tick
 log = logging.getLogger(__name__)
 NEXT_EVENT_JOB = "calendar-next"
 CHECK_JOB = "calendar-check"
+NOW_JOB = "calendar-now"
 CHECK_INTERVAL_SECONDS = 300.0
 
 
@@ -61,3 +63,21 @@ def install_calendar(
     job_queue = application.job_queue
     assert job_queue is not None
     job_queue.run_repeating(run_calendar, interval=interval, first=0.5, name=CHECK_JOB)
+
+
+async def run_calendar_now(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Run the calendar's job at once and wait until it is done (the sandbox moved its clock)."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def calendar_now(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await run_calendar(context)
+        except Exception as exc:
+            done.set_exception(exc)
+            raise
+        done.set_result(None)
+
+    job_queue.run_once(calendar_now, when=0, name=NOW_JOB)
+    await done

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from telegram.ext import Application, ContextTypes
 
 from goalbot.bootstrap import bootstrap
 from goalbot.catalogues import shipped_catalogue_path
 from goalbot.chat.application import build_application, running
-from goalbot.chat.jobs import run_calendar
+from goalbot.chat.jobs import run_calendar_now
 from goalbot.config import Config, DatabaseConfig, StartupError, TelegramConfig
 from goalbot.domain.catalogue_file import load_catalogue
 from goalbot.emulator import FakeBotApi
@@ -121,7 +120,7 @@ class Sandbox:
             director=self,
         )
         self.ctx: AppContext | None = None
-        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self.application: Any = None  # the running bot (python-telegram-bot's Application)
         self.group_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._end: asyncio.Event | None = None
@@ -365,22 +364,8 @@ class Sandbox:
     async def _run_calendar(self) -> None:
         """Run the bot's own calendar job now, and wait until what it sent has arrived."""
         application, ctx = self.application, self.ctx
-        assert application is not None and application.job_queue is not None
-        assert ctx is not None and self._loop is not None
-        done: asyncio.Future[None] = self._loop.create_future()
-
-        async def calendar_now(context: ContextTypes.DEFAULT_TYPE) -> None:
-            try:
-                await run_calendar(context)
-            except Exception as exc:
-                if not done.done():
-                    done.set_exception(exc)
-                raise
-            if not done.done():
-                done.set_result(None)
-
-        application.job_queue.run_once(calendar_now, when=0, name="sandbox-calendar")
-        await done
+        assert application is not None and ctx is not None
+        await run_calendar_now(application)
         await self._settle(ctx)
 
     async def _settle(self, ctx: AppContext) -> None:
