@@ -123,8 +123,20 @@ def test_a_quarter_rehearsed_in_the_web_chat(browser: Any, folder: Path, tmp_pat
         assert saved.name.endswith("2026Q4.xlsx")
         assert_table_holds_the_answers(saved)
 
-        assert not admin.errors and not owner.errors, admin.errors + owner.errors
         assert not page.locator("#error-summary:not([hidden])").count(), "invalid Bot API calls"
+
+        # starting afresh asks first, then empties the rehearsal and turns the clock back
+        page.click("button[data-action=reset]")
+        page.locator("#confirm-dialog").wait_for(state="visible")
+        assert "poistetaan" in page.inner_text("#confirm-text")
+        admin.shot("11-reset-asks-first")
+        page.click("#confirm-ok")
+        admin.wait_for_notice("Harjoitus alkoi alusta.")
+        page.locator("#panel .panel-line.now", has_text="Botin aika: ti 1.12.2026").wait_for()
+        admin.open_chat("Ylläpitäjä")
+        admin.wait_for_bot("Kirjoita /help")
+        assert "/remind" not in page.inner_text("#messages")
+        assert not admin.errors and not owner.errors, admin.errors + owner.errors
     context.close()
 
 

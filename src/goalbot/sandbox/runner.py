@@ -66,6 +66,7 @@ CHATS_SUFFIX = "-chats.json"  # beside the database, like SQLite's own -wal and 
 CHATS_SAVE_SECONDS = 20.0
 CATALOGUE_SETTING = "sandbox_catalogue"
 SETTLE_TIMEOUT = 120.0
+ACT_TIMEOUT = 3600.0  # a "go to date" years ahead walks through every event on the way
 MAX_STEPS = 400  # calendar events one "go to date" may walk through
 PANEL_CACHE_SECONDS = 1.0
 
@@ -445,7 +446,7 @@ class Sandbox:
         if loop is None or not self._ready.is_set():
             return {"notice": self._notice_of("not_ready", level="error")}
         future = asyncio.run_coroutine_threadsafe(self._act(action, value), loop)
-        notice = future.result(timeout=SETTLE_TIMEOUT * 4)
+        notice = future.result(timeout=ACT_TIMEOUT)
         if action != "reset" and self.ctx is not None:
             self._save_clock(self.ctx)
         self._notice = notice
