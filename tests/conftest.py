@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -181,3 +182,18 @@ def sqlite_ctx(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[A
     context = loaded_context(templates.sqlite(tmp_path / "goalbot.sqlite3"), clock)
     yield context
     context.db.dispose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the logging set-up back after a test that configured it as the bot does."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("goalbot", "telegram", "httpx", "httpcore", "apscheduler", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.NOTSET)

@@ -41,7 +41,13 @@ def bootstrap(
     database = Database.connect(config.database.url, config.database.echo)
     if not create:
         require_existing(database)
-    upgrade_database(database.engine)
+    applied = upgrade_database(database.engine)
+    if applied:
+        log.info(
+            "database migrated: %s",
+            ", ".join(f"{m.revision} {m.description}" for m in applied),
+            extra={"event": "database_migrated", "migrations": len(applied)},
+        )
     ctx = AppContext(config=config, db=database, clock=clock)
     if catalogue:
         report = ensure_catalogue(ctx)

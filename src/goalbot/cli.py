@@ -38,11 +38,13 @@ from goalbot.storage.database import (
     sqlite_file,
     upgrade_database,
 )
+from goalbot.storage.instance import AlreadyRunning
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78  # sysexits' EX_CONFIG: systemd's RestartPreventExitStatus does not restart it
+EXIT_ALREADY_RUNNING = 75  # sysexits' EX_TEMPFAIL: another bot holds the database
 
 
 class CliError(Exception):
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands = group(parser, "command", "COMMAND")
     command(commands, "run", "run the bot")
+    command(commands, "health", "exit 0 if the bot is running and reaching Telegram, else say why")
 
     db_commands = group(command(commands, "db", "database maintenance"), "db_command", "ACTION")
     command(db_commands, "upgrade", "create the database or apply the migrations it lacks")
@@ -339,6 +342,20 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_health(args: argparse.Namespace, config: Config) -> int:
+    """``health``: 0 while the bot runs and reaches Telegram; otherwise one line why, and 1."""
+    from goalbot.services.health import health_of
+
+    database = Database.connect(config.database.url, config.database.echo)
+    try:
+        require_existing(database)  # never creates one, never migrates
+        health = health_of(AppContext(config=config, db=database))
+    finally:
+        database.dispose()
+    print(render("cli/health.txt.j2", "fi", health=health, timezone=config.schedule.zone))
+    return EXIT_OK if health.healthy else EXIT_FAILURE
+
+
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from goalbot.reporting.status import status_report
 
@@ -444,6 +461,7 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "run": cmd_run,
+    "health": cmd_health,
     "db": cmd_db,
     "catalogue": cmd_catalogue,
     "owners": cmd_owners,
@@ -515,6 +533,8 @@ def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
         return EXIT_FAILURE, f"goalbot: {service_error_text(exc)}"
     if isinstance(exc, PeriodError):
         return EXIT_USAGE, f"goalbot: {exc}"
+    if isinstance(exc, AlreadyRunning):
+        return EXIT_ALREADY_RUNNING, f"goalbot: {exc}"
     if isinstance(exc, StorageError | StartupError):
         return EXIT_FAILURE, f"goalbot: {exc}"
     if isinstance(exc, OperationalError | DBAPIError):

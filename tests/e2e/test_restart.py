@@ -39,8 +39,11 @@ START_TIMEOUT = 30.0
 class BotProcess:
     """``python -m goalbot run`` in a process of its own, killed without warning on demand."""
 
-    def __init__(self, config: Path, logs: Path, driver: Driver) -> None:
+    def __init__(
+        self, config: Path, logs: Path, driver: Driver, env: dict[str, str] | None = None
+    ) -> None:
         self.config = config
+        self.extra_env = env or {}
         self.logs = logs
         self.driver = driver
         self.process: subprocess.Popen[bytes] | None = None
@@ -54,6 +57,7 @@ class BotProcess:
         polls = len(self.driver.requests_for("getUpdates"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
         env["PYTHONPATH"] = str(REPO_ROOT)
+        env.update(self.extra_env)
         self.log = (self.logs / f"bot-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,3 +63,56 @@ def test_systemd_rates_the_sandbox_ok(tmp_path: Path) -> None:
     assert "Overall exposure level" in last, result.stdout + result.stderr
     exposure = float(last.split(":")[1].split()[0])
     assert exposure <= 2.0, result.stdout
+
+
+CONTAINERFILE = ROOT / "bot" / "Containerfile"
+
+
+def containerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined (no Docker engine here)."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for line in CONTAINERFILE.read_text(encoding="utf-8").splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        pending += line.rstrip("\\") + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            word, _, rest = pending.strip().partition(" ")
+            instructions.append((word.upper(), rest.strip()))
+            pending = ""
+    return instructions
+
+
+def test_the_container_installs_dependencies_before_the_code() -> None:
+    steps = containerfile_instructions()
+    kinds = [kind for kind, _ in steps]
+    copies = [(i, args) for i, (kind, args) in enumerate(steps) if kind == "COPY"]
+    deps = next(i for i, args in copies if "constraints.txt" in args)
+    code = next(i for i, args in copies if args.startswith("src"))
+    install = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "-c constraints.txt" in a)
+    assert deps < install < code, "a code change must not reinstall every dependency"
+    assert "src" not in steps[deps][1]
+    # every file copied exists
+    for _, args in copies:
+        for name in args.split()[:-1]:
+            assert (ROOT / name).exists(), name
+    assert kinds.count("FROM") == 1
+
+
+def test_the_container_runs_unprivileged_healthchecked_with_its_data_in_a_volume() -> None:
+    steps = dict(containerfile_instructions()[::-1])  # the first of each kind wins
+    user = steps["USER"]
+    assert re.fullmatch(r"\d+:\d+", user) and not user.startswith("0:"), user
+    assert '"goalbot", "health"' in steps["HEALTHCHECK"]
+    assert steps["VOLUME"] == '["/data"]' and steps["CMD"] == '["goalbot", "run"]'
+    env = " ".join(args for kind, args in containerfile_instructions() if kind == "ENV")
+    # a default database URL in the environment would override a mounted config file's
+    assert "GOALBOT_DATABASE_URL" not in env
+
+
+def test_the_build_context_leaves_out_what_the_image_does_not_need() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    for needed_out in (".git", ".venv", "tests", "*.sqlite3", "goalbot.toml"):
+        assert needed_out in ignored, needed_out
+    for needed_in in ("src", "pyproject.toml", "constraints.txt", "README.md", "LICENSE"):
+        assert needed_in not in ignored, needed_in

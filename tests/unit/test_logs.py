@@ -5,28 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-
-import pytest
 
 from goalbot.config import LoggingConfig
 from goalbot.logs import setup_logging
 
 TOKEN = "123456789:AAHk-secret-part-of-the-token-000000"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    for name in ("goalbot", "telegram", "httpx"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def test_the_token_is_never_written(restore_logging: None) -> None:

@@ -26,11 +26,24 @@ from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
+from goalbot.chat.supervision import (
+    HEARTBEAT_JOB,
+    Supervision,
+    TrackingRequest,
+    heartbeat,
+    heartbeat_interval,
+    supervision,
+    this_instance,
+)
+from goalbot.chat.systemd import notify
 from goalbot.config import Config, ConfigError, StartupError
 from goalbot.logs import setup_logging
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext
+from goalbot.services.health import latest_instance, start_instance, stop_instance
+from goalbot.storage.database import Database
+from goalbot.storage.instance import AlreadyRunning, InstanceLock
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
@@ -60,25 +73,44 @@ def build_application(
     ``limits``: how sends are paced (default: Telegram's own limits).
     """
     tg = ctx.config.telegram
+    watch = Supervision()
+    timeouts = {
+        "connect_timeout": tg.connect_timeout,
+        "write_timeout": tg.read_timeout,
+        "pool_timeout": 1.0,
+    }
     builder = (
         ApplicationBuilder()
         .token(ctx.config.require_token())
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
-        .connect_timeout(tg.connect_timeout)
-        .read_timeout(tg.read_timeout)
-        .write_timeout(tg.read_timeout)
-        .get_updates_connect_timeout(tg.connect_timeout)
-        .get_updates_read_timeout(tg.poll_timeout + tg.read_timeout)
+        .request(
+            TrackingRequest(
+                watch.telegram,
+                connection_pool_size=256,
+                read_timeout=tg.read_timeout,
+                **timeouts,
+            )
+        )
+        .get_updates_request(
+            TrackingRequest(
+                watch.telegram,
+                connection_pool_size=1,
+                read_timeout=tg.poll_timeout + tg.read_timeout,
+                **timeouts,
+            )
+        )
         .rate_limiter(limits or TelegramLimits())
         .concurrent_updates(8)
         .post_init(_post_init)
     )
     application = builder.build()
     application.bot_data["ctx"] = ctx
+    application.bot_data["supervision"] = watch
     add_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    job_queue.run_repeating(heartbeat, interval=heartbeat_interval(), first=0.0, name=HEARTBEAT_JOB)
     job_queue.run_repeating(
         deliver_pending,
         interval=delivery_interval,
@@ -181,16 +213,55 @@ def _one_line_network_errors(record: logging.LogRecord) -> bool:
 
 
 def run_bot(config: Config) -> None:
-    """Run the bot until stopped (Ctrl-C or SIGTERM)."""
+    """Run the bot until stopped (Ctrl-C or SIGTERM); one bot per database."""
     handler = setup_logging(config.logging, secrets=[config.telegram.token])
     handler.addFilter(_one_line_network_errors)
-    ctx = bootstrap(config, create=True, delivers=True)
-    application = build_application(ctx)
+    database = Database.connect(config.database.url, config.database.echo)
+    lock = _lock(database)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-    except InvalidToken as exc:
-        raise ConfigError("telegram.token: the Bot API server refused the token") from exc
-    except NetworkError as exc:
-        raise StartupError(
-            f"cannot reach the Bot API server at {config.telegram.base_url}: {exc}"
-        ) from exc
+        # the lock is held before anything changes, migrations included
+        ctx = bootstrap(config, create=True, delivers=True)
+        application = build_application(ctx)
+        instance = this_instance(config.telegram.token)
+        start_instance(ctx, instance)
+        supervision(application).instance = instance
+        try:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        except InvalidToken as exc:
+            raise ConfigError("telegram.token: the Bot API server refused the token") from exc
+        except NetworkError as exc:
+            raise StartupError(
+                f"cannot reach the Bot API server at {config.telegram.base_url}: {exc}"
+            ) from exc
+        finally:
+            notify("STOPPING=1")
+            try:
+                stop_instance(ctx, instance.id)
+            except Exception as exc:  # the database may be the reason for the stop
+                log.warning("could not record the stop: %s", exc)
+            ctx.db.dispose()
+    finally:
+        lock.release()
+        database.dispose()
+
+
+def _lock(database: Database) -> InstanceLock:
+    """This process's hold on the database, or AlreadyRunning naming the bot that has it."""
+    try:
+        return InstanceLock.acquire(database.engine)
+    except AlreadyRunning:
+        pass
+    other = ""
+    try:
+        ctx = AppContext(config=Config(), db=database)
+        latest = latest_instance(ctx)
+        if latest is not None:
+            since = f"{latest.started_at:%Y-%m-%d %H:%M} UTC"
+            other = f" (pid {latest.pid} on {latest.host}, since {since})"
+    except Exception:  # an older database without the record: the lock alone says enough
+        pass
+    database.dispose()
+    raise AlreadyRunning(
+        f"another goalbot is already running on this database{other}; "
+        "stop it first (one bot per database)"
+    )

@@ -24,6 +24,7 @@ from telegram.ext import ContextTypes
 
 from goalbot.chat.handlers import app_context, call
 from goalbot.chat.keyboards import start_keyboard
+from goalbot.chat.supervision import supervision
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
 from goalbot.services.context import AppContext
@@ -175,6 +176,9 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
     Telegram's limits allow (the rate limiter paces them); one chat's sends stay in order.
     """
     ctx = app_context(context)
+    watch = supervision(context.application)
+    if watch.telegram.down or watch.database.down:
+        return  # the poller and the heartbeat find out when it is back; sends wait meanwhile
     lock = context.application.bot_data.get("delivery_lock")
     if lock is None:
         lock = context.application.bot_data["delivery_lock"] = asyncio.Lock()
@@ -186,18 +190,38 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         for send in sends:
             by_chat.setdefault(send.chat_id, []).append(send)
         slots = asyncio.Semaphore(PARALLEL_CHATS)
+        outcomes: list[tuple[outbox.QueuedSend, str]] = []
 
         async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
             async with slots:
                 for send in chat_sends:
-                    await _deliver_safely(context.bot, ctx, send)
+                    outcomes.append((send, await _deliver_safely(context.bot, ctx, send)))
 
         await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
+        log_deliveries(outcomes)
 
 
-async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> None:
+def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, str]]) -> None:
+    """One line per kind of send and period delivered in a run (the business events)."""
+    groups: dict[tuple[str, str], dict[str, int]] = {}
+    for send, status in outcomes:
+        period = send.period.key if send.period else ""
+        counts = groups.setdefault((send.kind, period), {})
+        counts[status] = counts.get(status, 0) + 1
+    for (kind, period), counts in sorted(groups.items()):
+        sent = counts.get(outbox.SENT, 0)
+        fields = {"event": f"{kind}_delivered", "kind": kind, "period": period, **counts}
+        if kind == "summary" and sent:
+            log.info("summary of %s posted to the management group", period, extra=fields)
+        elif kind == "escalation" and sent:
+            log.info("escalation for %s sent to %d people", period, sent, extra=fields)
+        others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        log.info("%s %s: %s", kind, period or "-", others, extra=fields)
+
+
+async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
     try:
-        await deliver(bot, ctx, send)
+        return await deliver(bot, ctx, send)
     except Exception:
         log.exception("delivering send %s failed", send.key)
         await call(
@@ -207,3 +231,4 @@ async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) ->
             outbox.UNCERTAIN,
             error="internal error while sending; not repeated",
         )
+        return outbox.UNCERTAIN

@@ -337,7 +337,13 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure; the person gets a short apology, never a traceback."""
-    log.error("error while handling an update", exc_info=context.error)
+    from goalbot.chat.supervision import is_outage_error, supervision  # it uses this module
+
+    if is_outage_error(context.error, supervision(context.application)):
+        # logged once when the outage began and once when it ends, not at every retry
+        log.debug("during an outage: %s", context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(context.error, Forbidden):

@@ -16,6 +16,9 @@ from telegram.ext import Application, ContextTypes
 
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.handlers import app_context, call
+from goalbot.chat.supervision import supervision
+from goalbot.domain.periods import Period
+from goalbot.scheduling.control import log_round_opened
 from goalbot.scheduling.runner import tick
 
 log = logging.getLogger(__name__)
@@ -28,15 +31,28 @@ CHECK_INTERVAL_SECONDS = 300.0
 async def run_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: do what the calendar says is due, deliver it, and set the job for the next event."""
     ctx = app_context(context)
+    if supervision(context.application).database.down:
+        return  # the check after the database is back does what fell due meanwhile
     report = await call(tick, ctx)
     for outcome in report.outcomes:
+        period, _, kind = outcome.key.partition(":")
+        if kind == "open" and not outcome.skipped and not outcome.note:
+            log_round_opened(Period.parse(period), outcome.queued, "by the calendar")
+            continue
+        what = "skipped (too late)" if outcome.skipped else "done"
         log.info(
-            "calendar event %s: performed=%s skipped=%s queued=%d %s",
+            "calendar event %s %s: %d sends queued%s",
             outcome.key,
-            outcome.performed,
-            outcome.skipped,
+            what,
             outcome.queued,
-            outcome.note,
+            f" ({outcome.note})" if outcome.note else "",
+            extra={
+                "event": "calendar_event",
+                "key": outcome.key,
+                "queued": outcome.queued,
+                "skipped": outcome.skipped,
+                "note": outcome.note,
+            },
         )
     if any(o.queued for o in report.outcomes) or any(o.skipped for o in report.outcomes):
         await deliver_pending(context)

@@ -138,6 +138,10 @@ class FakeBotApi:
     def start(self) -> FakeBotApi:
         if self._thread is not None:
             raise RuntimeError("already started")
+        # started again after stop(): same port and state, as a Telegram that was unreachable
+        self._ready.clear()
+        self._closing = False
+        self._startup_error = None
         self._thread = threading.Thread(target=self._thread_main, name="fake-botapi", daemon=True)
         self._thread.start()
         self._ready.wait(15)

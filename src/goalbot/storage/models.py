@@ -326,3 +326,21 @@ class SettingRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceRow(Base):
+    """A run of the bot on this database: who, since when, and its last heartbeat."""
+
+    __tablename__ = "bot_instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    bot_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    started_at: Mapped[datetime] = mapped_column()
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+    # whether the last requests reached the Bot API server, and since when that holds
+    telegram_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    telegram_since: Mapped[datetime] = mapped_column()
+    telegram_detail: Mapped[str] = mapped_column(Text, default="")
+    stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -1,0 +1,107 @@
+"""The running bot's heartbeat, and what ``goalbot health`` makes of it.
+
+The bot writes a heartbeat every few seconds with whether it reaches Telegram. Healthy means:
+a bot holds the database's instance lock (it is alive; the lock dies with the process), its
+heartbeat is fresh (its event loop is not stuck) and its last requests reached Telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from goalbot.services.context import AppContext
+from goalbot.storage.instance import held_elsewhere
+from goalbot.storage.models import InstanceRow
+
+HEARTBEAT_SECONDS = 10.0
+# a heartbeat older than this means the bot hangs (three missed beats and some slack)
+STALE_AFTER = timedelta(seconds=4 * HEARTBEAT_SECONDS)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """This run of the bot."""
+
+    id: str
+    host: str
+    pid: int
+    bot_id: int | None
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``goalbot health`` says: ``code`` selects the line, the rest fills it in."""
+
+    healthy: bool
+    code: str
+    instance: InstanceRow | None = None
+    age: timedelta | None = None
+
+
+def start_instance(ctx: AppContext, instance: Instance) -> None:
+    """Record that this bot runs now (before its first heartbeat)."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        uow.session.add(
+            InstanceRow(
+                id=instance.id,
+                host=instance.host,
+                pid=instance.pid,
+                bot_id=instance.bot_id,
+                started_at=now,
+                heartbeat_at=now,
+                telegram_ok=True,
+                telegram_since=now,
+                telegram_detail="",
+            )
+        )
+        uow.commit()
+
+
+def record_heartbeat(
+    ctx: AppContext, instance_id: str, telegram_ok: bool, since: datetime, detail: str
+) -> None:
+    """The bot is alive; whether it reaches Telegram, since when, and the last error if not."""
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(InstanceRow, instance_id)
+        if row is None:
+            return
+        row.heartbeat_at = ctx.now()
+        row.telegram_ok, row.telegram_since, row.telegram_detail = telegram_ok, since, detail
+        uow.commit()
+
+
+def stop_instance(ctx: AppContext, instance_id: str) -> None:
+    """The bot stopped cleanly."""
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(InstanceRow, instance_id)
+        if row is not None:
+            row.stopped_at = ctx.now()
+            uow.commit()
+
+
+def latest_instance(ctx: AppContext) -> InstanceRow | None:
+    """The run of the bot that wrote the newest heartbeat."""
+    with ctx.unit_of_work() as uow:
+        return uow.session.scalars(
+            select(InstanceRow).order_by(InstanceRow.heartbeat_at.desc()).limit(1)
+        ).first()
+
+
+def health_of(ctx: AppContext) -> Health:
+    """Whether the bot on this database is alive and reaching Telegram, and if not, why."""
+    now = ctx.now()
+    latest = latest_instance(ctx)
+    if latest is None:
+        return Health(False, "never_ran")
+    age = now - latest.heartbeat_at
+    if not held_elsewhere(ctx.db.engine):
+        return Health(False, "not_running", latest, age)
+    if age > STALE_AFTER:
+        return Health(False, "stale", latest, age)
+    if not latest.telegram_ok:
+        return Health(False, "telegram", latest, age)
+    return Health(True, "ok", latest, age)
