@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     command(db_commands, "current", "the database's migration and the newest one goalbot knows")
     command(db_commands, "history", "every migration goalbot knows, marking the applied ones")
 
+    backup = command(commands, "backup", "copy the database to a file (safe while the bot runs)")
+    backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
+    restore = command(commands, "restore", "replace the database's contents with a backup")
+    restore.add_argument("file", type=Path, help="a file written by 'goalbot backup'")
+    restore.add_argument(
+        "--yes", action="store_true", help="confirm that the current contents are replaced"
+    )
+
     cfg_commands = group(
         command(commands, "config", "the configuration"), "config_command", "ACTION"
     )
@@ -342,6 +350,24 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    """``backup FILE``: a consistent copy, also while the bot runs; ``restore`` puts one back."""
+    from goalbot.storage.backup import backup_database, restore_database
+
+    database = Database.connect(config.database.url, config.database.echo)
+    try:
+        require_existing(database)
+        if args.command == "backup":
+            copied = backup_database(database.engine, args.file)
+        else:
+            copied = restore_database(database.engine, args.file, replace=args.yes)
+    finally:
+        database.dispose()
+    url = safe_url(config.database.url)
+    print(render(f"cli/{args.command}.txt.j2", "fi", copied=copied, url=url))
+    return EXIT_OK
+
+
 def cmd_health(args: argparse.Namespace, config: Config) -> int:
     """``health``: 0 while the bot runs and reaches Telegram; otherwise one line why, and 1."""
     from goalbot.services.health import health_of
@@ -462,6 +488,8 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "run": cmd_run,
     "health": cmd_health,
+    "backup": cmd_backup,
+    "restore": cmd_backup,
     "db": cmd_db,
     "catalogue": cmd_catalogue,
     "owners": cmd_owners,

@@ -59,6 +59,8 @@ class InstanceLock:
         if engine.dialect.name != "postgresql":
             return cls(None, None)  # other databases: no lock to take
         connection = engine.connect()
+        # out of the pool: closing it ends the session, and the session's lock with it
+        connection.detach()
         got = connection.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
         ).scalar()
