@@ -24,7 +24,7 @@ from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.events import event_states
+from goalbot.services.events import event_states, round_states
 from goalbot.services.rounds import resend_summary
 from goalbot.storage.database import (
     Database,
@@ -330,15 +330,19 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
 
 
 def _bot_username(ctx: AppContext) -> str | None:
-    """The bot's @username: remembered by the running bot, else asked from Telegram."""
-    known = owner_service.bot_username(ctx)
-    if known or not ctx.config.telegram.token:
+    """The @username of the bot the token belongs to: remembered for that bot by the running
+    bot, else asked from Telegram. Without a token: of the bot that ran on this database."""
+    token = ctx.config.telegram.token
+    number = token.partition(":")[0]
+    bot_id = int(number) if number.isdigit() else None
+    known = owner_service.bot_username(ctx, bot_id)
+    if known or not token:
         return known
     from goalbot.chat.botinfo import fetch_bot_username
 
     username = fetch_bot_username(ctx.config)
-    if username:
-        owner_service.remember_bot_username(ctx, username)
+    if username and bot_id is not None:
+        owner_service.remember_bot_username(ctx, bot_id, username)
     return username
 
 
@@ -430,7 +434,12 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     states = event_states(ctx, [e.key for e in events])
     print(
         render(
-            "cli/schedule.txt.j2", "fi", events=events, states=states, timezone=config.schedule.zone
+            "cli/schedule.txt.j2",
+            "fi",
+            events=events,
+            states=states,
+            rounds=round_states(ctx),
+            timezone=config.schedule.zone,
         )
     )
     return EXIT_OK

@@ -6,11 +6,15 @@ started again on the same port, as a Telegram that could not be reached for a wh
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,6 +30,8 @@ from tests.fakes.botapi import FakeBotApi
 
 OUTAGE = "Telegram cannot be reached"
 RECOVERY = "Telegram reachable again"
+DB_OUTAGE = "the database cannot be reached"
+DB_RECOVERY = "the database reachable again"
 
 
 def write_config(folder: Path, botapi: FakeBotApi) -> Path:
@@ -61,6 +67,41 @@ def log_of(bot: BotProcess) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted(bot.logs.glob("bot-*.log")))
 
 
+def live_through_an_outage(
+    bot: BotProcess,
+    check_health: Callable[[], tuple[int, str]],
+    lose: Callable[[], None],
+    restore: Callable[[], None],
+    messages: tuple[str, str],
+    while_lost: Callable[[], None] = lambda: None,
+) -> str:
+    """A started bot loses a service and gets it back; its log then (also checked here)."""
+    started, ended = messages
+    try:
+        wait_for(lambda: check_health()[0] == 0, 30, "a healthy bot")
+        lose()
+        wait_for(lambda: started in log_of(bot), 40, f"{started!r} in the log")
+        while_lost()
+        time.sleep(6)  # the poller, deliveries, the calendar and the heartbeat retry meanwhile
+        assert log_of(bot).count(started) == 1
+        restore()
+        wait_for(lambda: ended in log_of(bot), 40, f"{ended!r} in the log")
+        wait_for(lambda: check_health()[0] == 0, 30, "a healthy bot again")
+        assert not bot.exited()
+    except BaseException:
+        print(bot.output())
+        raise
+    finally:
+        if bot.process is not None:
+            bot.process.send_signal(signal.SIGTERM)
+            bot.process.wait(30)
+            bot.process = None
+    log = log_of(bot)
+    assert log.count(started) == 1 and log.count(ended) == 1, log
+    assert "Traceback" not in log and " ERROR " not in log, log
+    return log
+
+
 @pytest.fixture
 def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
     """A socket where systemd would listen for sd_notify's datagrams."""
@@ -86,38 +127,28 @@ def test_health_through_a_telegram_outage_and_a_stop(
     sock, address = notify_socket
     env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "4000000"}
     bot = BotProcess(config, tmp_path, botapi.driver, env=env)
+    bot.start()
     try:
-        bot.start()
         # systemd (Type=notify) hears that the bot is ready, then the watchdog's beats
         messages = [sock.recv(4096).decode() for _ in range(2)]
         assert "READY=1" in messages[0] and messages[1] == "WATCHDOG=1"
-        wait_for(lambda: health(capsys, config)[0] == 0, 20, "a healthy bot")
-        assert health(capsys, config)[1].startswith("healthy: the bot runs (pid ")
-
-        botapi.stop()  # Telegram is gone
-        wait_for(lambda: OUTAGE in log_of(bot), 30, "the outage to be logged")
-        wait_for(lambda: health(capsys, config)[0] == 1, 30, "health to notice the outage")
-        code, line = health(capsys, config)
-        assert line.startswith("unhealthy: the bot cannot reach Telegram since "), line
-        time.sleep(6)  # a few retries of the poller and of the deliveries, each unlogged
-        assert log_of(bot).count(OUTAGE) == 1
-
-        botapi.start()  # and back, on the same port
-        wait_for(lambda: RECOVERY in log_of(bot), 40, "the recovery to be logged")
-        wait_for(lambda: health(capsys, config)[0] == 0, 30, "a healthy bot again")
-        assert not bot.exited()
     except BaseException:
-        print(bot.output())
+        bot.stop()
         raise
-    finally:
-        if bot.process is not None:
-            bot.process.send_signal(signal.SIGTERM)
-            bot.process.wait(30)
-            bot.process = None
 
-    log = log_of(bot)
-    assert log.count(OUTAGE) == 1 and log.count(RECOVERY) == 1, log
-    assert "Traceback" not in log and " ERROR " not in log, log
+    def cut_off() -> None:
+        wait_for(lambda: health(capsys, config)[0] == 1, 30, "health to notice the outage")
+        line = health(capsys, config)[1]
+        assert line.startswith("unhealthy: the bot cannot reach Telegram since "), line
+
+    log = live_through_an_outage(
+        bot,
+        lambda: health(capsys, config),
+        botapi.stop,  # Telegram is gone
+        botapi.start,  # and back, on the same port
+        (OUTAGE, RECOVERY),
+        while_lost=cut_off,
+    )
     assert botapi.token not in log
     code, line = health(capsys, config)
     assert code == 1 and re.match(r"unhealthy: the bot is not running \(last stopped at ", line)
@@ -147,3 +178,85 @@ def test_a_second_bot_on_the_same_database_refuses_in_one_line(
         assert not bot.exited()
     finally:
         bot.stop()
+
+
+class OwnPostgres:
+    """A PostgreSQL server of this test's own, to stop and start (never the shared one)."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            pytest.skip("PostgreSQL's initdb is not installed")
+        self.bin = found[-1].parent
+        # outside pytest's private tmp folders: the server runs as the postgres user
+        self.data = Path(tempfile.mkdtemp(prefix="goalbot-test-pg-"))
+        self.port = free_port()
+        self.runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.runner:
+            shutil.chown(self.data, "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.runner, str(self.bin / tool), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        log = str(self.data / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    server = OwnPostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(server.data, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_losing_the_database_is_one_warning_and_one_recovery(
+    botapi: FakeBotApi,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    own_postgres: OwnPostgres,
+) -> None:
+    config = tmp_path / "goalbot.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{botapi.token}"\nbase_url = "{botapi.base_url}"\n'
+        "poll_timeout = 2\nconnect_timeout = 2.0\nread_timeout = 3.0\n"
+        f'[database]\nurl = "{own_postgres.url}"\n',
+        encoding="utf-8",
+    )
+    bot = BotProcess(config, tmp_path, botapi.driver)
+    bot.start()
+    # afterwards it holds the database again: health needs the instance lock
+    live_through_an_outage(
+        bot,
+        lambda: health(capsys, config),
+        own_postgres.stop,
+        own_postgres.start,
+        (DB_OUTAGE, DB_RECOVERY),
+    )

@@ -108,6 +108,8 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
         manager.send("/chart TILA-2")
         photo = await manager.wait_for_message(predicate=lambda m: m.kind == "photo")
         assert photo.file is not None and photo.file.data.startswith(PNG_MAGIC)
+        assert photo.file.filename == "goalbot-TILA-2.1-2026Q4.png"
+        assert photo.file.mime_type == "image/png"
         assert photo.content.startswith("TILA-2.1 Biojätteen määrä")
         assert utf16_length(photo.content) <= 1024
 

@@ -19,7 +19,7 @@ from goalbot.scheduling.runner import coming_events
 from goalbot.services import owners as owner_service
 from goalbot.services.access import Identity, who_is
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.events import event_states
+from goalbot.services.events import event_states, round_states
 from goalbot.services.outbox import set_management_chat
 from goalbot.services.rounds import resend_summary
 
@@ -187,7 +187,8 @@ async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     events = await call(coming_events, ctx, ctx.now())
     states = await call(event_states, ctx, [e.key for e in events])
-    await _reply(update, context, "schedule", events=events, states=states)
+    rounds = await call(round_states, ctx)
+    await _reply(update, context, "schedule", events=events, states=states, rounds=rounds)
 
 
 async def setgroup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -148,7 +148,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     ctx = application.bot_data["ctx"]
     assert isinstance(ctx, AppContext)
     username = application.bot.username
-    await handlers.call(owner_service.remember_bot_username, ctx, username)
+    await handlers.call(owner_service.remember_bot_username, ctx, application.bot.id, username)
     await set_commands(application)
     log.info("goalbot is running as @%s", username)
 
@@ -225,6 +225,7 @@ def run_bot(config: Config) -> None:
         instance = this_instance(config.telegram.token)
         start_instance(ctx, instance)
         supervision(application).instance = instance
+        supervision(application).lock = lock
         try:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
         except InvalidToken as exc:

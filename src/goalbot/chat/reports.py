@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, Chat, Update
+from telegram import Bot, Chat, InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -153,7 +153,11 @@ async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _error(chat, context, exc.code, **exc.params)
         return
     caption = render("chat/chart_caption.html.j2", ctx.config.texts.language, history=history)
-    await chat.send_photo(photo=picture, caption=caption, parse_mode=ParseMode.HTML)
+    # a name ending in .png gives the upload its image/png type (bare bytes go as octet-stream)
+    name = f"goalbot-{history.metric.id}-{history.up_to.key}.png"
+    await chat.send_photo(
+        photo=InputFile(picture, filename=name), caption=caption, parse_mode=ParseMode.HTML
+    )
 
 
 def add_report_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -26,6 +26,7 @@ from goalbot.chat.systemd import notify, watchdog_seconds
 from goalbot.logs import TOKEN_SHAPE
 from goalbot.services import health
 from goalbot.storage.database import is_database_unavailable
+from goalbot.storage.instance import AlreadyRunning, InstanceLock
 from goalbot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Supervision:
     telegram: Outage = field(default_factory=lambda: Outage("Telegram"))
     database: Outage = field(default_factory=lambda: Outage("the database"))
     instance: health.Instance | None = None
+    lock: InstanceLock | None = None
     ready: bool = False
 
 
@@ -161,6 +163,15 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
         await call(
             health.record_heartbeat, ctx, watch.instance.id, not tg.down, tg.since, tg.detail
         )
+        if watch.lock is not None:
+            await call(watch.lock.keep)  # after a database restart, hold it again
+    except AlreadyRunning:
+        log.error(
+            "another goalbot took this database while it could not be reached; stopping",
+            extra={"event": "lost_database_lock"},
+        )
+        context.application.stop_running()
+        return
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise

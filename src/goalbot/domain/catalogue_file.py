@@ -111,12 +111,17 @@ class _Reader:
             )
         return value
 
-    def optional_int(self, data: dict[str, Any], key: str, place: str) -> int | None:
+    def optional_int(
+        self, data: dict[str, Any], key: str, place: str, minimum: int | None = None
+    ) -> int | None:
         value = data.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(f"{place}.{key}", "must be a whole number")
+            return None
+        if minimum is not None and value < minimum:
+            self.problem(f"{place}.{key}", f"must be at least {minimum}, not {value}")
             return None
         return value
 
@@ -489,7 +494,7 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
             r.problem(f"{place}.scale", "must be [low, high], e.g. [1, 5]")
     if kind == MetricKind.SURVEY and scale is None and unit != "%":
         r.problem(f"{place}.scale", 'a survey needs a scale such as [1, 5], or unit = "%"')
-    decimals = r.optional_int(t, "decimals", place)
+    decimals = r.optional_int(t, "decimals", place, minimum=0)
     cadence = _read_cadence(r, t.get("cadence", {}), f"{place}.cadence")
     is_yes_no = kind == MetricKind.YES_NO
     baseline = _read_baseline(r, t.get("baseline"), f"{place}.baseline", is_yes_no)

@@ -16,13 +16,14 @@ from goalbot.domain.periods import Period
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.services.rounds import (
+    RoundInfo,
     close_round_in,
     open_round_in,
     queue_escalations_in,
     queue_nudges_in,
 )
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import ScheduledEventRow
+from goalbot.storage.models import RoundRow, ScheduledEventRow
 
 OPEN = "open"
 NUDGE = "nudge"
@@ -240,4 +241,15 @@ def event_states(ctx: AppContext, keys: Iterable[str]) -> dict[str, EventState]:
                 r.key, r.kind, Period.parse(r.period), r.due_at, r.done_at, r.skipped_at, r.note
             )
             for r in rows
+        }
+
+
+def round_states(ctx: AppContext) -> dict[Period, RoundInfo]:
+    """Every round opened so far, by hand or by the calendar (for /schedule)."""
+    with ctx.unit_of_work() as uow:
+        return {
+            Period.parse(r.period): RoundInfo(
+                Period.parse(r.period), r.opened_at, r.closes_at, r.closed_at
+            )
+            for r in uow.session.scalars(select(RoundRow))
         }

@@ -292,22 +292,36 @@ def _holder(row: AssignmentRow | None) -> Holder | None:
     )
 
 
-def remember_bot_username(ctx: AppContext, username: str) -> None:
-    """Keep the bot's @username so the CLI can print invite links without asking Telegram."""
+def remember_bot_username(ctx: AppContext, bot_id: int, username: str) -> None:
+    """Keep the bot's @username so the CLI can print invite links without asking Telegram.
+
+    Kept per bot: a database that another bot's token once ran on (a trial, a replaced bot)
+    never puts that bot's name into an invite link.
+    """
     with ctx.unit_of_work() as uow:
-        set_setting(uow, "bot_username", username, ctx.now())
+        set_setting(uow, f"bot_username:{bot_id}", username, ctx.now())
+        set_setting(uow, "bot_id", str(bot_id), ctx.now())  # the bot that ran here last
         uow.commit()
 
 
-def bot_username(ctx: AppContext) -> str | None:
+def bot_username(ctx: AppContext, bot_id: int | None) -> str | None:
+    """The @username of the bot ``bot_id`` (None: of the bot that ran here last), if known."""
     with ctx.unit_of_work() as uow:
-        return get_setting(uow, "bot_username")
+        if bot_id is None:
+            last = get_setting(uow, "bot_id")
+            if last is None:
+                return None
+            bot_id = int(last)
+        return get_setting(uow, f"bot_username:{bot_id}")
 
 
 def pause_nudges(ctx: AppContext, who: str, until: date | None) -> tuple[str, date | None]:
     """Pause a person's nudges until a date (inclusive); None resumes them."""
+    today = ctx.now().astimezone(ctx.config.schedule.zone).date()
     with ctx.unit_of_work() as uow:
         person = _find_person(uow, who)
+        if until is not None and until < today:
+            raise ServiceError("pause_in_past", until=until, today=today)
         person.nudges_paused_until = until
         uow.commit()
         return person.name, until

@@ -16,6 +16,7 @@ from typing import IO
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from goalbot.storage.database import StorageError, sqlite_file
 
@@ -41,9 +42,12 @@ def _lock_path(engine: Engine) -> Path | None:
 class InstanceLock:
     """Held by the running bot; ``acquire`` refuses while another process holds it."""
 
-    def __init__(self, handle: IO[bytes] | None, connection: Connection | None) -> None:
+    def __init__(
+        self, handle: IO[bytes] | None, connection: Connection | None, engine: Engine | None = None
+    ) -> None:
         self._handle = handle
         self._connection = connection
+        self._engine = engine
 
     @classmethod
     def acquire(cls, engine: Engine) -> InstanceLock:
@@ -68,7 +72,23 @@ class InstanceLock:
         if not got:
             connection.close()
             raise AlreadyRunning(engine.url.render_as_string(hide_password=True))
-        return cls(None, connection)
+        return cls(None, connection, engine)
+
+    def keep(self) -> None:
+        """PostgreSQL: take the lock again if the server lost the session (say, a restart);
+        AlreadyRunning if another bot took it meanwhile."""
+        if self._connection is None or self._engine is None:
+            return
+        try:
+            self._connection.execute(text("SELECT 1"))
+            self._connection.commit()
+            return
+        except DBAPIError:
+            with contextlib.suppress(Exception):
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
+        self._connection = InstanceLock.acquire(self._engine)._connection
 
     def release(self) -> None:
         if self._handle is not None:
