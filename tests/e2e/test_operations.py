@@ -260,3 +260,32 @@ def test_losing_the_database_is_one_warning_and_one_recovery(
         own_postgres.start,
         (DB_OUTAGE, DB_RECOVERY),
     )
+
+
+@pytest.mark.slow
+def test_two_bots_polling_with_one_token_leave_one_polling(
+    botapi: FakeBotApi, tmp_path: Path
+) -> None:
+    """Each with a database of its own: Telegram tells one its poll was taken over."""
+    bots = []
+    for name in ("first", "second"):
+        folder = tmp_path / name
+        folder.mkdir()
+        bots.append(BotProcess(write_config(folder, botapi), folder, botapi.driver))
+    try:
+        bots[0].start()
+        bots[1].start_nowait()
+        wait_for(lambda: any(b.exited() for b in bots), 60, "one of the two to stop")
+        stopped = next(b for b in bots if b.exited())
+        running = next(b for b in bots if b is not stopped)
+        assert stopped.process is not None
+        assert stopped.process.wait(10) == EXIT_ALREADY_RUNNING
+        last = log_of(stopped).strip().splitlines()[-1]
+        assert last.startswith("goalbot: another program polls Telegram with this bot's token")
+        assert "Traceback" not in log_of(stopped)
+        time.sleep(3)
+        assert not running.exited(), running.output()
+    finally:
+        for bot in bots:
+            if bot.process is not None and not bot.exited():
+                bot.stop()

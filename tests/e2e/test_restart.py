@@ -52,9 +52,18 @@ class BotProcess:
 
     def start(self) -> None:
         """Start the bot and wait until it polls for updates."""
+        polls = len(self.driver.requests_for("getUpdates"))
+        self.start_nowait()
+        self.driver.wait_until_sync(
+            lambda: len(self.driver.requests_for("getUpdates")) > polls or self.exited(),
+            timeout=START_TIMEOUT,
+        )
+        assert not self.exited(), self.output()
+
+    def start_nowait(self) -> None:
+        """Start the bot process."""
         assert self.process is None
         self.starts += 1
-        polls = len(self.driver.requests_for("getUpdates"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
         env["PYTHONPATH"] = str(REPO_ROOT)
         env.update(self.extra_env)
@@ -66,11 +75,6 @@ class BotProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        self.driver.wait_until_sync(
-            lambda: len(self.driver.requests_for("getUpdates")) > polls or self.exited(),
-            timeout=START_TIMEOUT,
-        )
-        assert not self.exited(), self.output()
 
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None

@@ -228,6 +228,11 @@ def run_bot(config: Config) -> None:
         supervision(application).lock = lock
         try:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            if supervision(application).conflict:
+                raise AlreadyRunning(
+                    "another program polls Telegram with this bot's token "
+                    f"({supervision(application).conflict}); one bot per token"
+                )
         except InvalidToken as exc:
             raise ConfigError("telegram.token: the Bot API server refused the token") from exc
         except NetworkError as exc:

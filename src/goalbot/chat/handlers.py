@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
@@ -339,7 +339,21 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure; the person gets a short apology, never a traceback."""
     from goalbot.chat.supervision import is_outage_error, supervision  # it uses this module
 
-    if is_outage_error(context.error, supervision(context.application)):
+    watch = supervision(context.application)
+    if isinstance(context.error, Conflict):
+        # another program polls with this token: two pollers would take turns losing updates
+        if not watch.conflict:
+            watch.conflict = str(context.error)
+            log.error("another program polls Telegram with this bot's token; stopping")
+            updater = context.application.updater
+            if updater is not None and updater.running:
+                # PTB's last getUpdates on stop would cut off the other poller in turn, and
+                # both would stop; the other keeps the updates this one did not confirm
+                setattr(updater, "_Updater__polling_cleanup_cb", None)  # noqa: B010
+                await updater.stop()
+            context.application.stop_running()
+        return
+    if is_outage_error(context.error, watch):
         # logged once when the outage began and once when it ends, not at every retry
         log.debug("during an outage: %s", context.error)
     else:

@@ -80,6 +80,7 @@ class Supervision:
     instance: health.Instance | None = None
     lock: InstanceLock | None = None
     ready: bool = False
+    conflict: str = ""  # Telegram's word that another program polls with the same token
 
 
 def supervision(application: Application[Any, Any, Any, Any, Any, Any]) -> Supervision:
