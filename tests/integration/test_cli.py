@@ -215,6 +215,8 @@ def test_run_with_a_refused_token_names_the_key(tmp_path: Path, botapi: FakeBotA
     result = _run_bot(tmp_path, botapi.base_url, "999999:NOT-THE-TOKEN")
     assert result.returncode == 78  # a configuration error: systemd does not restart it
     assert "Traceback" not in result.stderr
+    # PTB's "The token `…` was rejected" is logged without the token
+    assert "NOT-THE-TOKEN" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "goalbot: configuration error: telegram.token: the Bot API server refused the token"
     )
