@@ -26,7 +26,8 @@ LIBRARIES_AT_MOST = {
     "telegram": logging.INFO,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
-    "apscheduler": logging.WARNING,
+    # its warnings are "a run was skipped, the previous one still runs": normal for goalbot's jobs
+    "apscheduler": logging.ERROR,
     "alembic": logging.WARNING,
     "sqlalchemy": logging.WARNING,
     "aiohttp": logging.WARNING,

@@ -211,12 +211,13 @@ def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, str]]) -> None:
     for (kind, period), counts in sorted(groups.items()):
         sent = counts.get(outbox.SENT, 0)
         fields = {"event": f"{kind}_delivered", "kind": kind, "period": period, **counts}
-        if kind == "summary" and sent:
+        if kind == "summary" and sent == sum(counts.values()):
             log.info("summary of %s posted to the management group", period, extra=fields)
-        elif kind == "escalation" and sent:
+        elif kind == "escalation" and sent == sum(counts.values()):
             log.info("escalation for %s sent to %d people", period, sent, extra=fields)
-        others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        log.info("%s %s: %s", kind, period or "-", others, extra=fields)
+        else:
+            outcome = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            log.info("%s %s: %s", kind, period or "-", outcome, extra=fields)
 
 
 async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
