@@ -79,3 +79,35 @@ def test_licence_and_changelog() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {__version__}" in changelog
     assert "rate-limiter" not in str(PYPROJECT["dependencies"])
+
+
+def test_run_sh_reinstalls_when_the_dependencies_changed(tmp_path: Path) -> None:
+    """bot/run.sh on a checkout whose .venv is a stand-in that records pip's calls."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "bot").mkdir()
+    shutil.copy(ROOT / "bot" / "run.sh", tmp_path / "bot" / "run.sh")
+    for name in ("pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    bin_folder = tmp_path / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    for tool, line in (("python", "python $*"), ("goalbot", "goalbot $*")):
+        script = bin_folder / tool
+        script.write_text(f'#!/bin/sh\necho "{line}" >> {calls}\n', encoding="utf-8")
+        script.chmod(0o755)
+
+    def run() -> list[str]:
+        calls.unlink(missing_ok=True)
+        env = {"PATH": "/usr/bin:/bin", "GOALBOT_TOKEN": "123:ABC"}  # a token: the real bot
+        subprocess.run(["bash", "bot/run.sh"], cwd=tmp_path, env=env, check=True, timeout=60)
+        return calls.read_text(encoding="utf-8").splitlines()
+
+    first = run()
+    assert "python -m pip install --quiet -c constraints.txt -e .[postgres]" in first
+    assert first[-1] == "goalbot run"
+    assert run() == ["goalbot run"]  # nothing changed: no reinstall
+    with (tmp_path / "constraints.txt").open("a", encoding="utf-8") as pins:
+        pins.write("# a new pin\n")
+    assert "python -m pip install --quiet -c constraints.txt -e .[postgres]" in run()
