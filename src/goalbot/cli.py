@@ -186,13 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="department, responsibility area or goal id (default: all)",
     )
     status.add_argument("--period", help="period such as 2026Q2 (default: the latest)")
+    status.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text (as /status) or json (docs/report-schema.json)",
+    )
 
-    export = command(commands, "export", "export a period's filled-in goal table")
+    export = command(commands, "export", "export a period's filled-in goal tables")
     export.add_argument("--period", required=True, help="period such as 2026Q2")
     export.add_argument(
-        "--format", required=True, choices=["xlsx", "csv"], help="xlsx (Excel) or csv"
+        "--format",
+        required=True,
+        choices=["xlsx", "docx", "csv", "json"],
+        help="xlsx (Excel), docx (Word), csv or json (docs/report-schema.json)",
     )
-    export.add_argument("--output", type=Path, help="file to write (default: goalbot-PERIOD.EXT)")
+    export.add_argument(
+        "--output",
+        type=Path,
+        help="file to write, - for standard output (default: goalbot-PERIOD.EXT)",
+    )
 
     sandbox = command(
         commands,
@@ -391,6 +404,11 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
     ctx = _context_with_catalogue(config)
     period = Period.parse(args.period) if args.period else None
+    if args.format == "json":
+        from goalbot.reporting.export import status_json
+
+        sys.stdout.write(status_json(ctx, args.scope, period))
+        return EXIT_OK
     print(status_report(ctx, args.scope, period, fmt="text"))
     return EXIT_OK
 
@@ -401,6 +419,10 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
     ctx = _context_with_catalogue(config)
     output = args.output or Path(f"goalbot-{period.key}.{args.format}")
+    if str(output) == "-":
+        sys.stdout.buffer.write(export_period(ctx, period, args.format))
+        sys.stdout.flush()
+        return EXIT_OK
     if output.is_dir():
         raise CliError(f"{output}: is a folder; give a file name")
     data = export_period(ctx, period, args.format)

@@ -66,7 +66,7 @@ async def test_an_administrators_round_from_telegram(
 
         admin.send("/remind Q4-2026")
         opened = await admin.wait_for_message()
-        assert "Kierros Q4/2026 on avattu" in opened.content
+        assert "Raportointikierros Q4/2026 on avattu" in opened.content
         await maija.wait_for_message(predicate=lambda m: "alkanut" in m.content)
 
         admin.send("/pause Maija Meikäläinen 31.12.2026")
@@ -75,11 +75,11 @@ async def test_an_administrators_round_from_telegram(
 
         admin.send("/schedule")
         schedule = await admin.wait_for_message()
-        assert "Q4/2026" in schedule.content and "Kierros sulkeutuu" in schedule.content
+        assert "Q4/2026" in schedule.content and "Raportointikierros sulkeutuu" in schedule.content
 
         admin.send("/close 2026Q4")
         closed = await admin.wait_for_message()
-        assert "Kierros Q4/2026 on suljettu" in closed.content
+        assert "Raportointikierros Q4/2026 on suljettu" in closed.content
         await driver.wait_for_message(
             group, predicate=lambda m: "Tavoiteraportti" in m.content, timeout=20
         )

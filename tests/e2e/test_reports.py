@@ -85,7 +85,7 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
         manager.send("/missing")
         missing = await manager.wait_for_message()
         assert missing.content.startswith("Vastaamatta Q4/2026")
-        assert "Ei nimettyä vastaajaa" in missing.content
+        assert "Ei vastuuhenkilöä" in missing.content
 
         manager.send("/export")
         document = await manager.wait_for_message(predicate=lambda m: m.kind == "document")
@@ -93,13 +93,27 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
         assert document.file.filename.endswith("-2026Q4.xlsx")
         assert "Q4/2026" in document.content
         workbook = openpyxl.load_workbook(io.BytesIO(document.file.data))
-        assert "Kaupunginhallitus" in workbook.sheetnames
+        assert (
+            "Kaupunginhallitus" in workbook.sheetnames
+            and "Selitykset ja kommentit" in workbook.sheetnames
+        )
 
         manager.send("/export csv 2026Q3")
         table = await manager.wait_for_message(predicate=lambda m: m.kind == "document")
         assert table.file is not None and table.file.filename is not None
         assert table.file.filename.endswith("-2026Q3.csv")
         assert table.file.data.startswith(b"\xef\xbb\xbf")
+
+        manager.send("/export docx")
+        agenda = await manager.wait_for_message(
+            predicate=lambda m: m.kind == "document", timeout=20
+        )
+        assert agenda.file is not None and agenda.file.filename is not None
+        assert agenda.file.filename.endswith("-2026Q4.docx")
+        from docx import Document
+
+        tables = Document(io.BytesIO(agenda.file.data)).tables
+        assert [c.text for c in tables[1].rows[0].cells][:3] == ["Toimiala", "Tavoite", "Mittari"]
 
         manager.send("/export pdf")
         bad = await manager.wait_for_message()
@@ -126,7 +140,7 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
 
     for message in manager.bot_messages():
         assert utf16_length(message.content) <= TEXT_LIMIT
-    assert len(driver.documents) == 2 and len(driver.photos) == 1
+    assert len(driver.documents) == 3 and len(driver.photos) == 1
     assert driver.errors == []
 
 

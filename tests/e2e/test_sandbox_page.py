@@ -84,7 +84,7 @@ def test_a_quarter_rehearsed_in_the_web_chat(browser: Any, folder: Path, tmp_pat
         page.click("#menu-button")
         before = admin.bot_count()
         admin.type("/remind")
-        opened = admin.wait_for_bot("Kierros Q4/2026 on avattu", after=before)
+        opened = admin.wait_for_bot("Raportointikierros Q4/2026 on avattu", after=before)
         assert "Muistutuksia lähtee" in opened
 
         # the owner, in a second tab: the reminder arrives by itself
@@ -108,10 +108,10 @@ def test_a_quarter_rehearsed_in_the_web_chat(browser: Any, folder: Path, tmp_pat
         before = admin.bot_count()
         admin.panel_action("go_to", "2027-01-18")
         notice = admin.wait_for_notice("Botin aika on nyt ma 18.1.2027")
-        assert "Kierros sulkeutuu, yhteenveto (Q4/2026)" in notice
+        assert "Raportointikierros sulkeutuu, yhteenveto (Q4/2026)" in notice
         assert "Muistutus puuttuvista 1 (Q4/2026)" in notice
         summary = admin.wait_for_bot("Tavoiteraportti Q4/2026", after=before)
-        assert "Vastauskierros päättyi 18.1.2027" in summary and "Vastattu 5/5" in summary
+        assert "Raportointikierros päättyi 18.1.2027" in summary and "Vastattu 5/5" in summary
         document = page.locator("#messages .document", has_text="2026Q4.xlsx").last
         document.wait_for(timeout=30_000)
         admin.shot("10-summary-after-close")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_export_xlsx_and_csv(
     assert str(target) in out and "Q4/2026" in out
     workbook = openpyxl.load_workbook(target)
     assert "Kaupunginhallitus" in workbook.sheetnames
-    assert workbook["Kaupunginhallitus"]["G2"].value == "Q4/2026"
+    assert workbook["Kaupunginhallitus"]["F3"].value == "Q4/2026"
 
     code, out, err = run(
         capsys,
@@ -112,6 +113,56 @@ def test_export_xlsx_and_csv(
         csv.reader(io.StringIO((tmp_path / "taulukko.csv").read_text("utf-8-sig")), delimiter=";")
     )
     assert len(rows) == 68 and rows[0][0] == "Toimielin"
+
+
+def test_export_docx_and_json(
+    capsys: pytest.CaptureFixture[str], config_file: Path, tmp_path: Path
+) -> None:
+    from docx import Document
+
+    target = tmp_path / "taulukot.docx"
+    code, out, err = run(
+        capsys,
+        "--config",
+        str(config_file),
+        "export",
+        "--period",
+        "2026Q4",
+        "--format",
+        "docx",
+        "--output",
+        str(target),
+    )
+    assert code == 0, err
+    assert str(target) in out
+    assert len(Document(str(target)).tables) == 10  # eight adopted tables and two lists
+    code, out, err = run(
+        capsys,
+        "--config",
+        str(config_file),
+        "export",
+        "--period",
+        "2026Q4",
+        "--format",
+        "json",
+        "--output",
+        "-",
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["schema"] == "goalbot-report/1" and len(document["metrics"]) == 67
+    assert document["period"] == {"key": "2026Q4", "label": "Q4/2026"}
+
+
+def test_status_as_json(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    code, out, err = run(
+        capsys, "--config", str(config_file), "status", "tekninen", "--format", "json"
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["scope"] == "tekninen"
+    assert {m["goal"]["department"] for m in document["metrics"]} == {"tekninen"}
+    assert sum(document["counts"].values()) == len(document["metrics"])
 
 
 def test_export_default_file_name(

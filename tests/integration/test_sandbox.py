@@ -75,7 +75,7 @@ def test_the_clock_and_the_answers_outlive_a_restart_and_reset_starts_afresh(
         assert any("Tervetuloa" in t for t in bot_texts(url, owner))  # the invite was opened
         notice = act(url, "next")
         assert "Botin aika on nyt ti 15.12.2026 klo 9.00." in notice
-        assert "Kierros alkaa, muistutukset (Q4/2026)" in notice
+        assert "Raportointikierros alkaa, muistutukset (Q4/2026)" in notice
         assert any("tavoiteraportointi on alkanut" in t for t in bot_texts(url, owner))
     finally:
         assert sandbox.stop() == 0

@@ -15,7 +15,7 @@ EXAMPLES = re.compile(r"esim\. (.+?)\.?$")
 
 def test_every_example_in_a_question_is_a_valid_answer() -> None:
     catalogue = read_catalogue_file(shipped_catalogue_path())[1]
-    macros = environment().get_template("fi/chat/_macros.html.j2").module
+    macros = environment().get_template("fi/chat/_macros.html.j2").make_module({"lang": "fi"})
     kinds_with_examples = set()
     for metric in catalogue.metrics():
         hint = str(macros.how_to_answer(metric))  # type: ignore[attr-defined]
@@ -25,5 +25,15 @@ def test_every_example_in_a_question_is_a_valid_answer() -> None:
         kinds_with_examples.add(metric.kind)
         for example in found.group(1).split(" tai "):
             parse_number(example, metric)  # raises InvalidAnswer for a wrong example
-    # yes/no is answered by button; a count's question asks for a whole number without one
-    assert kinds_with_examples == set(MetricKind) - {MetricKind.YES_NO, MetricKind.COUNT}
+    # yes/no is answered by button
+    assert kinds_with_examples == set(MetricKind) - {MetricKind.YES_NO}
+
+
+def test_the_example_is_in_the_metrics_own_unit() -> None:
+    catalogue = read_catalogue_file(shipped_catalogue_path())[1]
+    macros = environment().get_template("fi/chat/_macros.html.j2").make_module({"lang": "fi"})
+    hints = {m.id: str(macros.how_to_answer(m)) for m in catalogue.metrics()}  # type: ignore[attr-defined]
+    assert hints["STR-6.1"].endswith("(€/as), esim. 2\u00a0373.")
+    assert hints["TILA-2.1"].endswith("(kg/vuosi), esim. 11\u00a0715.")
+    assert hints["STR-4.1"].endswith("(hlö), esim. \u221220.")
+    assert hints["YH-8.4"].endswith("esim. 50.")

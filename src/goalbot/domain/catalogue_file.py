@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from goalbot.domain.goals import (
+    SHEET_NAME_LIMIT,
     Area,
     Baseline,
     Body,
@@ -28,6 +29,7 @@ from goalbot.domain.goals import (
     Reference,
     Role,
     Rule,
+    Table,
     Target,
     Theme,
     Tier,
@@ -209,7 +211,9 @@ def check_catalogue(path: Path) -> list[Problem]:
 
 def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     r.unknown_keys(
-        data, {"catalogue", "roles", "bodies", "departments", "areas", "themes", "goals"}, ""
+        data,
+        {"catalogue", "roles", "bodies", "departments", "areas", "themes", "goals", "tables"},
+        "",
     )
     head = r.table(data.get("catalogue", {}), "catalogue")
     if "catalogue" not in data:
@@ -281,13 +285,16 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     areas: list[Area] = []
     for i, t in enumerate(r.tables(data, "areas", "")):
         place = f"areas[{i}]"
-        r.unknown_keys(t, {"id", "name", "department", "owner_role", "aliases"}, place)
+        r.unknown_keys(
+            t, {"id", "name", "short_name", "department", "owner_role", "aliases"}, place
+        )
         area = Area(
             r.identifier(t, "id", place),
             r.string(t, "name", place),
             r.string(t, "department", place),
             r.string(t, "owner_role", place),
             r.strings(t, "aliases", place),
+            r.string(t, "short_name", place, required=False),
         )
         if area.department and area.department not in department_ids:
             r.problem(f"{place}.department", f"unknown department {area.department!r}")
@@ -312,6 +319,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     _check_metric_links(r, goals)
     if not goals:
         r.problem("goals", "the catalogue has no goals")
+    tables = _read_tables(r, data, refs, goals)
     if r.problems or len(periods) != 2:
         return None
     return Catalogue(
@@ -329,7 +337,41 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
         themes=themes,
         goals=goals,
         manager_role=manager_role,
+        tables=tables,
     )
+
+
+_SHEET_FORBIDDEN = set("[]:*?/\\")
+
+
+def _read_tables(
+    r: _Reader, data: dict[str, Any], refs: _Refs, goals: tuple[Goal, ...]
+) -> tuple[Table, ...]:
+    """The document's tables (optional); when given, every goal must be in one."""
+    tables: list[Table] = []
+    for i, t in enumerate(r.tables(data, "tables", "")):
+        place = f"tables[{i}]"
+        r.unknown_keys(t, {"tier", "body", "department", "title", "sheet"}, place)
+        tier, body, department = _read_placement(r, t, place, refs)
+        if tier == Tier.STRATEGIC and department:
+            r.problem(f"{place}.department", "the strategic metrics have no department")
+        sheet = r.string(t, "sheet", place, required=False)
+        if len(sheet) > SHEET_NAME_LIMIT:
+            r.problem(f"{place}.sheet", f"at most {SHEET_NAME_LIMIT} characters, not {len(sheet)}")
+        if _SHEET_FORBIDDEN & set(sheet):
+            r.problem(f"{place}.sheet", "a sheet name cannot have any of [ ] : * ? / \\")
+        title = r.string(t, "title", place, required=False)
+        table = Table(tier or Tier.AREA, body, department, title, sheet)
+        if any((x.tier, x.body, x.department) == (table.tier, body, department) for x in tables):
+            r.problem(place, "the same tier, body and department as an earlier table")
+        if sheet and any(x.sheet.casefold() == sheet.casefold() for x in tables):
+            r.problem(f"{place}.sheet", f"{sheet!r} is used twice")
+        tables.append(table)
+    if tables:
+        for goal in goals:
+            if goal.id and not any(t.holds(goal) for t in tables):
+                r.problem(f"goals[{goal.id}]", "is in none of the [[tables]]")
+    return tuple(tables)
 
 
 def _check_metric_links(r: _Reader, goals: tuple[Goal, ...]) -> None:
@@ -392,6 +434,20 @@ def _read_role(r: _Reader, t: dict[str, Any], place: str) -> Role:
     )
 
 
+def _read_placement(
+    r: _Reader, t: dict[str, Any], place: str, refs: _Refs
+) -> tuple[Tier | None, str, str | None]:
+    """A goal's or a table's tier, body and department, each checked against the file."""
+    tier = r.enum(Tier, t.get("tier"), f"{place}.tier", "strategic, department, area")
+    body = r.string(t, "body", place)
+    if body and body not in refs.bodies:
+        r.problem(f"{place}.body", f"unknown body {body!r}")
+    department = r.string(t, "department", place, required=tier != Tier.STRATEGIC) or None
+    if department and department not in refs.departments:
+        r.problem(f"{place}.department", f"unknown department {department!r}")
+    return tier, body, department
+
+
 def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
     goal_id = r.identifier(t, "id", f"goals[{index}]")
     place = f"goals[{goal_id or index}]"
@@ -412,13 +468,7 @@ def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
         },
         place,
     )
-    tier = r.enum(Tier, t.get("tier"), f"{place}.tier", "strategic, department, area")
-    body = r.string(t, "body", place)
-    if body and body not in refs.bodies:
-        r.problem(f"{place}.body", f"unknown body {body!r}")
-    department = r.string(t, "department", place, required=tier != Tier.STRATEGIC) or None
-    if department and department not in refs.departments:
-        r.problem(f"{place}.department", f"unknown department {department!r}")
+    tier, body, department = _read_placement(r, t, place, refs)
     area = r.string(t, "area", place, required=tier == Tier.AREA) or None
     if area:
         if area not in refs.areas:

@@ -229,6 +229,15 @@ class Metric:
         return self.cadence.is_due(period)
 
     @property
+    def describes_years(self) -> bool:
+        """Whether each figure is a year's (yearly or every-other-year cadences)."""
+        return self.cadence.kind in (
+            CadenceKind.YEARLY,
+            CadenceKind.ODD_YEARS,
+            CadenceKind.EVEN_YEARS,
+        )
+
+    @property
     def is_numeric(self) -> bool:
         return self.kind in NUMERIC_KINDS
 
@@ -274,6 +283,12 @@ class Area:
     department: str
     owner_role: str
     aliases: tuple[str, ...] = ()
+    short_name: str = ""  # the name in the document's tables, where ``name`` had to differ
+
+    @property
+    def table_name(self) -> str:
+        """The area's name as the adopted tables write it."""
+        return self.short_name or self.name
 
 
 @dataclass(frozen=True)
@@ -319,6 +334,30 @@ class Goal:
         return tuple(m for m in self.metrics if m.is_asked(period, yes.get(m.id, ())))
 
 
+SHEET_NAME_LIMIT = 31
+"""Spreadsheets cut sheet names longer than this."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the adopted document: its heading and the goals it holds.
+
+    A goal belongs to the table of its tier, body and (for department and area goals) its
+    department; the exports lay each table out as the document does.
+    """
+
+    tier: Tier
+    body: str
+    department: str | None
+    title: str  # the document's heading ("" where the document has none)
+    sheet: str = ""  # a short name for a spreadsheet tab, at most SHEET_NAME_LIMIT characters
+
+    def holds(self, goal: Goal) -> bool:
+        """Whether ``goal`` is one of this table's."""
+        department = None if self.tier == Tier.STRATEGIC else goal.department
+        return (goal.tier, goal.body, department) == (self.tier, self.body, self.department)
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """A municipality's adopted goals for a term."""
@@ -337,6 +376,26 @@ class Catalogue:
     source: str = ""
     language: str = "fi"
     manager_role: str | None = None  # the town manager: last step of escalation
+    tables: tuple[Table, ...] = ()  # the document's tables, in its order (see adopted_tables)
+
+    def adopted_tables(self) -> tuple[Table, ...]:
+        """The document's tables in order: as the file lists them, else one for the strategic
+        metrics and one per body and department for each tier (headings left to reports)."""
+        if self.tables:
+            return self.tables
+        found: list[Table] = []
+        for goal in self.goals:
+            if not any(t.holds(goal) for t in found):
+                department = None if goal.tier == Tier.STRATEGIC else goal.department
+                found.append(Table(goal.tier, goal.body, department, ""))
+        rank = {Tier.STRATEGIC: 0, Tier.DEPARTMENT: 1, Tier.AREA: 2}
+        bodies = [b.id for b in self.bodies]
+        return tuple(
+            sorted(
+                found,
+                key=lambda t: (rank[t.tier], bodies.index(t.body) if t.body in bodies else 0),
+            )
+        )
 
     def goal(self, goal_id: str) -> Goal:
         """The goal with ``goal_id`` (case-insensitive); KeyError if none."""

@@ -1,45 +1,62 @@
-"""A period's filled-in goal table, in the adopted document's own layout, as XLSX or CSV.
+"""A period's adopted tables, filled in, as XLSX, DOCX, CSV or JSON.
 
-The XLSX has one sheet per body the goals are binding towards (the council's strategic
-metrics, a table of their own in the document, get a sheet before it). Each sheet keeps the
-document's columns and adds the period's value, its status, the owner's explanation and
-corrective action, the goal comment and the metric's id. Figures are real numbers; their
-number formats put the unit after the figure and let Excel show them in the reader's locale
-(in Finnish: ``11,9 %``, ``1 021 000 €``).
+The XLSX and the DOCX lay out each table of the adopted document as the document does: its
+heading, its columns (the period's column named for the period, e.g. ``Q4/2026``), one row
+per goal with its metrics under it and nothing repeated (a responsibility area's and a goal's
+cells span their rows). Only the document's own words and the reported figures go into the
+tables: the owners' explanations, corrective actions and comments follow on a sheet (a
+section) of their own, and the catalogue's editorial notes on another. Every figure is the
+latest known one, with the period it describes where that is not the report's.
+
+The XLSX is print-ready: A4 landscape, fitted to the page width, the heading rows repeated
+on every page. Figures are numbers whose formats put the unit (and the period described)
+after them, so Finnish Excel shows ``11,9 %`` and ``−20 hlö (2025)``.
 
 The CSV is one table of every metric, as Finnish Excel opens it: UTF-8 with a byte order mark,
-``;`` between fields and a decimal comma.
+``;`` between fields and a decimal comma. The JSON (schema: ``docs/report-schema.json``) is
+for the town's other systems.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from goalbot.domain.answers import AnswerState
+from goalbot.domain.answers import AnswerState, AnswerValue
 from goalbot.domain.evaluation import Status
-from goalbot.domain.goals import Body, Catalogue, Metric, MetricKind, Tier
+from goalbot.domain.goals import (
+    SHEET_NAME_LIMIT,
+    Catalogue,
+    Goal,
+    Metric,
+    MetricKind,
+    Table,
+    Tier,
+)
 from goalbot.domain.periods import Period
-from goalbot.reporting.formatting import format_value
+from goalbot.reporting.formatting import MINUS, format_described, format_value, typed_places
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
 from goalbot.services.status import MetricStatus, StatusData, status_of
 
-ExportFormat = Literal["xlsx", "csv"]
-FORMATS: tuple[ExportFormat, ...] = ("xlsx", "csv")
+ExportFormat = Literal["xlsx", "docx", "csv", "json"]
+FORMATS: tuple[ExportFormat, ...] = ("xlsx", "docx", "csv", "json")
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "csv": "text/csv",
+    "json": "application/json",
 }
 
 STATUS_FILLS = {
@@ -47,38 +64,34 @@ STATUS_FILLS = {
     Status.AT_RISK: "FFEB9C",
     Status.OFF_TRACK: "FFC7CE",
 }
-GREY_FILL = "D9D9D9"
+GREY_FILL = "EDEDED"
 HEADER_FILL = "DDEBF7"
+GROUP_FILL = "F2F2F2"
 
-# columns of each table kind, as in the adopted document, then the period's report
-STRATEGIC_COLUMNS = (
-    "theme",
-    "strategic_metric",
-    "strategic_target",
-    "strategic_baseline",
-    "value",
-    "status",
-)
-DEPARTMENT_COLUMNS = (
-    "department",
-    "department_goal",
-    "metric",
-    "department_baseline",
-    "value",
-    "department_target",
-    "status",
-)
-AREA_COLUMNS = (
-    "area",
-    "area_goal",
-    "action",
-    "metric",
-    "area_baseline",
-    "area_target",
-    "value",
-    "status",
-)
-REPORT_COLUMNS = ("explanation", "corrective_action", "comment", "id")
+# the adopted document's columns, per tier ("value" is the period's column)
+COLUMNS: dict[Tier, tuple[str, ...]] = {
+    Tier.STRATEGIC: (
+        "strategic_metric",
+        "strategic_target",
+        "strategic_baseline",
+        "value",
+        "status",
+    ),
+    Tier.DEPARTMENT: (
+        "department",
+        "department_goal",
+        "metric",
+        "department_baseline",
+        "value",
+        "department_target",
+        "status",
+    ),
+    Tier.AREA: ("area", "area_goal", "action", "metric", "area_level", "value", "status"),
+}
+SPANNING = {"department": "group", "area": "group", "department_goal": "goal", "area_goal": "goal"}
+SPANNING["action"] = "goal"
+NOTES_COLUMNS = ("id", "goal", "metric", "status", "explanation", "corrective_action", "comment")
+REMARK_COLUMNS = ("id", "subject", "note")
 CSV_COLUMNS = (
     "body",
     "tier",
@@ -91,6 +104,7 @@ CSV_COLUMNS = (
     "baseline",
     "target",
     "value",
+    "value_period",
     "unit",
     "status",
     "explanation",
@@ -98,125 +112,219 @@ CSV_COLUMNS = (
     "comment",
 )
 COLUMN_WIDTHS = {
-    "theme": 22,
-    "department": 14,
-    "area": 24,
-    "value": 16,
-    "status": 16,
-    "unit": 12,
+    "strategic_metric": 30,
+    "strategic_target": 30,
+    "strategic_baseline": 36,
+    "department": 12,
+    "department_goal": 30,
+    "metric": 36,
+    "department_baseline": 16,
+    "department_target": 16,
+    "area": 16,
+    "area_goal": 26,
+    "action": 32,
+    "area_level": 30,
+    "value": 24,
+    "status": 22,
     "id": 10,
-    "tier": 20,
-    "body": 24,
+    "goal": 30,
+    "explanation": 40,
+    "corrective_action": 40,
+    "comment": 30,
+    "subject": 40,
+    "note": 60,
 }
-WIDE = 42
-SHEET_NAME_LIMIT = 31
+DEFAULT_WIDTH = 24
+FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------- the tables' rows
 
 
 @dataclass(frozen=True)
-class Table:
-    """One table of the document: its goals' metrics under one body and tier."""
+class Line:
+    """One row of an adopted table: a metric, or a heading inside the table (a theme).
 
-    tier: Tier
-    body: Body
-    rows: tuple[MetricStatus, ...]
+    ``spans`` says, for the columns whose cell covers several rows (a responsibility area, a
+    goal and its action), how many rows the cell starts here; 0 means a cell above covers it.
+    """
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        layout = {
-            Tier.STRATEGIC: STRATEGIC_COLUMNS,
-            Tier.DEPARTMENT: DEPARTMENT_COLUMNS,
-            Tier.AREA: AREA_COLUMNS,
-        }[self.tier]
-        return (*layout, *REPORT_COLUMNS)
+    metric: MetricStatus | None
+    heading: str = ""
+    number: int = 0  # the metric's number under its theme, as the strategic table counts
+    spans: dict[str, int] = field(default_factory=dict)
 
 
-def tables(data: StatusData) -> list[Table]:
-    """The tables in document order: strategic metrics, then each body's goals."""
+@dataclass(frozen=True)
+class AdoptedTable:
+    """A table of the document with the period's rows."""
+
+    table: Table
+    columns: tuple[str, ...]
+    lines: tuple[Line, ...]
+
+    def metrics(self) -> Iterator[MetricStatus]:
+        return (line.metric for line in self.lines if line.metric is not None)
+
+
+def _runs(keys: Sequence[str]) -> list[int]:
+    """For each position, how many rows a cell starting there spans (0 inside a run)."""
+    spans = [0] * len(keys)
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            spans[start] = i - start
+            start = i
+    return spans
+
+
+def _lines(catalogue: Catalogue, table: Table, metrics: list[MetricStatus]) -> tuple[Line, ...]:
+    if table.tier == Tier.STRATEGIC:
+        lines: list[Line] = []
+        theme, number = None, 0
+        for ms in metrics:
+            if ms.goal.theme != theme:
+                theme, number = ms.goal.theme, 0
+                name = catalogue.theme(theme).name if theme else ""
+                lines.append(Line(None, heading=name))
+            number += 1
+            lines.append(Line(ms, number=number))
+        return tuple(lines)
+    groups = [
+        (ms.goal.area or ms.goal.department or "") if table.tier == Tier.AREA else "all"
+        for ms in metrics
+    ]
+    group_spans = _runs(groups)
+    goal_spans = _runs([f"{g}|{ms.goal.id}" for g, ms in zip(groups, metrics, strict=True)])
     result = []
-    strategic = [m for m in data.metrics() if m.goal.tier == Tier.STRATEGIC]
-    if strategic:
-        body = data.catalogue.body(strategic[0].goal.body)
-        result.append(Table(Tier.STRATEGIC, body, tuple(strategic)))
-    for body in data.catalogue.bodies:
-        for tier in (Tier.DEPARTMENT, Tier.AREA):
-            rows = tuple(
-                m for m in data.metrics() if m.goal.tier == tier and m.goal.body == body.id
-            )
-            if rows:
-                result.append(Table(tier, body, rows))
+    for i, ms in enumerate(metrics):
+        spans = {
+            column: group_spans[i] if kind == "group" else goal_spans[i]
+            for column, kind in SPANNING.items()
+        }
+        result.append(Line(ms, spans=spans))
+    return tuple(result)
+
+
+def adopted_tables(data: StatusData) -> list[AdoptedTable]:
+    """The period's tables in the document's order, each with the metrics of its goals."""
+    catalogue = data.catalogue
+    result = []
+    for table in catalogue.adopted_tables():
+        metrics = [m for m in data.metrics() if table.holds(m.goal)]
+        if metrics:
+            lines = _lines(catalogue, table, metrics)
+            result.append(AdoptedTable(table, COLUMNS[table.tier], lines))
     return result
 
 
-class _Texts:
-    """The words of the export (headings, statuses, baselines, targets) from the templates."""
+# ---------------------------------------------------------------- texts of the cells
+
+
+class Texts:
+    """The words of the exports, from the templates (headings, statuses, cells)."""
 
     def __init__(self, language: str, period: Period) -> None:
         self.words = Words("report/_words.txt.j2", language)
         self.export = Words("report/export.txt.j2", language)
+        self.language = language
         self.period = period
+
+    @property
+    def locale(self) -> str:
+        return f"{self.language}_FI"
 
     def header(self, key: str) -> str:
         return self.export("header", key, self.period)
 
-    def status(self, status: Status) -> str:
+    def status_name(self, status: Status) -> str:
         return self.words("status_name", status).capitalize()
 
+    def status(self, ms: MetricStatus) -> str:
+        return self.export("status_cell", ms)
+
     def baseline(self, metric: Metric) -> str:
-        return self.words("baseline", metric)
+        return self.export("baseline_cell", metric)
 
     def target(self, metric: Metric) -> str:
-        return self.words("target", metric)
+        return self.export("target_cell", metric)
+
+    def title(self, table: Table, catalogue: Catalogue) -> str:
+        return self.export("table_title", table, catalogue)
+
+    def sheet(self, table: Table, catalogue: Catalogue) -> str:
+        return self.export("sheet_name", table, catalogue)
 
     def tier(self, tier: Tier) -> str:
         return self.export("tier", tier)
 
+    def heading(self, key: str, catalogue: Catalogue) -> str:
+        return self.export("heading", key, catalogue, self.period)
 
-def _cell(ms: MetricStatus, key: str, texts: _Texts, catalogue: Catalogue, comment: str) -> Any:
-    """The content of one cell: text, a number, or None for an empty cell."""
-    goal, metric, answer = ms.goal, ms.metric, ms.answer
-    department = catalogue.department(goal.department) if goal.department else None
+
+def period_suffix(metric: Metric, described: Period | None, report: Period) -> str:
+    """`` (2025)`` or `` (Q1/2026)`` when a figure describes another period than the report's."""
+    if described is None:
+        return ""
+    label = format_described(metric, described)
+    return "" if label == report.label else f" ({label})"
+
+
+def shown_value(ms: MetricStatus, texts: Texts) -> tuple[Decimal | str | None, str]:
+    """The value cell's content (a figure, or a word), and the period suffix that goes with it."""
+    value, described = ms.latest
+    if value is None:
+        return None, ""
+    suffix = period_suffix(ms.metric, described, ms.evaluation.period)
+    if value.state == AnswerState.VALUE and value.number is not None:
+        return value.number, suffix
+    text = format_value(ms.metric, value, texts.locale)
+    return text, suffix if value.state == AnswerState.VALUE else ""
+
+
+def value_text(ms: MetricStatus, texts: Texts) -> str:
+    """The value cell as text: ``11,9 %``, ``−20 hlö (2025)``, ``Kyllä (Q3/2026)``."""
+    value, _ = ms.latest
+    if value is None:
+        return ""
+    _, suffix = shown_value(ms, texts)
+    return format_value(ms.metric, value, texts.locale) + suffix
+
+
+def _metric_name(metric: Metric) -> str:
+    return metric.adopted_name or metric.name
+
+
+def cell(line: Line, key: str, texts: Texts, catalogue: Catalogue) -> Decimal | str | None:
+    """The content of one cell of an adopted table (None: empty)."""
+    ms = line.metric
+    assert ms is not None
+    goal, metric = ms.goal, ms.metric
     match key:
-        case "theme":
-            return catalogue.theme(goal.theme).name if goal.theme else None
-        case "strategic_metric" | "metric":
-            return metric.name
-        case "strategic_target" | "department_target" | "area_target" | "target":
-            return texts.target(metric)
-        case "strategic_baseline" | "department_baseline" | "area_baseline" | "baseline":
-            return texts.baseline(metric)
+        case "strategic_metric":
+            return f"{line.number}. {_metric_name(metric)}"
+        case "strategic_target" | "department_target":
+            return texts.target(metric) or None
+        case "strategic_baseline" | "department_baseline":
+            return texts.baseline(metric) or None
         case "department":
-            return department.short_name if department else None
+            return catalogue.department(goal.department).short_name if goal.department else None
         case "area":
-            return catalogue.area(goal.area).name if goal.area else None
-        case "department_goal" | "area_goal" | "goal":
+            return catalogue.area(goal.area).table_name if goal.area else None
+        case "department_goal" | "area_goal":
             return goal.title
         case "action":
             return goal.action or None
+        case "metric":
+            return _metric_name(metric)
+        case "area_level":
+            parts = [texts.baseline(metric), texts.target(metric)]
+            return " / ".join(p for p in parts if p) or None
         case "value":
-            if answer is None:
-                return None
-            value = answer.value
-            if value.state == AnswerState.VALUE and value.number is not None:
-                return value.number
-            return format_value(metric, value)
+            value, suffix = shown_value(ms, texts)
+            return value + suffix if isinstance(value, str) else value
         case "status":
-            return texts.status(ms.status)
-        case "explanation":
-            if answer is None:
-                return None
-            return answer.explanation or answer.value.reason or None
-        case "corrective_action":
-            return answer.corrective_action or None if answer else None
-        case "comment":
-            return comment or None
-        case "id":
-            return metric.id
-        case "body":
-            return catalogue.body(goal.body).name
-        case "tier":
-            return texts.tier(goal.tier)
-        case "unit":
-            return _unit(metric) or None
+            return texts.status(ms)
     raise KeyError(key)
 
 
@@ -230,30 +338,90 @@ def _unit(metric: Metric) -> str:
 
 def _places(metric: Metric, number: Decimal) -> int:
     if metric.decimals is not None:
-        return metric.decimals
-    exponent = number.normalize().as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        return max(metric.decimals, typed_places(number))
+    return typed_places(number.normalize())
 
 
-def number_format(metric: Metric, number: Decimal) -> str:
-    """An Excel number format for a figure: grouped thousands, its decimals, then its unit.
+def number_format(metric: Metric, number: Decimal, suffix: str = "") -> str:
+    """An Excel number format for a figure: grouped thousands, its decimals, unit and period.
 
     Excel stores formats with ``,`` for grouping and ``.`` for decimals and shows them in the
-    reader's locale, so Finnish Excel shows ``#,##0.0" %"`` as ``11,9 %``.
+    reader's locale, so Finnish Excel shows ``#,##0.0" %"`` as ``11,9 %``. Negatives get the
+    minus sign, as in the other reports.
     """
     places = _places(metric, number)
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    unit = _unit(metric).replace('"', "")
-    return f'{pattern}" {unit}"' if unit else pattern
+    tail = f"{(' ' + _unit(metric)) if _unit(metric) else ''}{suffix}".replace('"', "")
+    positive = f'{pattern}"{tail}"' if tail else pattern
+    return f'{positive};"{MINUS}"{positive}'
+
+
+# ---------------------------------------------------------------- explanations and notes
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """A row of the explanations: what an owner wrote about a metric or a goal."""
+
+    id: str
+    goal: Goal
+    metric: MetricStatus | None
+    explanation: str = ""
+    corrective_action: str = ""
+    comment: str = ""
+
+
+def explanation_rows(data: StatusData) -> list[NoteRow]:
+    """The owners' explanations, corrective actions, skip reasons and goal comments."""
+    rows = []
+    for goal_status in data.goals:
+        for ms in goal_status.metrics:
+            answer = ms.answer
+            if answer is None:
+                continue
+            explanation = answer.explanation or answer.value.reason
+            if explanation or answer.corrective_action:
+                rows.append(
+                    NoteRow(ms.metric.id, ms.goal, ms, explanation, answer.corrective_action)
+                )
+        if goal_status.comment:
+            rows.append(
+                NoteRow(goal_status.goal.id, goal_status.goal, None, comment=goal_status.comment)
+            )
+    return rows
+
+
+def remarks(catalogue: Catalogue, data: StatusData) -> list[tuple[str, str, str]]:
+    """The catalogue's editorial notes: (id, what it is about, the note)."""
+    found = []
+    for goal_status in data.goals:
+        goal = goal_status.goal
+        if goal.note:
+            found.append((goal.id, goal.title, goal.note))
+        for ms in goal_status.metrics:
+            if ms.metric.note:
+                found.append((ms.metric.id, ms.metric.name, ms.metric.note))
+    return found
 
 
 # ---------------------------------------------------------------- XLSX
 
 
-def _sheet_name(name: str, taken: set[str]) -> str:
+LINE_POINTS = 13.0  # the height of a line of wrapped 10-point text
+TABLE_FONT = Font(name="Calibri", size=10)
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TOP_LEFT = Alignment(wrap_text=True, vertical="top")
+
+
+def _fill(colour: str) -> PatternFill:
+    return PatternFill("solid", start_color=colour, end_color=colour)
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts, unique in the workbook."""
     cleaned = "".join("-" if c in "[]:*?/\\" else c for c in name).strip() or "Taulukko"
-    if len(cleaned) > SHEET_NAME_LIMIT:
-        cleaned = cleaned[: SHEET_NAME_LIMIT - 1].rstrip() + "…"
+    cleaned = cleaned[:SHEET_NAME_LIMIT].rstrip()
     candidate, number = cleaned, 2
     while candidate.lower() in taken:
         suffix = f" ({number})"
@@ -263,48 +431,171 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write_table(sheet: Worksheet, table: Table, data: StatusData, texts: _Texts) -> None:
-    columns = table.columns
-    title = texts.export("table_title", table.tier, table.body, data.catalogue, data.period)
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
-    header_fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+def _print_ready(sheet: Worksheet, columns: int, title_rows: int) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"1:{title_rows}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = "&P / &N"
+    sheet.oddFooter.center.size = 8
+    sheet.freeze_panes = f"A{title_rows + 1}"
+    sheet.print_area = f"A1:{get_column_letter(columns)}{max(sheet.max_row, title_rows)}"
+
+
+def _heading_rows(
+    sheet: Worksheet, first: str, second: str, columns: tuple[str, ...], texts: Texts
+) -> int:
+    sheet.cell(row=1, column=1, value=first).font = Font(name="Calibri", bold=True, size=12)
+    if second:
+        sheet.cell(row=2, column=1, value=second).font = Font(name="Calibri", bold=True, size=11)
+    lines = 1
     for index, key in enumerate(columns, start=1):
-        cell = sheet.cell(row=2, column=index, value=texts.header(key))
-        cell.font = Font(bold=True)
-        cell.fill = header_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        width = COLUMN_WIDTHS.get(key, WIDE)
+        text = texts.header(key)
+        header = sheet.cell(row=3, column=index, value=text)
+        header.font = Font(name="Calibri", bold=True, size=10)
+        header.fill = _fill(HEADER_FILL)
+        header.alignment = TOP_LEFT
+        header.border = BORDER
+        width = COLUMN_WIDTHS.get(key, DEFAULT_WIDTH)
         sheet.column_dimensions[get_column_letter(index)].width = width
-    comments = {g.goal.id: g.comment for g in data.goals}
-    for row_number, ms in enumerate(table.rows, start=3):
+        lines = max(lines, text_lines(text, width))
+    if lines > 1:
+        sheet.row_dimensions[3].height = lines * LINE_POINTS
+    return 3
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Decimal | str | None) -> Any:
+    target = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        # what owners typed stays text, even if it starts with "=" like a formula
+        target.data_type = "s"
+    target.alignment = TOP_LEFT
+    target.border = BORDER
+    target.font = TABLE_FONT
+    return target
+
+
+def text_lines(text: str, width: float) -> int:
+    """About how many lines ``text`` wraps to in a column ``width`` characters wide."""
+    per_line = max(1, int(width * 1.1) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+class _Heights:
+    """Row heights for wrapped text: a spreadsheet does not grow rows of merged cells itself."""
+
+    def __init__(self) -> None:
+        self.lines: dict[int, int] = {}
+
+    def need(self, row: int, span: int, lines: int) -> None:
+        """A cell from ``row`` over ``span`` rows holds ``lines`` lines."""
+        have = sum(self.lines.get(r, 1) for r in range(row, row + span))
+        if lines > have:
+            last = row + span - 1
+            self.lines[last] = self.lines.get(last, 1) + lines - have
+
+    def apply(self, sheet: Worksheet) -> None:
+        for row, lines in self.lines.items():
+            if lines > 1:
+                sheet.row_dimensions[row].height = lines * LINE_POINTS
+
+
+def _write_table(sheet: Worksheet, adopted: AdoptedTable, data: StatusData, texts: Texts) -> None:
+    columns = adopted.columns
+    first = f"{data.catalogue.title} · {data.period.label}"
+    top = _heading_rows(sheet, first, texts.title(adopted.table, data.catalogue), columns, texts)
+    row = top
+    heights = _Heights()
+    for line in adopted.lines:
+        row += 1
+        if line.metric is None:
+            heading = _put(sheet, row, 1, line.heading)
+            heading.font = Font(bold=True)
+            heading.fill = _fill(GROUP_FILL)
+            for column in range(2, len(columns) + 1):
+                _put(sheet, row, column, None).fill = _fill(GROUP_FILL)
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
+            continue
+        ms = line.metric
         for index, key in enumerate(columns, start=1):
-            value = _cell(ms, key, texts, data.catalogue, comments[ms.goal.id])
-            cell = sheet.cell(row=row_number, column=index, value=value)
+            span = line.spans.get(key, 1)
+            if span == 0:
+                _put(sheet, row, index, None)
+                continue
+            value = cell(line, key, texts, data.catalogue)
+            target = _put(sheet, row, index, value)
             if isinstance(value, str):
-                # what owners typed stays text, even if it starts with "=" like a formula
-                cell.data_type = "s"
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+                width = COLUMN_WIDTHS.get(key, DEFAULT_WIDTH)
+                heights.need(row, span, text_lines(value, width))
             if isinstance(value, Decimal):
-                cell.number_format = number_format(ms.metric, value)
-                cell.alignment = Alignment(vertical="top", horizontal="right")
+                target.number_format = number_format(ms.metric, value, shown_value(ms, texts)[1])
+                target.alignment = Alignment(vertical="top", horizontal="right")
             if key == "status":
-                colour = STATUS_FILLS.get(ms.status, GREY_FILL)
-                cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
-    sheet.freeze_panes = "A3"
-    last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A2:{last}{len(table.rows) + 2}"
+                target.fill = _fill(STATUS_FILLS.get(ms.status, GREY_FILL))
+            if span > 1:
+                sheet.merge_cells(
+                    start_row=row, start_column=index, end_row=row + span - 1, end_column=index
+                )
+    heights.apply(sheet)
+    _print_ready(sheet, len(columns), top)
+
+
+def _write_list(
+    sheet: Worksheet,
+    title: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    texts: Texts,
+) -> None:
+    top = _heading_rows(sheet, title, "", columns, texts)
+    heights = _Heights()
+    for number, values in enumerate(rows, start=top + 1):
+        for index, value in enumerate(values, start=1):
+            _put(sheet, number, index, value or None)
+            if value:
+                width = COLUMN_WIDTHS.get(columns[index - 1], DEFAULT_WIDTH)
+                heights.need(number, 1, text_lines(str(value), width))
+    heights.apply(sheet)
+    _print_ready(sheet, len(columns), top)
+
+
+def explanation_values(row: NoteRow, texts: Texts) -> tuple[str, ...]:
+    metric = row.metric
+    return (
+        row.id,
+        row.goal.title,
+        _metric_name(metric.metric) if metric else "",
+        texts.status(metric) if metric else "",
+        row.explanation,
+        row.corrective_action,
+        row.comment,
+    )
 
 
 def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
-    """The period's tables as an XLSX workbook."""
-    texts = _Texts(language, data.period)
+    """The period's adopted tables as an XLSX workbook, then explanations and notes."""
+    texts = Texts(language, data.period)
     workbook = Workbook()
     default = workbook.active
     taken: set[str] = set()
-    for table in tables(data):
-        name = texts.export("sheet_title", table.tier, table.body)
-        sheet = workbook.create_sheet(_sheet_name(name, taken))
-        _write_table(sheet, table, data, texts)
+    catalogue = data.catalogue
+    for adopted in adopted_tables(data):
+        sheet = workbook.create_sheet(sheet_name(texts.sheet(adopted.table, catalogue), taken))
+        _write_table(sheet, adopted, data, texts)
+    notes = [explanation_values(row, texts) for row in explanation_rows(data)]
+    if notes:
+        sheet = workbook.create_sheet(sheet_name(texts.heading("explanations", catalogue), taken))
+        title = f"{texts.heading('explanations', catalogue)} · {data.period.label}"
+        _write_list(sheet, title, NOTES_COLUMNS, notes, texts)
+    found = remarks(catalogue, data)
+    if found:
+        sheet = workbook.create_sheet(sheet_name(texts.heading("remarks", catalogue), taken))
+        _write_list(sheet, texts.heading("remarks", catalogue), REMARK_COLUMNS, found, texts)
     if default is not None and len(workbook.worksheets) > 1:
         workbook.remove(default)
     buffer = io.BytesIO()
@@ -313,9 +604,6 @@ def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
 
 
 # ---------------------------------------------------------------- CSV
-
-
-FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
 
 
 def _csv_value(value: Any) -> str:
@@ -331,19 +619,57 @@ def _csv_value(value: Any) -> str:
     return "'" + text if formula_like else text
 
 
+def _csv_cell(ms: MetricStatus, key: str, texts: Texts, data: StatusData, comment: str) -> Any:
+    goal, metric, answer = ms.goal, ms.metric, ms.answer
+    catalogue = data.catalogue
+    match key:
+        case "body":
+            return catalogue.body(goal.body).name
+        case "tier":
+            return texts.tier(goal.tier)
+        case "department":
+            return catalogue.department(goal.department).short_name if goal.department else None
+        case "area":
+            return catalogue.area(goal.area).table_name if goal.area else None
+        case "id":
+            return metric.id
+        case "goal":
+            return goal.title
+        case "action":
+            return goal.action or None
+        case "metric":
+            return _metric_name(metric)
+        case "baseline":
+            return texts.baseline(metric) or None
+        case "target":
+            return texts.target(metric) or None
+        case "value":
+            return shown_value(ms, texts)[0]
+        case "value_period":
+            _, described = ms.latest
+            return format_described(metric, described) if described is not None else None
+        case "unit":
+            return _unit(metric) or None
+        case "status":
+            return texts.status_name(ms.status)
+        case "explanation":
+            return (answer.explanation or answer.value.reason or None) if answer else None
+        case "corrective_action":
+            return (answer.corrective_action or None) if answer else None
+        case "comment":
+            return comment or None
+    raise KeyError(key)
+
+
 def csv_rows(data: StatusData, language: str = DEFAULT_LANGUAGE) -> list[list[str]]:
     """The CSV's rows, header first."""
-    texts = _Texts(language, data.period)
+    texts = Texts(language, data.period)
     comments = {g.goal.id: g.comment for g in data.goals}
     rows = [[texts.header(key) for key in CSV_COLUMNS]]
-    for table in tables(data):
-        for ms in table.rows:
-            rows.append(
-                [
-                    _csv_value(_cell(ms, key, texts, data.catalogue, comments[ms.goal.id]))
-                    for key in CSV_COLUMNS
-                ]
-            )
+    for adopted in adopted_tables(data):
+        for ms in adopted.metrics():
+            comment = comments[ms.goal.id]
+            rows.append([_csv_value(_csv_cell(ms, k, texts, data, comment)) for k in CSV_COLUMNS])
     return rows
 
 
@@ -355,19 +681,154 @@ def export_csv(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+# ---------------------------------------------------------------- JSON
+
+SCHEMA_ID = "goalbot-report/1"
+
+
+def _json_number(value: Decimal | bool | None) -> float | int | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _json_value(metric: Metric, value: AnswerValue | None, texts: Texts) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "state": value.state.value,
+        "number": _json_number(value.number),
+        "flag": value.flag,
+        "reason": value.reason or None,
+        "text": format_value(metric, value, texts.locale),
+    }
+
+
+def _json_period(metric: Metric, period: Period | None) -> dict[str, str] | None:
+    if period is None:
+        return None
+    return {"key": period.key, "label": format_described(metric, period)}
+
+
+def _json_metric(ms: MetricStatus, texts: Texts, data: StatusData, comment: str) -> dict[str, Any]:
+    metric, goal, e = ms.metric, ms.goal, ms.evaluation
+    target = metric.target
+    latest, described = ms.latest
+    answer = ms.answer
+    return {
+        "id": metric.id,
+        "goal": {
+            "id": goal.id,
+            "title": goal.title,
+            "tier": goal.tier.value,
+            "body": goal.body,
+            "department": goal.department,
+            "area": goal.area,
+            "comment": comment or None,
+        },
+        "name": metric.name,
+        "kind": metric.kind.value,
+        "meaning": metric.meaning.value if metric.kind == MetricKind.YES_NO else None,
+        "unit": _unit(metric) or None,
+        "status": e.status.value,
+        "status_text": texts.status(ms),
+        "reason": e.reason_code,
+        "value": _json_value(metric, latest, texts),
+        "value_period": _json_period(metric, described),
+        "answered_this_period": ms.answer is not None and ms.answer.value.has_value,
+        "target": {
+            "rule": target.rule.value,
+            "value": _json_number(target.value),
+            "by": target.by.isoformat() if target.by else None,
+            "text": texts.target(metric) or None,
+            "compared_with": target.compared_with.value,
+        },
+        "expected": _json_number(e.expected),
+        "baseline": {
+            "value": _json_number(metric.baseline.value),
+            "as_of": metric.baseline.as_of or None,
+            "text": texts.baseline(metric) or None,
+        },
+        "trend": e.trend.value,
+        "improving": e.improving,
+        "compared_with": (
+            {
+                "value": _json_number(e.compared_with),
+                "period": _json_period(metric, e.compared_period),
+            }
+            if e.compared_with is not None
+            else None
+        ),
+        "missed": [str(p.year) for p in e.missed],
+        "explanation": (answer.explanation or None) if answer else None,
+        "corrective_action": (answer.corrective_action or None) if answer else None,
+        "answered_by": (answer.answered_by or None) if answer else None,
+        "answered_at": answer.answered_at.isoformat() if answer and answer.answered_at else None,
+    }
+
+
+def report_json(data: StatusData, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The period's verdicts for other systems (schema: docs/report-schema.json)."""
+    texts = Texts(language, data.period)
+    comments = {g.goal.id: g.comment for g in data.goals}
+    counts = data.counts()
+    round_info = data.round
+    return {
+        "schema": SCHEMA_ID,
+        "catalogue": {
+            "id": data.catalogue.id,
+            "title": data.catalogue.title,
+            "municipality": data.catalogue.municipality,
+        },
+        "period": {"key": data.period.key, "label": data.period.label},
+        "scope": data.scope.key,
+        "round": (
+            {
+                "opened_at": round_info.opened_at.isoformat(),
+                "closes_at": round_info.closes_at.isoformat() if round_info.closes_at else None,
+                "closed_at": round_info.closed_at.isoformat() if round_info.closed_at else None,
+            }
+            if round_info is not None
+            else None
+        ),
+        "counts": {status.value: counts[status] for status in Status},
+        "metrics": [_json_metric(ms, texts, data, comments[ms.goal.id]) for ms in data.metrics()],
+    }
+
+
+def export_json(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
+    """report_json as UTF-8 text."""
+    return json_text(report_json(data, language)).encode()
+
+
+def json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def status_json(ctx: AppContext, scope: str = "", period: Period | None = None) -> str:
+    """``goalbot status --format json``: the scope's verdicts as JSON text."""
+    return json_text(report_json(status_of(ctx, scope, period), ctx.config.texts.language))
+
+
 # ---------------------------------------------------------------- entry points
 
 
 def export_data(data: StatusData, fmt: ExportFormat, language: str = DEFAULT_LANGUAGE) -> bytes:
     if fmt == "xlsx":
         return export_xlsx(data, language)
+    if fmt == "docx":
+        from goalbot.reporting.document import export_docx
+
+        return export_docx(data, language)
     if fmt == "csv":
         return export_csv(data, language)
+    if fmt == "json":
+        return export_json(data, language)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
 def export_period(ctx: AppContext, period: Period | None, fmt: ExportFormat) -> bytes:
-    """The filled-in table of ``period`` (default: the report period) as XLSX or CSV bytes."""
+    """The filled-in tables of ``period`` (default: the report period) in ``fmt``."""
     return export_data(status_of(ctx, "", period), fmt, ctx.config.texts.language)
 
 
@@ -395,7 +856,7 @@ def export_file(ctx: AppContext, period: Period | None, fmt: ExportFormat) -> Ex
 
 
 def parse_format(text: str) -> ExportFormat | None:
-    """``xlsx`` or ``csv`` from what a person typed (any case, with or without a dot)."""
+    """``xlsx``, ``docx``, ``csv`` or ``json`` from what a person typed (any case, dot or not)."""
     wanted = text.strip().lstrip(".").lower()
     for fmt in FORMATS:
         if wanted == fmt:
@@ -406,16 +867,21 @@ def parse_format(text: str) -> ExportFormat | None:
 __all__: Sequence[str] = [
     "FORMATS",
     "MEDIA_TYPES",
+    "AdoptedTable",
     "ExportFile",
-    "Table",
+    "Line",
+    "Texts",
+    "adopted_tables",
     "csv_rows",
     "export_csv",
     "export_data",
     "export_file",
     "export_filename",
+    "export_json",
     "export_period",
     "export_xlsx",
     "number_format",
     "parse_format",
-    "tables",
+    "report_json",
+    "status_json",
 ]

@@ -1,7 +1,10 @@
 """Numbers, values, dates and periods as people read them, through Babel's locale data.
 
-Babel's own output is kept as it is: Finnish groups thousands with a no-break space (U+00A0),
-puts a no-break space before ``%`` and writes negatives with ``-``.
+Babel's output is kept, except for the sign: Finnish groups thousands with a no-break space
+(U+00A0) and puts a no-break space before ``%``; negatives get the minus sign (U+2212), as
+Finnish typography writes them. A figure an owner typed is never rounded: it keeps at least
+the decimals it was typed with (``11,9`` stays ``11,9 %`` where the metric shows whole per
+cents).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "answer_label",
     "format_date",
     "format_datetime",
+    "format_described",
     "format_number",
     "format_percent",
     "format_period",
@@ -45,6 +49,7 @@ to Finnish, the language the catalogues are written in."""
 
 _FALLBACK_LANGUAGE = "fi"
 _NO_BREAK_SPACE = "\u00a0"
+MINUS = "\u2212"
 # units that are the currency itself, so Babel's currency pattern places the sign
 _EURO_UNITS = frozenset({"€", "eur", "euroa"})
 
@@ -73,11 +78,27 @@ def _with_places(pattern: babel_numbers.NumberPattern, places: int) -> babel_num
     return fixed
 
 
+def _signed(text: str) -> str:
+    """Babel's hyphen-minus as the minus sign."""
+    return text.replace("-", MINUS)
+
+
+def typed_places(value: Decimal) -> int:
+    """How many decimals a figure was typed (or stored) with: ``11.90`` has 2."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def shown_places(decimals: int | None, value: Decimal) -> int | None:
+    """The decimals to show: the metric's, but never fewer than the figure has."""
+    return None if decimals is None else max(decimals, typed_places(value))
+
+
 def format_number(value: Decimal | int, decimals: int | None = None, locale: str = "fi_FI") -> str:
-    """A number in the locale's form, e.g. ``11,9`` or ``1 021 000``."""
+    """A number in the locale's form, e.g. ``11,9``, ``1 021 000`` or ``−20``."""
     number, places = _prepared(value, decimals)
     pattern = _with_places(Locale.parse(locale).decimal_formats[None], places)
-    return babel_numbers.format_decimal(number, format=pattern, locale=locale)
+    return _signed(babel_numbers.format_decimal(number, format=pattern, locale=locale))
 
 
 def format_percent(value: Decimal | int, decimals: int | None = None, locale: str = "fi_FI") -> str:
@@ -85,14 +106,16 @@ def format_percent(value: Decimal | int, decimals: int | None = None, locale: st
     number, places = _prepared(value, decimals)
     pattern = _with_places(Locale.parse(locale).percent_formats[None], places)
     # Babel's percent pattern multiplies by 100; dividing first is exact with Decimal
-    return babel_numbers.format_percent(number / 100, format=pattern, locale=locale)
+    return _signed(babel_numbers.format_percent(number / 100, format=pattern, locale=locale))
 
 
 def _format_euros(value: Decimal, decimals: int | None, locale: str) -> str:
     number, places = _prepared(value, decimals)
     pattern = _with_places(Locale.parse(locale).currency_formats["standard"], places)
-    return babel_numbers.format_currency(
-        number, "EUR", format=pattern, locale=locale, currency_digits=False
+    return _signed(
+        babel_numbers.format_currency(
+            number, "EUR", format=pattern, locale=locale, currency_digits=False
+        )
     )
 
 
@@ -104,7 +127,7 @@ def answer_label(key: str, locale: str = "fi_FI") -> str:
 
 
 def format_value(metric: Metric, answer_value: AnswerValue, locale: str = "fi_FI") -> str:
-    """An answer as shown in reports: ``11,9 %``, ``1 021 000 €``, ``3,6 (1–4)``, ``Kyllä``."""
+    """An answer as shown in reports: ``11,9 %``, ``1 021 000 €``, ``3,6 / 1–4``, ``Kyllä``."""
     if answer_value.state == AnswerState.NO_DATA:
         return answer_label("no_data", locale)
     if answer_value.state == AnswerState.SKIPPED:
@@ -113,12 +136,14 @@ def format_value(metric: Metric, answer_value: AnswerValue, locale: str = "fi_FI
         return answer_label("yes" if answer_value.flag else "no", locale)
     if answer_value.number is None:
         raise ValueError(f"answer to {metric.id} has neither a figure nor yes/no")
-    number, decimals = answer_value.number, metric.decimals
+    number = answer_value.number
+    decimals = shown_places(metric.decimals, number)
     if metric.is_percentage:
         return format_percent(number, decimals, locale)
     if metric.kind == MetricKind.SURVEY and metric.scale is not None:
         low, high = (format_number(bound, None, locale) for bound in metric.scale)
-        return f"{format_number(number, decimals, locale)} ({low}–{high})"
+        # the scale without brackets, so that a period or a comparison can follow in them
+        return f"{format_number(number, decimals, locale)} / {low}–{high}"
     unit = metric.unit.strip()
     if unit.lower() in _EURO_UNITS:
         return _format_euros(number, decimals, locale)
@@ -135,6 +160,11 @@ def format_date(d: date, locale: str = "fi_FI") -> str:
 def format_period(p: Period) -> str:
     """A quarter as the council documents write it, e.g. ``Q2/2026``."""
     return p.label
+
+
+def format_described(metric: Metric, p: Period) -> str:
+    """The period a metric's figure describes: ``2026`` for a year's figure, else ``Q2/2026``."""
+    return str(p.year) if metric.describes_years else p.label
 
 
 def format_datetime(

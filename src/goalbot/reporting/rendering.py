@@ -105,6 +105,7 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "date": formatting.format_date,
         "datetime": formatting.format_datetime,
         "period": formatting.format_period,
+        "described": lambda period, metric: formatting.format_described(metric, period),
         "label": label,
     }
 

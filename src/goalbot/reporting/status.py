@@ -93,6 +93,7 @@ class SummaryView:
     changes: tuple[MetricStatus, ...]  # verdicts that differ from the previous report's
     missed: tuple[MetricStatus, ...]  # off track, then at risk, with the owners' explanations
     comments: tuple[GoalStatus, ...]
+    compared: bool  # some metric has an earlier verdict to compare with
 
 
 def _department_groups(
@@ -171,6 +172,7 @@ def summary_view(data: StatusData) -> SummaryView:
         tuple(m for m in data.metrics() if m.status_changed),
         _flagged(data),
         tuple(g for g in data.goals if g.comment),
+        any(m.previous_status is not None for m in data.metrics()),
     )
 
 

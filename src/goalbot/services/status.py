@@ -151,6 +151,21 @@ class MetricStatus:
         """At risk or off track: the owner was asked to explain."""
         return self.status in (Status.AT_RISK, Status.OFF_TRACK)
 
+    @property
+    def latest(self) -> tuple[AnswerValue | None, Period | None]:
+        """The latest known value and the period it describes.
+
+        This period's figure when one was given, else the latest earlier one, else what this
+        period's answer says ("Ei tietoa vielä", skipped): reports never go blank while a
+        figure is known.
+        """
+        e = self.evaluation
+        if e.value is not None and e.value.has_value:
+            return e.value, e.value_period
+        if e.previous is not None:
+            return e.previous, e.previous_period
+        return e.value, e.value_period
+
 
 @dataclass(frozen=True)
 class GoalStatus:
