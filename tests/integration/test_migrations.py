@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
+from goalbot.services.context import AppContext
 from goalbot.storage.database import Database, database_revision, upgrade_database
 from goalbot.storage.models import Base
 
@@ -58,3 +60,14 @@ def test_sqlite_units_of_work_take_the_write_lock_at_their_start(sqlite_url: str
                 other.close()
     finally:
         database.dispose()
+
+
+def test_a_unit_of_work_inside_another_is_refused_on_every_database(ctx: AppContext) -> None:
+    """Only the use case that opened a unit of work commits; nesting one is an error everywhere."""
+    with ctx.unit_of_work() as uow:
+        uow.session.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError, match="inside another"), ctx.unit_of_work():
+            pass  # pragma: no cover - never entered
+    # the refusal left nothing behind: the next unit of work opens as usual
+    with ctx.unit_of_work() as uow:
+        assert uow.session.execute(text("SELECT 1")).scalar() == 1

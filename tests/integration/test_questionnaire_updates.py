@@ -7,6 +7,7 @@ questionnaire remembers the update ids it applied, in the same transaction as th
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,7 +124,11 @@ def _interleaving_possible(ctx: AppContext) -> None:
 def _run_inside_first_apply(
     monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], Any]
 ) -> list[Any]:
-    """Make ``meanwhile`` happen while the next input is being applied (a race, played out)."""
+    """Make ``meanwhile`` happen while the next input is being applied (a race, played out).
+
+    ``meanwhile`` runs in a thread of its own, as a second update handled at the same moment
+    would: a unit of work is never opened inside another in one thread.
+    """
     apply = questionnaire._apply
     results: list[Any] = []
     started: list[bool] = []
@@ -131,7 +136,8 @@ def _run_inside_first_apply(
     def racing_apply(session: Any, given: OwnerInput) -> Reply:
         if not started:
             started.append(True)
-            results.append(meanwhile())
+            with ThreadPoolExecutor(max_workers=1) as other:
+                results.append(other.submit(meanwhile).result())
         return apply(session, given)
 
     monkeypatch.setattr(questionnaire, "_apply", racing_apply)

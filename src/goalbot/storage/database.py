@@ -225,7 +225,7 @@ class Database:
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, exclusive=self.engine.dialect.name == "sqlite")
+        return UnitOfWork(self.sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -235,13 +235,16 @@ _open_units = threading.local()
 
 
 class UnitOfWork:
-    """One transaction per update or job: commit explicitly; leaving without commit rolls back."""
+    """One transaction per update or job: commit explicitly; leaving without commit rolls back.
 
-    def __init__(self, sessions: Callable[[], Session], exclusive: bool = False) -> None:
+    Only the use case that opened it commits; a unit of work opened inside another in the same
+    thread is refused, on every database: on SQLite the inner one would wait for the outer
+    one's write lock until it timed out, and elsewhere it would commit half of a use case.
+    """
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
         self._sessions = sessions
         self._session: Session | None = None
-        # SQLite: each unit of work holds the database's write lock from its start
-        self._exclusive = exclusive
 
     @property
     def session(self) -> Session:
@@ -250,13 +253,10 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
-        # On SQLite a second unit of work opened inside one would wait for the first's lock
-        # until it timed out: one update or job, one unit of work.
-        if self._exclusive:
-            if getattr(_open_units, "depth", 0):
-                raise RuntimeError("a unit of work was opened inside another in the same thread")
-            _open_units.depth = 1
+        if getattr(_open_units, "depth", 0):
+            raise RuntimeError("a unit of work was opened inside another in the same thread")
         self._session = self._sessions()
+        _open_units.depth = 1
         return self
 
     def __exit__(
@@ -268,8 +268,7 @@ class UnitOfWork:
         # close() rolls back whatever was not committed; loaded objects stay readable
         session = self.session
         self._session = None
-        if self._exclusive:
-            _open_units.depth = 0
+        _open_units.depth = 0
         session.close()
 
     def commit(self) -> None:
