@@ -28,6 +28,7 @@ from tests.fakes.botapi import FakeBotApi
 
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import SendStatus
 from goalbot.scheduling.control import open_round_now
 from goalbot.services import outbox
 from goalbot.services.catalogue import load_catalogue
@@ -82,7 +83,7 @@ owner_role = "bench-{number}"
 def all_sent(ctx: AppContext, expected: int) -> bool:
     with ctx.unit_of_work() as uow:
         done = uow.session.scalars(
-            select(func.count()).select_from(SendRow).where(SendRow.status == outbox.SENT)
+            select(func.count()).select_from(SendRow).where(SendRow.status == SendStatus.SENT)
         ).one()
     return done >= expected
 
@@ -129,7 +130,7 @@ async def main(owners: int) -> None:
         for violation in violations[:3]:
             print("  ", violation)
         statuses = {s.status for s in outbox.claim_pending(ctx)}
-        print(f"left pending: {len(statuses)}; roles listed: {len(list_owners(ctx))}")
+        print(f"left pending: {len(statuses)}; roles listed: {len(list_owners(ctx).roles)}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from goalbot.domain.periods import Period
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner
+from goalbot.services.rounds import RoundClosed, RoundOpened, close_round, open_round
 from goalbot.storage.models import PersonRow
 from goalbot.storage.repositories import save_answer, save_comment, save_text
 
@@ -30,6 +31,22 @@ def long_text(sentence: str, length: int) -> str:
     """``sentence`` repeated up to ``length`` characters (500 is what an owner may write)."""
     text = (sentence * (length // len(sentence) + 1))[:length]
     return text.rstrip()
+
+
+def open_round_without_deadline(ctx: AppContext, period: Period) -> RoundOpened:
+    """Open ``period``'s round with no planned close (the reports then show no deadline)."""
+    with ctx.unit_of_work() as uow:
+        opened = open_round(uow, ctx, period, None)
+        uow.commit()
+        return opened
+
+
+def close_round_of(ctx: AppContext, period: Period) -> RoundClosed:
+    """Close ``period``'s round and queue its summary."""
+    with ctx.unit_of_work() as uow:
+        closed = close_round(uow, ctx, period)
+        uow.commit()
+        return closed
 
 
 def bind_person(ctx: AppContext, role_id: str, name: str, telegram_user_id: int) -> None:

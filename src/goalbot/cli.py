@@ -17,6 +17,7 @@ from goalbot.bootstrap import bootstrap
 from goalbot.config import ENV_CONFIG, ENV_TOKEN, Config, ConfigError, StartupError, load_config
 from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
+from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.outline import outline
 from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.scheduling.control import close_round_now, open_round_now
@@ -309,7 +310,7 @@ def _check_file(path: Path) -> None:
 
 def cmd_owners(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
-    kind = owner_service.DEPUTY if getattr(args, "deputy", False) else owner_service.OWNER
+    kind = HolderKind.DEPUTY if getattr(args, "deputy", False) else HolderKind.OWNER
     action = args.owners_command
     if action == "invite":
         invite = owner_service.invite_owner(ctx, args.role, args.name, kind, created_by="cli")
@@ -324,7 +325,7 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
             )
         )
     elif action == "list":
-        print(render("cli/owners.txt.j2", "fi", roles=owner_service.list_owners(ctx)))
+        print(render("cli/owners.txt.j2", "fi", owners=owner_service.list_owners(ctx)))
     elif action == "pause":
         until = None if args.until.casefold() in ("off", "pois") else parse_day(args.until)
         if until is None and args.until.casefold() not in ("off", "pois"):

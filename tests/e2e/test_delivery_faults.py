@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import SendStatus
 from goalbot.scheduling.control import open_round_now
-from goalbot.services import outbox
 from goalbot.services.context import AppContext
 from goalbot.services.owners import invite_owner
 from goalbot.storage.models import PersonRow, SendRow
@@ -41,7 +41,7 @@ async def owners(ctx: AppContext, botapi: FakeBotApi) -> list[UserHandle]:
     return people
 
 
-def reminders_in(user: UserHandle) -> int:
+def reminders_received(user: UserHandle) -> int:
     return sum("tavoiteraportointi on alkanut" in m.content for m in user.bot_messages())
 
 
@@ -69,8 +69,8 @@ async def test_a_429_storm_is_waited_out(
         for user in people:
             await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=15)
         await botapi.driver.wait_until_idle(quiet=0.5)
-    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
-    assert {s.status for s in sends(ctx)} == {outbox.SENT}
+    assert [reminders_received(u) for u in people] == [1, 1, 1, 1]
+    assert {s.status for s in sends(ctx)} == {SendStatus.SENT}
     assert len(botapi.driver.faults_triggered) == 3
     assert botapi.driver.rate_violations == []
 
@@ -84,17 +84,17 @@ async def test_server_errors_are_retried_with_backoff(
         botapi.driver.server_error_next("sendMessage", status=502, times=len(people))
         open_round_now(ctx, Q4)
         await botapi.driver.wait_until(
-            lambda: all(s.status == outbox.RETRY for s in sends(ctx)), timeout=10
+            lambda: all(s.status == SendStatus.RETRY for s in sends(ctx)), timeout=10
         )
-        assert [reminders_in(u) for u in people] == [0, 0, 0, 0]
+        assert [reminders_received(u) for u in people] == [0, 0, 0, 0]
         # the backoff runs on the services' clock: nothing is retried before it has passed
         await botapi.driver.wait_until_idle(quiet=0.5)
         assert all(s.attempts == 1 for s in sends(ctx))
         q4_clock.advance(seconds=6)
         for user in people:
             await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=10)
-    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
-    assert [(s.status, s.attempts) for s in sends(ctx)] == [(outbox.SENT, 2)] * 4
+    assert [reminders_received(u) for u in people] == [1, 1, 1, 1]
+    assert [(s.status, s.attempts) for s in sends(ctx)] == [(SendStatus.SENT, 2)] * 4
 
 
 async def test_a_timeout_after_the_send_is_never_repeated(
@@ -109,13 +109,15 @@ async def test_a_timeout_after_the_send_is_never_repeated(
         for user in people:
             await user.wait_for_message(predicate=lambda m: "alkanut" in m.content, timeout=10)
         await botapi.driver.wait_until(
-            lambda: all(s.status != outbox.SENDING for s in sends(ctx)), timeout=10
+            lambda: all(s.status != SendStatus.SENDING for s in sends(ctx)), timeout=10
         )
         q4_clock.advance(minutes=30)
         await botapi.driver.wait_until_idle(quiet=0.5)
-    assert [reminders_in(u) for u in people] == [1, 1, 1, 1]
+    assert [reminders_received(u) for u in people] == [1, 1, 1, 1]
     statuses = sorted(s.status for s in sends(ctx))
-    assert statuses == sorted([outbox.UNCERTAIN, outbox.SENT, outbox.SENT, outbox.SENT])
+    assert statuses == sorted(
+        [SendStatus.UNCERTAIN, SendStatus.SENT, SendStatus.SENT, SendStatus.SENT]
+    )
 
 
 async def test_a_blocked_owner_is_recorded_and_reported(
@@ -143,9 +145,9 @@ async def test_a_blocked_owner_is_recorded_and_reported(
         await botapi.driver.wait_until(lambda: not blocked_flag(ctx, people[1].id), timeout=10)
     reminder_sends = [s for s in sends(ctx) if s.kind == "reminder"]
     assert sorted(s.status for s in reminder_sends) == sorted(
-        [outbox.BLOCKED, outbox.SENT, outbox.SENT, outbox.SENT]
+        [SendStatus.BLOCKED, SendStatus.SENT, SendStatus.SENT, SendStatus.SENT]
     )
-    assert [reminders_in(u) for u in (people[0], people[2], people[3])] == [1, 1, 1]
+    assert [reminders_received(u) for u in (people[0], people[2], people[3])] == [1, 1, 1]
 
 
 async def test_reminders_to_many_owners_keep_to_the_broadcast_limits(
@@ -171,9 +173,9 @@ async def test_reminders_to_many_owners_keep_to_the_broadcast_limits(
         opened = open_round_now(ctx, Q4)
         assert opened.reminders_queued == 45
         await botapi.driver.wait_until(
-            lambda: sum(s.status == outbox.SENT for s in sends(ctx)) == 45, timeout=30
+            lambda: sum(s.status == SendStatus.SENT for s in sends(ctx)) == 45, timeout=30
         )
-    assert [reminders_in(u) for u in people] == [1] * 45
+    assert [reminders_received(u) for u in people] == [1] * 45
     assert botapi.driver.rate_violations == []
 
 
@@ -189,7 +191,7 @@ async def test_a_chat_telegram_does_not_know_fails_at_once(
     async with running_bot(ctx):
         open_round_now(ctx, Q4)
         await botapi.driver.wait_until(
-            lambda: [s.status for s in sends(ctx)] == [outbox.FAILED], timeout=10
+            lambda: [s.status for s in sends(ctx)] == [SendStatus.FAILED], timeout=10
         )
         q4_clock.advance(minutes=10)
         await botapi.driver.wait_until_idle(quiet=0.5)

@@ -24,8 +24,8 @@ async def test_a_long_recap_comes_in_parts_and_can_be_confirmed(
     sqlite_ctx: AppContext, botapi: FakeBotApi, clock: Clock
 ) -> None:
     from goalbot.domain.answers import AnswerValue
+    from goalbot.domain.obligations import asked_items
     from goalbot.services.catalogue import get_catalogue
-    from goalbot.services.rounds import due_items
 
     clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
     owner = botapi.driver.create_user("Hanna")
@@ -38,7 +38,7 @@ async def test_a_long_recap_comes_in_parts_and_can_be_confirmed(
         open_round_now(ctx, Q4)
         await owner.wait_for_message(predicate=lambda m: "alkanut" in m.content)
         # every answer given, each with a long explanation, before the recap is shown
-        items = due_items(get_catalogue(ctx), ["hallintojohtaja"], Q4)
+        items = asked_items(get_catalogue(ctx), ["hallintojohtaja"], Q4)
         with ctx.unit_of_work() as uow:
             person = uow.session.scalars(select(PersonRow)).one()
             for _, _, metric in items:

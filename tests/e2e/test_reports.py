@@ -12,11 +12,17 @@ from goalbot.reporting.chart import PNG_MAGIC
 from goalbot.reporting.messages import TEXT_LIMIT, html_to_text, utf16_length
 from goalbot.reporting.status import status_parts
 from goalbot.services.context import AppContext
-from goalbot.services.rounds import close_round, open_round
 from goalbot.storage.models import SendRow
 from tests.e2e.harness import running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi, GroupHandle, MessageView, UserHandle
-from tests.report_data import Q3, Q4, bind_person, fill_answers
+from tests.report_data import (
+    Q3,
+    Q4,
+    bind_person,
+    close_round_of,
+    fill_answers,
+    open_round_without_deadline,
+)
 
 REFUSAL = "palvelee vain kutsuttuja käyttäjiä"
 
@@ -48,7 +54,7 @@ async def test_a_manager_asks_in_private(ctx: AppContext, botapi: FakeBotApi) ->
     driver = botapi.driver
     manager = driver.create_user("Kaisa", last_name="Kaupunginjohtaja")
     fill_answers(ctx)
-    open_round(ctx, Q4, None)
+    open_round_without_deadline(ctx, Q4)
     bot_ctx = with_telegram(ctx, botapi, managers=(manager.id,))
     async with running_bot(bot_ctx):
         manager.send("/status")
@@ -209,10 +215,10 @@ async def test_the_management_group_gets_the_summary_and_the_table(
     # a group gets about 20 messages a minute: explanations long enough for a few parts
     fill_answers(sqlite_ctx, explanation_length=160)
     ctx = with_telegram(sqlite_ctx, botapi, management_chat_id=group.id)
-    open_round(ctx, Q4, None)
+    open_round_without_deadline(ctx, Q4)
     async with running_bot(ctx):
         await driver.wait_until_idle()
-        closed = close_round(ctx, Q4)
+        closed = close_round_of(ctx, Q4)
         assert closed.summary_queued
         document = await driver.wait_for_message(
             group, predicate=lambda m: m.kind == "document", timeout=60

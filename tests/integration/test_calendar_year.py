@@ -18,13 +18,13 @@ from sqlalchemy import select
 
 from goalbot.config import TelegramConfig
 from goalbot.domain.answers import AnswerValue
+from goalbot.domain.obligations import asked_items
 from goalbot.domain.periods import Period
 from goalbot.scheduling.runner import round_plans, tick
 from goalbot.services import outbox
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner
-from goalbot.services.rounds import due_items
 from goalbot.storage.models import AnswerRow, PersonRow, RoundRow, ScheduledEventRow, SendRow
 from goalbot.storage.repositories import save_answer
 from tests.conftest import Clock, make_context
@@ -53,7 +53,9 @@ def deliver_all(ctx: AppContext) -> list[outbox.QueuedSend]:
     """Telegram accepts everything: what the chat layer would do, minus the network."""
     sent = outbox.claim_pending(ctx)
     for number, send in enumerate(sent):
-        outbox.record_outcome(ctx, send.id, outbox.SENT, message_id=number + 1)
+        outbox.record_outcome(
+            ctx, send.id, outbox.Outcome.DELIVERED, parts_sent=1, message_id=number + 1
+        )
     return sent
 
 
@@ -63,7 +65,7 @@ def answer_role(ctx: AppContext, role_id: str, period: Period) -> None:
         person = uow.session.scalars(
             select(PersonRow).where(PersonRow.telegram_user_id == ROLES[role_id])
         ).one()
-        for _, _, metric in due_items(catalogue, [role_id], period):
+        for _, _, metric in asked_items(catalogue, [role_id], period):
             value = (
                 AnswerValue.of_flag(True)
                 if metric.kind.value == "yes_no"
@@ -157,7 +159,7 @@ def test_a_year_of_rounds_with_restarts(year_ctx: AppContext, clock: Clock) -> N
         for a in answers:
             if a.flag and Period.parse(a.period) < period:
                 yes.setdefault(a.metric_id, set()).add(Period.parse(a.period))
-        owing = {ROLES[r] for r in ROLES if due_items(catalogue, [r], period, yes)}
+        owing = {ROLES[r] for r in ROLES if asked_items(catalogue, [r], period, yes)}
         # one reminder per owner with something due
         assert {p for (k, p), n in kinds.items() if k == "reminder" and n == 1} == owing
         # nudges never go to those who answered everything on the first day
@@ -206,7 +208,7 @@ def test_downtime_within_grace_is_caught_up_and_beyond_it_reported(
     tick(ctx)
     reminders = [s for s in deliver_all(ctx) if s.kind == "reminder"]
     assert len(reminders) == len(
-        [r for r in ROLES if due_items(get_catalogue(ctx), [r], Period(2026, 4))]
+        [r for r in ROLES if asked_items(get_catalogue(ctx), [r], Period(2026, 4))]
     )
     # down for three days over the first nudge: skipped, and the admins are told
     clock.set(plan.nudges[0].due_at + timedelta(days=3))
@@ -284,9 +286,9 @@ def test_a_scheduled_event_that_cannot_be_done_is_reported(ctx: AppContext, cloc
         ("event_failed", "other_round_open")
     ]
     # closing Q3 by hand, Q4 by the calendar: without a group the summary cannot go out
-    from goalbot.services.rounds import close_round
+    from goalbot.scheduling.control import close_round_now
 
-    close_round(context, Period(2026, 3))
+    close_round_now(context, Period(2026, 3))
     open_round_now(context, Period(2026, 4))
     clock.set(plan.close.due_at + timedelta(minutes=1))
     tick(context)

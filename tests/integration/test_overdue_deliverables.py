@@ -8,7 +8,7 @@ from goalbot.domain.catalogue_file import load_catalogue
 from goalbot.domain.periods import Period
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.rounds import asked_in
+from goalbot.services.rounds import asked_of
 from goalbot.storage.repositories import save_answer
 
 DELIVERABLE = "THA-1.1"  # Kaavaluonnos valmis ja asetettu nähtäville viimeistään 31.12.2026
@@ -25,7 +25,7 @@ def test_the_domain_keeps_an_overdue_deliverable_due_until_done() -> None:
 def asked(ctx: AppContext, period: Period) -> set[str]:
     catalogue = get_catalogue(ctx)
     with ctx.unit_of_work() as uow:
-        return {m.id for _, _, m in asked_in(uow, catalogue, [ROLE], period)}
+        return {m.id for _, _, m in asked_of(uow, catalogue, [ROLE], period)}
 
 
 def answer(ctx: AppContext, period: Period, done: bool) -> None:

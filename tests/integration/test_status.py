@@ -10,9 +10,9 @@ from goalbot.domain.answers import AnswerValue
 from goalbot.domain.evaluation import Status
 from goalbot.domain.goals import Tier
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import HolderKind
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.owners import DEPUTY, accept_invite, invite_owner
-from goalbot.services.rounds import close_round, open_round
+from goalbot.services.owners import accept_invite, invite_owner
 from goalbot.services.status import (
     STRATEGIC_SCOPE,
     ScopeKind,
@@ -23,7 +23,14 @@ from goalbot.services.status import (
 )
 from goalbot.storage.repositories import save_comment
 from tests.conftest import Clock
-from tests.report_data import Q3, Q4, bind_person, set_answer
+from tests.report_data import (
+    Q3,
+    Q4,
+    bind_person,
+    close_round_of,
+    open_round_without_deadline,
+    set_answer,
+)
 
 # (typed, kind, key): every form a manager may type
 SCOPE_FORMS = [
@@ -167,8 +174,9 @@ def test_verdicts_answers_explanations_and_changes(ctx: AppContext) -> None:
 
     goals = {g.goal.id: g for g in data.goals}
     assert goals["RV-1"].comment == "Uusi lupajärjestelmä käytössä."
-    assert goals["RV-1"].holder.owner == "Raili Rakentaja"
-    assert goals["TILA-2"].holder.owner == ""
+    owner = goals["RV-1"].holders.owner
+    assert owner is not None and owner.name == "Raili Rakentaja"
+    assert goals["TILA-2"].holders.owner is None
     counts = data.counts()
     assert counts[Status.ON_TRACK] >= 2 and counts[Status.OFF_TRACK] >= 1
     assert sum(counts.values()) == 67
@@ -176,25 +184,27 @@ def test_verdicts_answers_explanations_and_changes(ctx: AppContext) -> None:
 
 def test_missing_per_person_and_role(ctx: AppContext) -> None:
     bind_person(ctx, "tekninen-johtaja", "Teemu Tekninen", 8001)
-    deputy = invite_owner(ctx, "rakennustarkastaja", "Dora Sijainen", DEPUTY)
+    deputy = invite_owner(ctx, "rakennustarkastaja", "Dora Sijainen", HolderKind.DEPUTY)
     accept_invite(ctx, deputy.token, 8002)
     invite_owner(ctx, "ymparistopaallikko", "Ei Vielä Liittynyt")  # not yet accepted
     set_answer(ctx, "TEK-2.1", Q4, AnswerValue.of_flag(True), telegram_user_id=8001)
     set_answer(ctx, "RV-2.1", Q4, AnswerValue.no_data(), telegram_user_id=8002)
 
     missing = missing_of(ctx, Q4)
-    roles = {r.holder.role.id: r for r in missing.roles}
+    roles = {r.role.id: r for r in missing.roles}
     technical = roles["tekninen-johtaja"]
     # TEK-1 (yearly, Q4), TEK-3, THA-1 and THA-2 are due; TEK-2 is answered
-    assert technical.holder.owner == "Teemu Tekninen" and technical.reachable
+    assert technical.holders.owner is not None
+    assert technical.holders.owner.name == "Teemu Tekninen" and technical.reachable
     assert technical.answered == 1 and technical.missing == technical.due - 1
-    assert "TEK-2.1" not in technical.metric_ids and "TEK-3.1" in technical.metric_ids
+    assert "TEK-2.1" not in technical.unanswered and "TEK-3.1" in technical.unanswered
     permits = roles["rakennustarkastaja"]
-    assert (permits.holder.owner, permits.holder.deputy) == ("", "Dora Sijainen")
-    assert permits.holder.asked == "Dora Sijainen"
-    assert permits.metric_ids == ("RV-1.1",)  # "no data yet" is an answer
+    assert permits.holders.owner is None and permits.holders.deputy is not None
+    assert permits.holders.deputy.name == "Dora Sijainen"
+    assert permits.asked == permits.holders.deputy
+    assert permits.unanswered == ("RV-1.1",)  # "no data yet" is an answer
     environment = roles["ymparistopaallikko"]
-    assert environment.holder.asked == "" and not environment.reachable
+    assert environment.asked is None and not environment.reachable
     assert environment in missing.unheld
     people = {p.name: p for p in missing.people}
     assert set(people) == {"Teemu Tekninen", "Dora Sijainen"}
@@ -204,16 +214,16 @@ def test_missing_per_person_and_role(ctx: AppContext) -> None:
 
     # a scope's status lists only that scope's roles as missing
     scoped = status_of(ctx, "rakennusvalvonta", Q4).missing
-    assert [r.holder.role.id for r in scoped.roles] == ["rakennustarkastaja"]
+    assert [r.role.id for r in scoped.roles] == ["rakennustarkastaja"]
 
 
 def test_default_period_follows_the_rounds(ctx: AppContext, clock: Clock) -> None:
     assert report_period(ctx) == Period(2026, 2)  # the clock's quarter
     assert status_of(ctx, "").period == Period(2026, 2)
-    open_round(ctx, Q3, None)
+    open_round_without_deadline(ctx, Q3)
     assert status_of(ctx, "").period == Q3
     assert status_of(ctx, "").round is not None
-    close_round(ctx, Q3)
+    close_round_of(ctx, Q3)
     assert missing_of(ctx).period == Q3  # the latest round, though closed
 
 

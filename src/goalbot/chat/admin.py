@@ -13,6 +13,7 @@ from goalbot.chat.arguments import split_period
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.handlers import app_context, call, language_of, refuse, send_html
 from goalbot.domain.periods import Period, parse_day
+from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
@@ -75,9 +76,9 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _admin(update, context, private_only=True) is None:
         return
     args = list(context.args or [])
-    kind = owner_service.OWNER
+    kind = HolderKind.OWNER
     if args and args[-1].casefold() in ("sijainen", "deputy", "varahenkilö"):
-        kind = owner_service.DEPUTY
+        kind = HolderKind.DEPUTY
         args = args[:-1]
     if len(args) < 2:
         await _reply(update, context, "admin_usage", command="invite")
@@ -97,8 +98,8 @@ async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/owners: every role with its owner, deputy and pending invites."""
     if await _admin(update, context, private_only=True) is None:
         return
-    roles = await call(owner_service.list_owners, app_context(context))
-    await _reply(update, context, "owners", roles=roles)
+    listed = await call(owner_service.list_owners, app_context(context))
+    await _reply(update, context, "owners", owners=listed)
 
 
 async def _round_now(

@@ -1,14 +1,17 @@
-"""Delivering queued sends (reminders, nudges, escalations, summaries) and recording outcomes.
+"""Delivering queued sends (reminders, nudges, escalations, summaries).
 
-Telegram's faults: 429 is waited out by the rate limiter; a refused connection or a 5xx is
-retried later with backoff (the request did not take effect); a timeout after the request left
-is recorded as uncertain and never repeated, because Telegram may have delivered it.
+This module only performs the requests and names what each attempt came to (an
+``outbox.Outcome``: a 403 is BLOCKED, a timeout after the request left TIMED_OUT, a 5xx or a
+refused connection UNREACHABLE …); the outbox decides what that means for the send: retried
+with backoff, recorded as uncertain and never repeated, or done. A 429 is first waited out by
+the rate limiter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import assert_never
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
@@ -25,14 +28,13 @@ from telegram.ext import ContextTypes
 from goalbot.chat.handlers import app_context, call
 from goalbot.chat.keyboards import start_keyboard
 from goalbot.chat.supervision import supervision
+from goalbot.domain.protocol import SendKind, SendStatus
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
 from goalbot.services.context import AppContext
-from goalbot.services.events import notify_admins
 from goalbot.services.questionnaire import reminder_view
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
 PARALLEL_CHATS = 32
 
 
@@ -44,119 +46,89 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[tuple[str, 
     """The HTML texts of a send; the bool says whether the start button goes under it."""
     language = ctx.config.texts.language
     zone = ctx.config.schedule.zone
-    if send.kind in ("reminder", "nudge") and send.person_id is not None and send.period:
-        view = await call(reminder_view, ctx, send.person_id, send.period)
-        if view is None or not view.is_open or (send.kind == "nudge" and not view.outstanding):
-            raise NothingToSend
-        return [(render(f"chat/{send.kind}.html.j2", language, view=view, timezone=zone), True)]
-    if send.kind == "summary" and send.period is not None:
-        from goalbot.chat.reports import summary_parts
+    match send.kind:
+        case SendKind.REMINDER | SendKind.NUDGE:
+            if send.person_id is None or send.period is None:
+                raise NothingToSend
+            view = await call(reminder_view, ctx, send.person_id, send.period)
+            if view is None or not view.is_open:
+                raise NothingToSend
+            if send.kind == SendKind.NUDGE and not view.outstanding:
+                raise NothingToSend
+            template = f"chat/{send.kind.value}.html.j2"
+            return [(render(template, language, view=view, timezone=zone), True)]
+        case SendKind.SUMMARY:
+            if send.period is None:
+                raise NothingToSend
+            from goalbot.chat.reports import summary_parts
 
-        return [(part, False) for part in await summary_parts(ctx, send.period)]
-    if send.kind in ("escalation", "admin_notice"):
-        text = render(
-            f"chat/{send.kind}.html.j2",
-            language,
-            period=send.period,
-            payload=send.payload,
-            timezone=zone,
-        )
-        return [(text, False)]
-    raise NothingToSend
+            return [(part, False) for part in await summary_parts(ctx, send.period)]
+        case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
+            text = render(
+                f"chat/{send.kind.value}.html.j2",
+                language,
+                period=send.period,
+                payload=send.payload,
+                timezone=zone,
+            )
+            return [(text, False)]
+    assert_never(send.kind)
 
 
-async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
-    """Send one queued item and record what happened; returns the recorded status."""
+async def _attempt(
+    bot: Bot, ctx: AppContext, send: outbox.QueuedSend
+) -> tuple[outbox.Outcome, int, int | None, int, str]:
+    """Send every part: (what it came to, parts sent, first message id, chat id, detail)."""
     try:
         parts = await _content(ctx, send)
     except NothingToSend:
-        await call(
-            outbox.record_outcome, ctx, send.id, outbox.FAILED, error="nothing to send any more"
-        )
-        return outbox.FAILED
+        return outbox.Outcome.NOTHING_TO_SEND, 0, None, send.chat_id, ""
     chat_id = send.chat_id
     first_id: int | None = None
     language = ctx.config.texts.language
     for number, (text, with_button) in enumerate(parts):
+        keyboard = start_keyboard(language) if with_button else None
         try:
-            message = await _send(
-                bot, chat_id, text, start_keyboard(language) if with_button else None
-            )
-        except ChatMigrated as exc:
-            new_id = int(exc.new_chat_id)
-            await call(outbox.follow_migration, ctx, chat_id, new_id)
-            chat_id = new_id
-            message = await _send(
-                bot, chat_id, text, start_keyboard(language) if with_button else None
-            )
+            try:
+                message = await _send(bot, chat_id, text, keyboard)
+            except ChatMigrated as exc:
+                new_id = int(exc.new_chat_id)
+                await call(outbox.follow_migration, ctx, chat_id, new_id)
+                chat_id = new_id
+                message = await _send(bot, chat_id, text, keyboard)
         except Forbidden as exc:
-            name = await call(outbox.record_outcome, ctx, send.id, outbox.BLOCKED, error=str(exc))
-            if send.kind != "admin_notice":
-                await call(
-                    notify_admins,
-                    ctx,
-                    f"blocked:{send.id}",
-                    {"code": "blocked", "person": name, "chat_id": chat_id, "kind": send.kind},
-                )
-            return outbox.BLOCKED
+            return outbox.Outcome.BLOCKED, number, first_id, chat_id, str(exc)
         except TimedOut as exc:
-            status = outbox.UNCERTAIN if number == 0 else outbox.SENT
-            await call(
-                outbox.record_outcome,
-                ctx,
-                send.id,
-                status,
-                first_id,
-                error=f"timed out: {exc}",
-                chat_id=chat_id,
-            )
-            return status
+            return outbox.Outcome.TIMED_OUT, number, first_id, chat_id, str(exc)
         except RetryAfter as exc:
-            await call(
-                outbox.record_outcome,
-                ctx,
-                send.id,
-                outbox.RETRY,
-                first_id,
-                error=f"flood control: {exc}",
-            )
-            return outbox.RETRY
+            return outbox.Outcome.FLOOD, number, first_id, chat_id, str(exc)
         # BadRequest is a NetworkError in PTB, but final: it must be caught first
         except BadRequest as exc:
-            await call(
-                outbox.record_outcome,
-                ctx,
-                send.id,
-                outbox.FAILED,
-                first_id,
-                error=str(exc),
-                chat_id=chat_id,
-            )
-            return outbox.FAILED
+            return outbox.Outcome.REFUSED, number, first_id, chat_id, str(exc)
         except NetworkError as exc:
-            if number > 0:
-                # part of a long summary went out: do not repeat it; note the gap
-                await call(
-                    outbox.record_outcome,
-                    ctx,
-                    send.id,
-                    outbox.SENT,
-                    first_id,
-                    error=f"later part failed: {exc}",
-                    chat_id=chat_id,
-                )
-                return outbox.SENT
-            status = outbox.RETRY if send.attempts < MAX_ATTEMPTS else outbox.FAILED
-            await call(outbox.record_outcome, ctx, send.id, status, error=str(exc))
-            return status
+            return outbox.Outcome.UNREACHABLE, number, first_id, chat_id, str(exc)
         if first_id is None:
             first_id = message.message_id
-    if send.kind == "summary" and send.period is not None:
+    if send.kind == SendKind.SUMMARY and send.period is not None:
         from goalbot.chat.reports import send_summary_document
 
         await send_summary_document(bot, ctx, chat_id, send.period)
-    await call(outbox.record_outcome, ctx, send.id, outbox.SENT, first_id, chat_id=chat_id)
-    return outbox.SENT
+    return outbox.Outcome.DELIVERED, len(parts), first_id, chat_id, ""
+
+
+async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> SendStatus | None:
+    """Send one queued item and record what happened; returns the send's new status."""
+    outcome, parts_sent, first_id, chat_id, detail = await _attempt(bot, ctx, send)
+    return await call(
+        outbox.record_outcome,
+        ctx,
+        send.id,
+        outcome,
+        parts_sent=parts_sent,
+        message_id=first_id,
+        detail=detail,
+        chat_id=chat_id,
+    )
 
 
 async def _send(bot: Bot, chat_id: int, text: str, keyboard: object) -> Message:
@@ -190,7 +162,7 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         for send in sends:
             by_chat.setdefault(send.chat_id, []).append(send)
         slots = asyncio.Semaphore(PARALLEL_CHATS)
-        outcomes: list[tuple[outbox.QueuedSend, str]] = []
+        outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]] = []
 
         async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
             async with slots:
@@ -201,35 +173,34 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         log_deliveries(outcomes)
 
 
-def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, str]]) -> None:
+def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]]) -> None:
     """One line per kind of send and period delivered in a run (the business events)."""
-    groups: dict[tuple[str, str], dict[str, int]] = {}
+    groups: dict[tuple[SendKind, str], dict[str, int]] = {}
     for send, status in outcomes:
         period = send.period.key if send.period else ""
         counts = groups.setdefault((send.kind, period), {})
-        counts[status] = counts.get(status, 0) + 1
+        word = status.value if status is not None else "unknown"
+        counts[word] = counts.get(word, 0) + 1
     for (kind, period), counts in sorted(groups.items()):
-        sent = counts.get(outbox.SENT, 0)
-        fields = {"event": f"{kind}_delivered", "kind": kind, "period": period, **counts}
-        if kind == "summary" and sent == sum(counts.values()):
+        sent = counts.get(SendStatus.SENT.value, 0)
+        fields: dict[str, object] = {
+            "event": f"{kind.value}_delivered",
+            "kind": kind.value,
+            "period": period,
+            **counts,
+        }
+        if kind == SendKind.SUMMARY and sent == sum(counts.values()):
             log.info("summary of %s posted to the management group", period, extra=fields)
-        elif kind == "escalation" and sent == sum(counts.values()):
+        elif kind == SendKind.ESCALATION and sent == sum(counts.values()):
             log.info("escalation for %s sent to %d people", period, sent, extra=fields)
         else:
             outcome = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-            log.info("%s %s: %s", kind, period or "-", outcome, extra=fields)
+            log.info("%s %s: %s", kind.value, period or "-", outcome, extra=fields)
 
 
-async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> str:
+async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> SendStatus | None:
     try:
         return await deliver(bot, ctx, send)
     except Exception:
         log.exception("delivering send %s failed", send.key)
-        await call(
-            outbox.record_outcome,
-            ctx,
-            send.id,
-            outbox.UNCERTAIN,
-            error="internal error while sending; not repeated",
-        )
-        return outbox.UNCERTAIN
+        return await call(outbox.record_outcome, ctx, send.id, outbox.Outcome.CRASHED)

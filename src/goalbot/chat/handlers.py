@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
 from goalbot.chat.keyboards import keyboard_for
+from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
@@ -68,7 +69,10 @@ async def send_html(
 def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
     """The text of a questionnaire screen."""
     return render(
-        f"chat/{screen.kind}.html.j2", language, screen=screen, timezone=ctx.config.schedule.zone
+        f"chat/{screen.kind.value}.html.j2",
+        language,
+        screen=screen,
+        timezone=ctx.config.schedule.zone,
     )
 
 
@@ -157,7 +161,7 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
         # the welcome means the invite is settled
         reply = await call(handle_input, ctx, OwnerInput(update.update_id, user.id))
     await send_html(chat, render("chat/invite_accepted.html.j2", language, binding=binding))
-    if reply.screens and reply.screens[0].kind != "note":
+    if reply.screens and reply.screens[0].kind != ScreenKind.NOTE:
         await show_reply(chat, reply, language, ctx)
 
 
@@ -225,21 +229,10 @@ async def _owner_input(
     language = language_of(context)
     async with user_lock(context, user.id):
         reply = await call(handle_input, ctx, given)
-    if is_for_stranger(reply):
+    if reply.stranger:
         await refuse(update, context)
         return
     await show_reply(chat, reply, language, ctx)
-
-
-def is_for_stranger(reply: Reply) -> bool:
-    """Whether the service found the person unknown: then only the refusal is sent."""
-    first = reply.screens[0] if reply.screens else None
-    return (
-        first is not None
-        and first.kind == "note"
-        and first.note == "not_an_owner"
-        and not first.error_params.get("is_known")
-    )
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -263,7 +256,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await call(handle_input, ctx, given)
     toast = render("chat/toast.txt.j2", language, code=reply.toast) if reply.toast else ""
     await _answer_query(query, toast)
-    if is_for_stranger(reply):
+    if reply.stranger:
         await refuse(update, context)
         return
     if reply.accepted and data.action != Action.START and isinstance(message, Message):

@@ -32,6 +32,7 @@ from goalbot.chat.application import build_application, running
 from goalbot.chat.jobs import run_calendar_now
 from goalbot.config import Config, DatabaseConfig, StartupError, TelegramConfig
 from goalbot.domain.catalogue_file import load_catalogue
+from goalbot.domain.protocol import HolderKind, SendStatus
 from goalbot.emulator import FakeBotApi
 from goalbot.emulator.webchat import JsonDict
 from goalbot.logs import setup_logging
@@ -50,7 +51,6 @@ from goalbot.services import owners as owner_service
 from goalbot.services.access import who_is
 from goalbot.services.context import AppContext
 from goalbot.services.events import EventState, event_states
-from goalbot.services.outbox import PENDING, SENDING
 from goalbot.storage.database import Database, UnitOfWork, upgrade_database
 from goalbot.storage.models import SendRow
 from goalbot.storage.repositories import get_setting, set_setting
@@ -321,7 +321,7 @@ class Sandbox:
             if person.kind == ADMIN:
                 driver.send_text(person.user_id, person.user_id, "/start")
             elif person.role_id:
-                kind = owner_service.OWNER if person.kind == OWNER else owner_service.DEPUTY
+                kind = HolderKind.OWNER if person.kind == OWNER else HolderKind.DEPUTY
                 invite = await asyncio.to_thread(
                     owner_service.invite_owner,
                     ctx,
@@ -638,7 +638,9 @@ def pending_sends(ctx: AppContext) -> int:
 
 def _count_pending(uow: UnitOfWork) -> int:
     count = uow.session.scalar(
-        select(func.count()).select_from(SendRow).where(SendRow.status.in_([PENDING, SENDING]))
+        select(func.count())
+        .select_from(SendRow)
+        .where(SendRow.status.in_([SendStatus.PENDING.value, SendStatus.SENDING.value]))
     )
     return int(count or 0)
 

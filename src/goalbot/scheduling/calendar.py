@@ -9,7 +9,6 @@ settings are the configuration's :class:`~goalbot.config.ScheduleConfig`.
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from goalbot.config import ScheduleConfig
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import EventKind
 from goalbot.domain.workdays import (
     DEFAULT_EXTRA_NON_WORKING_DAYS,
     SUPPORTED_EXTRA_DAY_NAMES,
@@ -46,16 +46,6 @@ __all__ = [
 
 DEFAULT_LOOKBACK = timedelta(days=92)
 """How far back :func:`due_events` looks by default: one quarter, i.e. at least a whole round."""
-
-
-class EventKind(enum.StrEnum):
-    """What a scheduled event does; the value is used in event keys."""
-
-    OPEN = "open"
-    NUDGE = "nudge"
-    ESCALATE_HEAD = "escalate_head"
-    ESCALATE_MANAGER = "escalate_manager"
-    CLOSE = "close"
 
 
 # Round order of the kinds, used to order events that happen to share an instant.

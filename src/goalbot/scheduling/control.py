@@ -18,7 +18,9 @@ def open_round_now(ctx: AppContext, period: Period | None = None) -> RoundOpened
     schedule = ctx.config.schedule
     period = period or period_for_manual_open(schedule, ctx.now())
     plan = plan_round(period, schedule, working_calendar(schedule))
-    opened = open_round(ctx, period, plan.deadline)
+    with ctx.unit_of_work() as uow:
+        opened = open_round(uow, ctx, period, plan.deadline)
+        uow.commit()
     log_round_opened(opened.period, opened.reminders_queued, "by hand")
     return opened
 
@@ -35,8 +37,10 @@ def log_round_opened(period: Period, queued: int, how: str) -> None:
 
 
 def close_round_now(ctx: AppContext, period: Period | None = None) -> RoundClosed:
-    """Close the open round now and queue the summary."""
-    closed = close_round(ctx, period)
+    """Close the open round (or ``period``'s) now and queue the summary."""
+    with ctx.unit_of_work() as uow:
+        closed = close_round(uow, ctx, period)
+        uow.commit()
     log.info(
         "round %s closed by hand: %d answers, %d missing; summary %s",
         closed.period.label,

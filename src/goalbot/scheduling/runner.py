@@ -43,7 +43,7 @@ class TickReport:
 
 
 def _planned(event: ScheduledEvent) -> PlannedEvent:
-    return PlannedEvent(event.key, event.kind.value, event.period, event.due_at)
+    return PlannedEvent(event.key, event.kind, event.period, event.due_at)
 
 
 def round_plans(ctx: AppContext, now: datetime) -> list[RoundPlan]:

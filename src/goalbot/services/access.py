@@ -7,20 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue
+from goalbot.domain.obligations import Holder
+from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import AssignmentRow, PersonRow
-
-
-@dataclass(frozen=True)
-class RoleHeld:
-    """A role a person holds, as owner or deputy."""
-
-    role_id: str
-    role_name: str
-    kind: str  # "owner" | "deputy"
-    owner_name: str = ""  # for a deputy: who holds the role as owner
+from goalbot.storage.models import PersonRow
+from goalbot.storage.repositories import role_holders
 
 
 @dataclass(frozen=True)
@@ -30,7 +23,7 @@ class Identity:
     telegram_user_id: int
     person_id: int | None
     name: str
-    roles: tuple[RoleHeld, ...]
+    roles: tuple[Holder, ...]  # the person's holds on roles: owned ones first
     is_admin: bool
     is_manager: bool
     language: str = "fi"
@@ -51,34 +44,15 @@ def person_by_telegram_id(uow: UnitOfWork, telegram_user_id: int) -> PersonRow |
     ).first()
 
 
-def roles_of(uow: UnitOfWork, catalogue: Catalogue, person_id: int) -> tuple[RoleHeld, ...]:
-    """The roles a person holds now: owned roles first, then deputised ones."""
-    rows = list(
-        uow.session.scalars(
-            select(AssignmentRow).where(
-                AssignmentRow.person_id == person_id, AssignmentRow.revoked_at.is_(None)
-            )
-        )
-    )
-    known = {r.id: r for r in catalogue.roles}
-    held = []
-    for kind in ("owner", "deputy"):
-        for row in rows:
-            if row.kind != kind or row.role_id not in known:
-                continue
-            owner_name = ""
-            if kind == "deputy":
-                owner = uow.session.scalars(
-                    select(AssignmentRow).where(
-                        AssignmentRow.role_id == row.role_id,
-                        AssignmentRow.kind == "owner",
-                        AssignmentRow.revoked_at.is_(None),
-                    )
-                ).first()
-                owner_name = owner.person.name if owner else ""
-            held.append(RoleHeld(row.role_id, known[row.role_id].name, kind, owner_name))
+def roles_of(uow: UnitOfWork, catalogue: Catalogue, person_id: int) -> tuple[Holder, ...]:
+    """The roles a person holds now: owned roles first, then deputised ones (catalogue order)."""
+    holds = [
+        hold
+        for holders in role_holders(uow, catalogue).values()
+        for hold in holders.held_by(person_id)
+    ]
     order = [r.id for r in catalogue.roles]
-    return tuple(sorted(held, key=lambda h: (h.kind != "owner", order.index(h.role_id))))
+    return tuple(sorted(holds, key=lambda h: (h.kind != HolderKind.OWNER, order.index(h.role.id))))
 
 
 def manager_roles(catalogue: Catalogue) -> set[str]:
@@ -108,7 +82,7 @@ def identify(uow: UnitOfWork, ctx: AppContext, telegram_user_id: int) -> Identit
     is_manager = (
         is_admin
         or telegram_user_id in config.managers
-        or any(r.role_id in manager_roles(catalogue) for r in roles)
+        or any(r.role.id in manager_roles(catalogue) for r in roles)
     )
     return Identity(
         telegram_user_id,

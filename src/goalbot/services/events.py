@@ -9,27 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import assert_never
 
 from sqlalchemy import or_, select
 
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import EventKind
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.outbox import management_chat_id, queue_send
+from goalbot.services.outbox import management_chat_id, queue_admin_notices
 from goalbot.services.rounds import (
     RoundInfo,
-    close_round_in,
-    open_round_in,
-    queue_escalations_in,
-    queue_nudges_in,
+    close_round,
+    open_round,
+    queue_escalations,
+    queue_nudges,
 )
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow, ScheduledEventRow
-
-OPEN = "open"
-NUDGE = "nudge"
-ESCALATE_HEAD = "escalate_head"
-ESCALATE_MANAGER = "escalate_manager"
-CLOSE = "close"
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class PlannedEvent:
     """An event of the calendar, as the scheduling layer computed it."""
 
     key: str
-    kind: str
+    kind: EventKind
     period: Period
     due_at: datetime
 
@@ -74,7 +70,10 @@ def record_plan(ctx: AppContext, events: Iterable[PlannedEvent]) -> bool:
             if row is None:
                 uow.session.add(
                     ScheduledEventRow(
-                        key=event.key, kind=event.kind, period=event.period.key, due_at=event.due_at
+                        key=event.key,
+                        kind=event.kind.value,
+                        period=event.period.key,
+                        due_at=event.due_at,
                     )
                 )
             elif row.done_at is None and row.skipped_at is None and row.due_at != event.due_at:
@@ -126,7 +125,7 @@ def perform_event(
         row = uow.session.get(ScheduledEventRow, event.key)
         if row is None:
             row = ScheduledEventRow(
-                key=event.key, kind=event.kind, period=event.period.key, due_at=event.due_at
+                key=event.key, kind=event.kind.value, period=event.period.key, due_at=event.due_at
             )
             uow.session.add(row)
         elif row.done_at is not None or row.skipped_at is not None:
@@ -141,7 +140,11 @@ def perform_event(
             row.done_at = now
             if note:
                 _tell_admins(uow, ctx, event, now, "event_failed", note)
-            elif event.kind == CLOSE and not queued and management_chat_id(uow, ctx) is None:
+            elif (
+                event.kind == EventKind.CLOSE
+                and not queued
+                and management_chat_id(uow, ctx) is None
+            ):
                 _tell_admins(uow, ctx, event, now, "event_failed", "no_management_chat")
         else:
             row.skipped_at = now
@@ -160,19 +163,19 @@ def _perform(
     today: date,
     deadline: datetime | None,
 ) -> int:
-    if event.kind == OPEN:
-        return open_round_in(uow, ctx, event.period, deadline, remind=send).reminders_queued
-    if event.kind == CLOSE:
-        closed = close_round_in(uow, ctx, event.period, summary=send)
-        return int(closed.summary_queued)
-    if not send:
-        return 0
-    if event.kind == NUDGE:
-        return queue_nudges_in(uow, ctx, event.period, event.key, today)
-    if event.kind in (ESCALATE_HEAD, ESCALATE_MANAGER):
-        level = "head" if event.kind == ESCALATE_HEAD else "manager"
-        return queue_escalations_in(uow, ctx, event.period, event.key, level)
-    raise ServiceError("unknown_event", kind=event.kind)
+    match event.kind:
+        case EventKind.OPEN:
+            return open_round(uow, ctx, event.period, deadline, remind=send).reminders_queued
+        case EventKind.CLOSE:
+            return int(close_round(uow, ctx, event.period, summary=send).summary_queued)
+        case EventKind.NUDGE:
+            return queue_nudges(uow, ctx, event.period, event.key, today) if send else 0
+        case EventKind.ESCALATE_HEAD | EventKind.ESCALATE_MANAGER:
+            if not send:
+                return 0
+            to_manager = event.kind == EventKind.ESCALATE_MANAGER
+            return queue_escalations(uow, ctx, event.period, event.key, to_manager)
+    assert_never(event.kind)
 
 
 def _tell_admins(
@@ -187,33 +190,11 @@ def _tell_admins(
     payload = {
         "code": code,
         "reason": reason,
-        "event": event.kind,
+        "event": event.kind.value,
         "period": event.period.key,
         "due_at": event.due_at.isoformat(),
     }
-    for admin in ctx.config.telegram.admins:
-        queue_send(
-            uow,
-            f"notice:{event.key}:{admin}",
-            "admin_notice",
-            admin,
-            now,
-            period=event.period,
-            payload=payload,
-        )
-
-
-def notify_admins(ctx: AppContext, key: str, payload: dict[str, object]) -> int:
-    """Queue a notice to every administrator (once per key)."""
-    now = ctx.now()
-    queued = 0
-    with ctx.unit_of_work() as uow:
-        for admin in ctx.config.telegram.admins:
-            queued += queue_send(
-                uow, f"notice:{key}:{admin}", "admin_notice", admin, now, payload=dict(payload)
-            )
-        uow.commit()
-    return queued
+    queue_admin_notices(uow, ctx, event.key, payload, now, period=event.period)
 
 
 @dataclass(frozen=True)
@@ -221,7 +202,7 @@ class EventState:
     """A planned event with what became of it (for /schedule)."""
 
     key: str
-    kind: str
+    kind: EventKind
     period: Period
     due_at: datetime
     done_at: datetime | None
@@ -238,7 +219,13 @@ def event_states(ctx: AppContext, keys: Iterable[str]) -> dict[str, EventState]:
         )
         return {
             r.key: EventState(
-                r.key, r.kind, Period.parse(r.period), r.due_at, r.done_at, r.skipped_at, r.note
+                r.key,
+                EventKind(r.kind),
+                Period.parse(r.period),
+                r.due_at,
+                r.done_at,
+                r.skipped_at,
+                r.note,
             )
             for r in rows
         }

@@ -9,18 +9,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue
+from goalbot.domain.obligations import RoleHolders
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import HolderKind, SendKind
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import queue_send
-from goalbot.services.rounds import asked_in, open_round_row
+from goalbot.services.rounds import asked_of, open_round_row
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow
-from goalbot.storage.repositories import get_setting, set_setting
-
-OWNER = "owner"
-DEPUTY = "deputy"
-KINDS = (OWNER, DEPUTY)
+from goalbot.storage.repositories import get_setting, role_holders, set_setting
 
 
 @dataclass(frozen=True)
@@ -30,32 +28,20 @@ class Invite:
     token: str
     role_id: str
     role_name: str
-    kind: str
+    kind: HolderKind
     name: str
     expires_at: datetime
 
 
 @dataclass(frozen=True)
-class Holder:
-    """A person holding a role."""
+class OwnerList:
+    """Every role with the people holding it, and the invites not yet used."""
 
-    person_id: int
-    name: str
-    telegram_user_id: int | None
-    kind: str
-    since: datetime
-    blocked_bot: bool = False
+    roles: tuple[RoleHolders, ...]
+    invites: dict[str, tuple[Invite, ...]]  # role id → its pending invites, oldest first
 
-
-@dataclass(frozen=True)
-class RoleHolders:
-    """A role with its owner, deputy and pending invites."""
-
-    role_id: str
-    role_name: str
-    owner: Holder | None
-    deputy: Holder | None
-    pending_invites: tuple[Invite, ...]
+    def invites_of(self, role_id: str) -> tuple[Invite, ...]:
+        return self.invites.get(role_id, ())
 
 
 @dataclass(frozen=True)
@@ -66,7 +52,7 @@ class Binding:
     name: str
     role_id: str
     role_name: str
-    kind: str
+    kind: HolderKind
     replaced: str | None  # the name of the person who held the role before
 
 
@@ -79,16 +65,22 @@ def _role(uow: UnitOfWork, catalogue: Catalogue, role_id: str) -> RoleRow:
     return row
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ServiceError("unknown_kind", kind=kind)
+def _holder_kind(kind: str) -> HolderKind:
+    try:
+        return HolderKind(kind)
+    except ValueError:
+        raise ServiceError("unknown_kind", kind=kind) from None
 
 
 def invite_owner(
-    ctx: AppContext, role_id: str, name: str, kind: str = OWNER, created_by: str = ""
+    ctx: AppContext,
+    role_id: str,
+    name: str,
+    kind: str = HolderKind.OWNER,
+    created_by: str = "",
 ) -> Invite:
     """Create a single-use invite for a person to hold ``role_id`` as owner or deputy."""
-    _check_kind(kind)
+    held = _holder_kind(kind)
     name = " ".join(name.split())
     if not name:
         raise ServiceError("empty_name")
@@ -101,7 +93,7 @@ def invite_owner(
         row = InviteRow(
             token=secrets.token_urlsafe(24),
             role_id=role.id,
-            kind=kind,
+            kind=held.value,
             name=name,
             created_at=now,
             created_by=created_by,
@@ -109,7 +101,7 @@ def invite_owner(
         )
         uow.session.add(row)
         uow.commit()
-        return Invite(row.token, role.id, role.name, kind, name, row.expires_at)
+        return Invite(row.token, role.id, role.name, held, name, row.expires_at)
 
 
 def accept_invite(
@@ -148,13 +140,15 @@ def accept_invite(
             session.flush()
         else:
             person.blocked_bot_at = None
-        replaced = _assign(uow, role.id, person, invite.kind, now)
+        replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now)
         invite.used_at, invite.used_by_person_id = now, person.id
         uow.commit()
-        return Binding(person.id, person.name, role.id, role.name, invite.kind, replaced)
+        return Binding(
+            person.id, person.name, role.id, role.name, HolderKind(invite.kind), replaced
+        )
 
 
-def _active_assignment(uow: UnitOfWork, role_id: str, kind: str) -> AssignmentRow | None:
+def _active_assignment(uow: UnitOfWork, role_id: str, kind: HolderKind) -> AssignmentRow | None:
     return uow.session.scalars(
         select(AssignmentRow).where(
             AssignmentRow.role_id == role_id,
@@ -165,7 +159,7 @@ def _active_assignment(uow: UnitOfWork, role_id: str, kind: str) -> AssignmentRo
 
 
 def _assign(
-    uow: UnitOfWork, role_id: str, person: PersonRow, kind: str, now: datetime
+    uow: UnitOfWork, role_id: str, person: PersonRow, kind: HolderKind, now: datetime
 ) -> str | None:
     """Make ``person`` the role's owner/deputy; returns whom they replaced."""
     current = _active_assignment(uow, role_id, kind)
@@ -175,7 +169,9 @@ def _assign(
     if current is not None:
         current.revoked_at = now
         replaced = current.person.name
-    uow.session.add(AssignmentRow(role_id=role_id, person_id=person.id, kind=kind, assigned_at=now))
+    uow.session.add(
+        AssignmentRow(role_id=role_id, person_id=person.id, kind=kind.value, assigned_at=now)
+    )
     return replaced
 
 
@@ -202,17 +198,17 @@ def _find_person(uow: UnitOfWork, who: str) -> PersonRow:
     return candidates[0]
 
 
-def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = OWNER) -> Binding:
+def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = HolderKind.OWNER) -> Binding:
     """Give a role to a person already known to the bot (reassign)."""
-    _check_kind(kind)
+    held = _holder_kind(kind)
     with ctx.unit_of_work() as uow:
         catalogue = active_catalogue(uow)
         role = _role(uow, catalogue, role_id)
         person = _find_person(uow, who)
-        replaced = _assign(uow, role.id, person, kind, ctx.now())
+        replaced = _assign(uow, role.id, person, held, ctx.now())
         _remind_of_new_role(uow, ctx, catalogue, person, role.id)
         uow.commit()
-        return Binding(person.id, person.name, role.id, role.name, kind, replaced)
+        return Binding(person.id, person.name, role.id, role.name, held, replaced)
 
 
 def _remind_of_new_role(
@@ -223,11 +219,11 @@ def _remind_of_new_role(
     if round_row is None or person.telegram_user_id is None or person.blocked_bot_at:
         return
     period = Period.parse(round_row.period)
-    if asked_in(uow, catalogue, [role_id], period):
+    if asked_of(uow, catalogue, [role_id], period):
         queue_send(
             uow,
             f"{period.key}:assign:{person.id}:{role_id}",
-            "reminder",
+            SendKind.REMINDER,
             person.telegram_user_id,
             ctx.now(),
             period=period,
@@ -235,61 +231,53 @@ def _remind_of_new_role(
         )
 
 
-def revoke_role(ctx: AppContext, role_id: str, kind: str = OWNER) -> str:
+def revoke_role(ctx: AppContext, role_id: str, kind: str = HolderKind.OWNER) -> str:
     """End the current owner's (or deputy's) hold on a role; returns their name."""
-    _check_kind(kind)
+    held = _holder_kind(kind)
     with ctx.unit_of_work() as uow:
         catalogue = active_catalogue(uow)
         _role(uow, catalogue, role_id)
-        current = _active_assignment(uow, role_id, kind)
+        current = _active_assignment(uow, role_id, held)
         if current is None:
-            raise ServiceError("nobody_holds_role", role=role_id, kind=kind)
+            raise ServiceError("nobody_holds_role", role=role_id, kind=held.value)
         current.revoked_at = ctx.now()
         name = current.person.name
         uow.commit()
         return name
 
 
-def list_owners(ctx: AppContext) -> list[RoleHolders]:
+def list_owners(ctx: AppContext) -> OwnerList:
     """Every role of the catalogue with its owner, deputy and pending invites."""
     with ctx.unit_of_work() as uow:
         catalogue = active_catalogue(uow)
         now = ctx.now()
-        result = []
-        invites = list(
-            uow.session.scalars(
-                select(InviteRow)
-                .where(
-                    InviteRow.used_at.is_(None),
-                    InviteRow.revoked_at.is_(None),
-                    InviteRow.expires_at > now,
+        names = {role.id: role.name for role in catalogue.roles}
+        invites: dict[str, list[Invite]] = {}
+        for row in uow.session.scalars(
+            select(InviteRow)
+            .where(
+                InviteRow.used_at.is_(None),
+                InviteRow.revoked_at.is_(None),
+                InviteRow.expires_at > now,
+            )
+            .order_by(InviteRow.created_at)
+        ):
+            if row.role_id in names:
+                invites.setdefault(row.role_id, []).append(
+                    Invite(
+                        row.token,
+                        row.role_id,
+                        names[row.role_id],
+                        HolderKind(row.kind),
+                        row.name,
+                        row.expires_at,
+                    )
                 )
-                .order_by(InviteRow.created_at)
-            )
+        holders = role_holders(uow, catalogue)
+        return OwnerList(
+            tuple(holders[role.id] for role in catalogue.roles),
+            {role_id: tuple(found) for role_id, found in invites.items()},
         )
-        for role in catalogue.roles:
-            holders = {kind: _holder(_active_assignment(uow, role.id, kind)) for kind in KINDS}
-            pending = tuple(
-                Invite(i.token, role.id, role.name, i.kind, i.name, i.expires_at)
-                for i in invites
-                if i.role_id == role.id
-            )
-            result.append(RoleHolders(role.id, role.name, holders[OWNER], holders[DEPUTY], pending))
-        return result
-
-
-def _holder(row: AssignmentRow | None) -> Holder | None:
-    if row is None:
-        return None
-    person = row.person
-    return Holder(
-        person.id,
-        person.name,
-        person.telegram_user_id,
-        row.kind,
-        row.assigned_at,
-        person.blocked_bot_at is not None,
-    )
 
 
 def remember_bot_username(ctx: AppContext, bot_id: int, username: str) -> None:

@@ -4,10 +4,19 @@ The position of every owner lives in the database (``conversations``), so a rest
 moment loses nothing and asks nothing twice. Every input carries the Telegram update id; an
 update seen before changes nothing and only shows the current step again. Buttons carry the
 conversation's version: a button from an older step changes nothing either.
+
+It is a state machine: the stored ``Step`` selects the handler of an input (``_HANDLERS``),
+the handler moves the conversation on and the new step selects the screen (``_SCREENS``).
+
+    ANSWER ──value──▶ (missed target) EXPLANATION ──▶ CORRECTIVE ──▶ next ANSWER … RECAP
+           ──skip───▶ SKIP_REASON ──reason──▶ next ANSWER … RECAP
+    RECAP ──confirm──▶ DONE   RECAP ──change n──▶ ANSWER (then back to RECAP)
+    RECAP ──comment──▶ COMMENT_PICK ──goal──▶ COMMENT ──text──▶ RECAP
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,11 +33,13 @@ from goalbot.domain.answers import (
 )
 from goalbot.domain.evaluation import Evaluation, Term, evaluate, is_target_missed
 from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
+from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.periods import Period
-from goalbot.services.access import Identity, RoleHeld, identify, person_by_telegram_id
+from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
+from goalbot.services.access import Identity, identify, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.rounds import asked_in, judgement_day, open_round_row
+from goalbot.services.rounds import asked_of, judgement_day, open_round_row, read_obligations
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
@@ -42,24 +53,12 @@ from goalbot.storage.repositories import (
     answers_for_period,
     comments_for_period,
     get_answer,
+    role_holders,
     row_to_answer,
     save_answer,
     save_comment,
     save_text,
 )
-
-
-class Step(StrEnum):
-    """Where an owner is in the questionnaire."""
-
-    ANSWER = "answer"
-    SKIP_REASON = "skip_reason"
-    EXPLANATION = "explanation"
-    CORRECTIVE = "corrective"
-    COMMENT_PICK = "comment_pick"
-    COMMENT = "comment"
-    RECAP = "recap"
-    DONE = "done"
 
 
 class Action(StrEnum):
@@ -94,7 +93,8 @@ class ItemView:
 
     index: int  # 1-based position among the owner's items
     total: int
-    role: RoleHeld
+    holder: Holder  # how the person holds the role the metric is asked for
+    holders: RoleHolders  # everyone holding that role (a deputy sees for whom they answer)
     goal: Goal
     metric: Metric
     previous: Answer | None  # the latest earlier period's answer
@@ -103,10 +103,9 @@ class ItemView:
 
 @dataclass(frozen=True)
 class Screen:
-    """What the owner should see now; the chat layer renders it with a template."""
+    """What the owner should see now; the chat layer renders it with ``chat/<kind>.html.j2``."""
 
-    kind: str  # question, skip_reason, explanation, corrective, comment_pick, comment,
-    #            recap, done, note
+    kind: ScreenKind
     version: int = 0
     period: Period | None = None
     item: ItemView | None = None
@@ -129,10 +128,33 @@ class Reply:
     screens: tuple[Screen, ...]
     accepted: bool = True  # False: the input changed nothing
     toast: str = ""  # a short note for the pressed button
+    stranger: bool = False  # the person is not known to the bot: only the refusal is sent
 
 
 def _note(code: str, **params: object) -> Reply:
-    return Reply((Screen("note", note=code, error_params=dict(params)),), accepted=False)
+    return Reply((Screen(ScreenKind.NOTE, note=code, error_params=dict(params)),), accepted=False)
+
+
+_SCREENS: dict[Step, ScreenKind] = {
+    Step.ANSWER: ScreenKind.QUESTION,
+    Step.SKIP_REASON: ScreenKind.SKIP_REASON,
+    Step.EXPLANATION: ScreenKind.EXPLANATION,
+    Step.CORRECTIVE: ScreenKind.CORRECTIVE,
+    Step.COMMENT_PICK: ScreenKind.COMMENT_PICK,
+    Step.COMMENT: ScreenKind.COMMENT,
+    Step.RECAP: ScreenKind.RECAP,
+    Step.DONE: ScreenKind.DONE,
+}
+"""What each step shows."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A metric the person is asked for, with their hold on the role it is asked of."""
+
+    holder: Holder
+    goal: Goal
+    metric: Metric
 
 
 class _Session:
@@ -155,63 +177,59 @@ class _Session:
         self.catalogue = catalogue
         self.round = round_row
         self.period = Period.parse(round_row.period)
-        roles = {r.role_id: r for r in identity.roles}
-        triples = asked_in(uow, catalogue, list(roles), self.period)
+        holds = {hold.role.id: hold for hold in identity.roles}
+        triples = asked_of(uow, catalogue, list(holds), self.period)
         self.answers = answers_for_period(uow, self.period, [m.id for _, _, m in triples])
         history: dict[str, list[Answer]] = {}
         for row in all_answers(uow, self.period.previous()):
             history.setdefault(row.metric_id, []).append(row_to_answer(row))
         self.history = history
         self.comments = comments_for_period(uow, self.period)
+        self.holders = role_holders(uow, catalogue)
         # a metric owned by two roles the person holds is asked once
         seen: set[str] = set()
-        unique = []
+        self.items: list[_Item] = []
         for role_id, goal, metric in triples:
             if metric.id not in seen:
                 seen.add(metric.id)
-                unique.append((roles[role_id], goal, metric))
-        self.triples = unique
+                self.items.append(_Item(holds[role_id], goal, metric))
         self.conversation = uow.session.get(ConversationRow, person.id)
 
     def item(self, index: int) -> ItemView:
-        role, goal, metric = self.triples[index]
-        earlier = self.history.get(metric.id, [])
+        item = self.items[index]
+        earlier = self.history.get(item.metric.id, [])
         previous = next((a for a in reversed(earlier) if a.value.has_value), None)
-        current_row = self.answers.get(metric.id)
+        current_row = self.answers.get(item.metric.id)
         return ItemView(
             index + 1,
-            len(self.triples),
-            role,
-            goal,
-            metric,
+            len(self.items),
+            item.holder,
+            self.holders[item.holder.role.id],
+            item.goal,
+            item.metric,
             previous,
             row_to_answer(current_row) if current_row else None,
         )
 
     def index_of(self, metric_id: str | None) -> int | None:
-        for i, (_, _, metric) in enumerate(self.triples):
-            if metric.id == metric_id:
+        for i, item in enumerate(self.items):
+            if item.metric.id == metric_id:
                 return i
         return None
 
     def goals(self) -> tuple[Goal, ...]:
         """The owner's goals this round, in questionnaire order."""
         seen: dict[str, Goal] = {}
-        for _, goal, _ in self.triples:
-            seen.setdefault(goal.id, goal)
+        for item in self.items:
+            seen.setdefault(item.goal.id, item.goal)
         return tuple(seen.values())
 
-    def items(self) -> tuple[ItemView, ...]:
-        return tuple(self.item(i) for i in range(len(self.triples)))
+    def item_views(self) -> tuple[ItemView, ...]:
+        return tuple(self.item(i) for i in range(len(self.items)))
 
     def first_unanswered(self, start: int = 0) -> int | None:
-        for i in range(start, len(self.triples)):
-            if self.triples[i][2].id not in self.answers:
-                return i
-        for i in range(0, start):
-            if self.triples[i][2].id not in self.answers:
-                return i
-        return None
+        order = [*range(start, len(self.items)), *range(0, start)]
+        return next((i for i in order if self.items[i].metric.id not in self.answers), None)
 
     def evaluation(self, metric: Metric) -> Evaluation:
         row = self.answers.get(metric.id)
@@ -233,14 +251,48 @@ class _Session:
             reference=reference_row.number if reference_row is not None else None,
         )
 
+    # -- where the conversation is ------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        """The questionnaire began in this round."""
+        row = self.conversation
+        return row is not None and row.period == self.period.key
+
+    @property
+    def step(self) -> Step:
+        assert self.conversation is not None
+        return Step(self.conversation.step)
+
+    @property
+    def index(self) -> int | None:
+        """The position of the metric the conversation is at (None: none, or not asked now)."""
+        return self.index_of(self.conversation.metric_id if self.conversation else None)
+
+    def mode(self) -> Mode:
+        row = self.conversation
+        stored = row.data.get("mode") if row is not None and row.data else None
+        return Mode(stored) if stored else Mode.WALK
+
     # -- moving -----------------------------------------------------------------------------
-    def go(
+    def go(self, step: Step, goal_id: str | None = None) -> ConversationRow:
+        """Move to ``step`` (one not about an item); the version changes, so old buttons go."""
+        return self._go(step, None, goal_id, None, {})
+
+    def go_item(self, step: Step, index: int, mode: Mode | None = None) -> ConversationRow:
+        """Move to ``step`` for the item at ``index`` (keeping the walk/change mode)."""
+        item = self.items[index]
+        chosen = mode if mode is not None else self.mode()
+        return self._go(
+            step, item.metric.id, item.goal.id, item.holder.role.id, {"mode": chosen.value}
+        )
+
+    def _go(
         self,
         step: Step,
-        metric_id: str | None = None,
-        goal_id: str | None = None,
-        role_id: str | None = None,
-        **data: object,
+        metric_id: str | None,
+        goal_id: str | None,
+        role_id: str | None,
+        data: dict[str, object],
     ) -> ConversationRow:
         row = self.conversation
         if row is None:
@@ -263,80 +315,55 @@ class _Session:
         row.updated_at = self.now
         return row
 
-    def go_item(self, step: Step, index: int, mode: str | None = None) -> ConversationRow:
-        """Move to ``step`` for the item at ``index`` (keeping the walk/change mode)."""
-        role, goal, metric = self.triples[index]
-        return self.go(
-            step,
-            metric_id=metric.id,
-            goal_id=goal.id,
-            role_id=role.role_id,
-            mode=mode if mode is not None else self.mode(),
-        )
-
-    def mode(self) -> str:
-        row = self.conversation
-        return str(row.data.get("mode", "walk")) if row is not None and row.data else "walk"
-
     def screen(
         self, error: str = "", error_params: dict[str, object] | None = None, note: str = ""
     ) -> Screen:
         """The screen for the conversation's current step."""
         row = self.conversation
-        params = error_params or {}
-        base = dict(
+        base = Screen(
+            ScreenKind.NOTE,
             version=row.version if row else 0,
             period=self.period,
             error=error,
-            error_params=params,
+            error_params=error_params or {},
             note=note,
             closes_at=self.round.closes_at,
             person_name=self.person.name,
         )
-        if row is None or row.period != self.period.key:
-            return Screen("note", note="not_started", **base)  # type: ignore[arg-type]
-        step = Step(row.step)
-        index = self.index_of(row.metric_id)
-        if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
-            index is not None
-        ):
+        if not self.started:
+            return replace(base, note="not_started")
+        step, index = self.step, self.index
+        kind = _SCREENS[step]
+        if step.is_about_an_item and index is not None:
             item = self.item(index)
-            kind = {
-                Step.ANSWER: "question",
-                Step.SKIP_REASON: "skip_reason",
-                Step.EXPLANATION: "explanation",
-                Step.CORRECTIVE: "corrective",
-            }[step]
-            evaluation = (
-                self.evaluation(item.metric)
-                if step in (Step.EXPLANATION, Step.CORRECTIVE)
-                else None
-            )
-            return Screen(kind, item=item, evaluation=evaluation, **base)  # type: ignore[arg-type]
-        if step == Step.COMMENT and row.goal_id:
+            judged = step in (Step.EXPLANATION, Step.CORRECTIVE)
+            evaluation = self.evaluation(item.metric) if judged else None
+            return replace(base, kind=kind, item=item, evaluation=evaluation)
+        if step == Step.COMMENT and row is not None and row.goal_id:
             goal = self.catalogue.goal(row.goal_id)
-            return Screen("comment", goal=goal, comments=self.comments, **base)  # type: ignore[arg-type]
+            return replace(base, kind=kind, goal=goal, comments=self.comments)
         if step == Step.COMMENT_PICK:
-            return Screen("comment_pick", goals=self.goals(), comments=self.comments, **base)  # type: ignore[arg-type]
+            return replace(base, kind=kind, goals=self.goals(), comments=self.comments)
         if step == Step.DONE:
-            return Screen("done", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
-        return Screen("recap", items=self.items(), comments=self.comments, **base)  # type: ignore[arg-type]
+            return replace(base, kind=kind, items=self.item_views(), comments=self.comments)
+        return replace(base, kind=ScreenKind.RECAP, items=self.item_views(), comments=self.comments)
 
     def advance(self, from_index: int | None) -> Screen:
-        """After an item is complete: the goal's comment offer, the next question or the recap."""
-        if self.mode() == "change":
+        """After an item is complete: the next question, or the recap."""
+        if self.mode() == Mode.CHANGE:
             self.go(Step.RECAP)
             return self.screen()
         nxt = self.first_unanswered(from_index + 1 if from_index is not None else 0)
         if nxt is None:
             self.go(Step.RECAP)
             return self.screen()
-        self.go_item(Step.ANSWER, nxt, mode="walk")
+        self.go_item(Step.ANSWER, nxt, mode=Mode.WALK)
         return self.screen()
 
     def on_behalf_of(self, index: int) -> str | None:
-        role = self.triples[index][0]
-        return role.role_id if role.kind == "deputy" else None
+        """The role a deputy answers for (None for an owner's own answer)."""
+        holder = self.items[index].holder
+        return holder.role.id if holder.kind == HolderKind.DEPUTY else None
 
 
 def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
@@ -351,29 +378,35 @@ def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
 
 def _handle_once(ctx: AppContext, owner_input: OwnerInput) -> Reply:
     with ctx.unit_of_work() as uow:
-        identity = identify(uow, ctx, owner_input.telegram_user_id)
-        if not identity.owns_goals:
-            return _note("not_an_owner", is_known=identity.is_known)
-        person = person_by_telegram_id(uow, owner_input.telegram_user_id)
-        assert person is not None
-        if person.blocked_bot_at is not None:
-            # they write to the bot, so they no longer block it: nudges may reach them again
-            person.blocked_bot_at = None
-            uow.commit()
-        round_row = open_round_row(uow)
-        if round_row is None:
-            return _note("no_open_round")
-        duplicate = _seen_before(uow, owner_input.update_id)
-        session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
-        if not session.triples:
-            return _note("nothing_due", period=session.period.label)
-        if duplicate:
-            # the input was applied before (a redelivered update): show where things stand
-            return Reply((session.screen(),), accepted=False)
-        reply = _apply(session, owner_input)
-        _mark_processed(uow, owner_input.update_id, session.now)
+        reply = _reply_to(uow, ctx, owner_input)
         uow.commit()
         return reply
+
+
+def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Reply:
+    """The input applied inside ``uow`` (the caller commits, whatever the reply)."""
+    identity = identify(uow, ctx, owner_input.telegram_user_id)
+    if not identity.owns_goals:
+        if not identity.is_known:
+            return Reply((), accepted=False, stranger=True)
+        return _note("not_an_owner")
+    person = person_by_telegram_id(uow, owner_input.telegram_user_id)
+    assert person is not None
+    # they write to the bot, so they no longer block it: nudges may reach them again
+    person.blocked_bot_at = None
+    round_row = open_round_row(uow)
+    if round_row is None:
+        return _note("no_open_round")
+    duplicate = _seen_before(uow, owner_input.update_id)
+    session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
+    if not session.items:
+        return _note("nothing_due", period=session.period.label)
+    if duplicate:
+        # the input was applied before (a redelivered update): show where things stand
+        return Reply((session.screen(),), accepted=False)
+    reply = _apply(session, owner_input)
+    _mark_processed(uow, owner_input.update_id, session.now)
+    return reply
 
 
 # Telegram redelivers an unacknowledged update for at most a day, and starts update ids afresh
@@ -398,13 +431,9 @@ def _mark_processed(uow: UnitOfWork, update_id: int, now: datetime) -> None:
 
 
 def _apply(s: _Session, given: OwnerInput) -> Reply:
-    row = s.conversation
-    fresh = row is None or row.period != s.period.key
     if given.action == Action.START or (given.action is None and given.text is None):
-        if fresh:
-            return Reply((s.advance(None),))
-        return _resume(s)
-    if fresh:
+        return _resume(s) if s.started else Reply((s.advance(None),))
+    if not s.started:
         # text or a button before the questionnaire began in this round: begin it
         screen = s.advance(None)
         if given.action is not None:
@@ -413,42 +442,41 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
             return Reply((stale,), accepted=False, toast="stale_button")
         # the text answered no question yet: say so, rather than drop it or guess its place
         return Reply((replace(screen, note="text_before_start"),), accepted=False)
-    assert row is not None
-    if given.action is not None and given.version != row.version:
+    assert s.conversation is not None
+    if given.action is not None and given.version != s.conversation.version:
         return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
-    step = Step(row.step)
-    index = s.index_of(row.metric_id)
-    if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
-        index is None
-    ):
+    if s.step.is_about_an_item and s.index is None:
         # the catalogue changed under the conversation: carry on from the first open item
         return Reply((s.advance(None),))
-    if step == Step.ANSWER:
-        assert index is not None
-        return _on_answer(s, index, given)
-    if step == Step.SKIP_REASON:
-        assert index is not None
-        return _on_skip_reason(s, index, given)
-    if step in (Step.EXPLANATION, Step.CORRECTIVE):
-        assert index is not None
-        return _on_explanation(s, index, step, given)
-    if step == Step.COMMENT_PICK:
-        return _on_comment_pick(s, given)
-    if step == Step.COMMENT:
-        return _on_comment(s, given)
-    return _on_recap(s, given)
+    return _HANDLERS[s.step](s, given)
 
 
-def _store_value(s: _Session, index: int, value: AnswerValue) -> Screen:
-    metric = s.triples[index][2]
+def _item_index(s: _Session) -> int:
+    index = s.index
+    assert index is not None, "the steps about an item are handled only while it is asked"
+    return index
+
+
+def _stale(s: _Session) -> Reply:
+    """A button of this conversation that means nothing at this step."""
+    return Reply((s.screen(note="stale_button"),), accepted=False)
+
+
+def _refused(s: _Session, error: InvalidAnswer) -> Reply:
+    """A typed text that is no valid answer: say why and ask again."""
+    return Reply((s.screen(error=error.code, error_params=error.params),), accepted=False)
+
+
+def _store_value(s: _Session, index: int, value: AnswerValue) -> Reply:
+    metric = s.items[index].metric
     answer_row, _ = save_answer(
         s.uow, metric.id, s.period, value, s.person, s.now, s.on_behalf_of(index)
     )
     s.answers[metric.id] = answer_row
     if value.has_value and is_target_missed(s.evaluation(metric)):
         s.go_item(Step.EXPLANATION, index)
-        return s.screen()
-    return s.advance(index)
+        return Reply((s.screen(),))
+    return Reply((s.advance(index),))
 
 
 _YES = {"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"}
@@ -467,58 +495,61 @@ def _answered_meanwhile(s: _Session, metric_id: str) -> bool:
     )
 
 
-def _on_answer(s: _Session, index: int, given: OwnerInput) -> Reply:
-    metric = s.triples[index][2]
+def _on_answer(s: _Session, given: OwnerInput) -> Reply:
+    index = _item_index(s)
+    metric = s.items[index].metric
     if _answered_meanwhile(s, metric.id):
         # nothing is overwritten unseen: the answer stands; changing it goes via the recap
         screen = replace(s.advance(index), note="answered_meanwhile")
         return Reply((screen,), accepted=False, toast="answered_meanwhile")
     if given.action == Action.NO_DATA:
-        return Reply((_store_value(s, index, AnswerValue.no_data()),))
+        return _store_value(s, index, AnswerValue.no_data())
     if given.action == Action.SKIP:
         s.go_item(Step.SKIP_REASON, index)
         return Reply((s.screen(),))
     if metric.kind == MetricKind.YES_NO:
         if given.action in (Action.YES, Action.NO):
-            return Reply((_store_value(s, index, AnswerValue.of_flag(given.action == Action.YES)),))
+            return _store_value(s, index, AnswerValue.of_flag(given.action == Action.YES))
         if given.text is not None:
             word = given.text.strip().casefold().rstrip(".!")
             if word in _YES | _NO:
-                return Reply((_store_value(s, index, AnswerValue.of_flag(word in _YES)),))
+                return _store_value(s, index, AnswerValue.of_flag(word in _YES))
             return Reply((s.screen(error="yes_or_no"),), accepted=False)
     elif given.text is not None:
         try:
             number = parse_number(given.text, metric)
         except InvalidAnswer as exc:
-            return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
-        return Reply((_store_value(s, index, AnswerValue.of_number(number)),))
+            return _refused(s, exc)
+        return _store_value(s, index, AnswerValue.of_number(number))
     return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
 
 
-def _on_skip_reason(s: _Session, index: int, given: OwnerInput) -> Reply:
+def _on_skip_reason(s: _Session, given: OwnerInput) -> Reply:
+    index = _item_index(s)
     if given.action == Action.CANCEL:
         s.go_item(Step.ANSWER, index)
         return Reply((s.screen(),))
     if given.text is None:
-        return Reply((s.screen(note="stale_button"),), accepted=False)
+        return _stale(s)
     try:
         reason = parse_reason(given.text)
     except InvalidAnswer as exc:
-        return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
-    return Reply((_store_value(s, index, AnswerValue.skipped(reason)),))
+        return _refused(s, exc)
+    return _store_value(s, index, AnswerValue.skipped(reason))
 
 
-def _on_explanation(s: _Session, index: int, step: Step, given: OwnerInput) -> Reply:
-    metric = s.triples[index][2]
+def _on_explanation(s: _Session, given: OwnerInput) -> Reply:
+    """EXPLANATION (why the target is missed) and CORRECTIVE (what is done about it)."""
+    index, step = _item_index(s), s.step
     text = ""
     if given.action != Action.SKIP:
         if given.text is None:
-            return Reply((s.screen(note="stale_button"),), accepted=False)
+            return _stale(s)
         try:
             text = parse_reason(given.text)
         except InvalidAnswer as exc:
-            return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
-    answer_row = s.answers[metric.id]
+            return _refused(s, exc)
+    answer_row = s.answers[s.items[index].metric.id]
     field_name = "explanation" if step == Step.EXPLANATION else "corrective_action"
     if text:
         save_text(s.uow, answer_row, field_name, text, s.person, s.now)
@@ -536,11 +567,11 @@ def _on_comment_pick(s: _Session, given: OwnerInput) -> Reply:
     if given.action != Action.COMMENT:
         if given.text is not None:
             return Reply((s.screen(error="use_buttons"),), accepted=False)
-        return Reply((s.screen(note="stale_button"),), accepted=False)
+        return _stale(s)
     try:
         goal = goals[int(given.argument) - 1]
     except (ValueError, IndexError):
-        return Reply((s.screen(note="stale_button"),), accepted=False)
+        return _stale(s)
     s.go(Step.COMMENT, goal_id=goal.id)
     return Reply((s.screen(),))
 
@@ -553,11 +584,11 @@ def _on_comment(s: _Session, given: OwnerInput) -> Reply:
         s.go(Step.RECAP)
         return Reply((s.screen(),))
     if given.text is None:
-        return Reply((s.screen(note="stale_button"),), accepted=False)
+        return _stale(s)
     try:
         text = parse_reason(given.text)
     except InvalidAnswer as exc:
-        return Reply((s.screen(error=exc.code, error_params=exc.params),), accepted=False)
+        return _refused(s, exc)
     save_comment(s.uow, goal_id, s.period, text, s.person, s.now)
     s.comments[goal_id] = text
     s.go(Step.RECAP)
@@ -565,12 +596,12 @@ def _on_comment(s: _Session, given: OwnerInput) -> Reply:
 
 
 def _on_recap(s: _Session, given: OwnerInput) -> Reply:
+    """RECAP, and DONE (whose screen is the recap confirmed: its buttons work the same)."""
     if given.action == Action.CONFIRM:
-        missing = [m.id for _, _, m in s.triples if m.id not in s.answers]
-        if missing:
+        if any(item.metric.id not in s.answers for item in s.items):
             return _go_to_first_missing(s)
-        for _, _, metric in s.triples:
-            answer_row = s.answers[metric.id]
+        for item in s.items:
+            answer_row = s.answers[item.metric.id]
             if answer_row.confirmed_at is None:
                 answer_row.confirmed_at = s.now
         s.go(Step.DONE)
@@ -580,31 +611,39 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
             index = int(given.argument) - 1
         except ValueError:
             index = -1
-        if not 0 <= index < len(s.triples):
-            return Reply((s.screen(note="stale_button"),), accepted=False)
-        s.go_item(Step.ANSWER, index, mode="change")
+        if not 0 <= index < len(s.items):
+            return _stale(s)
+        s.go_item(Step.ANSWER, index, mode=Mode.CHANGE)
         return Reply((s.screen(),))
     if given.action == Action.COMMENT:
         s.go(Step.COMMENT_PICK)
         return Reply((s.screen(),))
     if given.text is not None:
         return Reply((s.screen(error="use_buttons"),), accepted=False)
-    return Reply((s.screen(note="stale_button"),), accepted=False)
+    return _stale(s)
+
+
+_HANDLERS: dict[Step, Callable[[_Session, OwnerInput], Reply]] = {
+    Step.ANSWER: _on_answer,
+    Step.SKIP_REASON: _on_skip_reason,
+    Step.EXPLANATION: _on_explanation,
+    Step.CORRECTIVE: _on_explanation,
+    Step.COMMENT_PICK: _on_comment_pick,
+    Step.COMMENT: _on_comment,
+    Step.RECAP: _on_recap,
+    Step.DONE: _on_recap,
+}
+"""Which handler takes an input at each step."""
 
 
 def _resume(s: _Session) -> Reply:
     """Continue where the owner was, unless that was settled meanwhile by someone else."""
-    row = s.conversation
-    assert row is not None
-    step = Step(row.step)
-    index = s.index_of(row.metric_id)
-    if step in (Step.ANSWER, Step.SKIP_REASON, Step.EXPLANATION, Step.CORRECTIVE) and (
-        index is None
-    ):
+    step, index = s.step, s.index
+    if step.is_about_an_item and index is None:
         # the item is no longer asked of this person (role reassigned, catalogue changed)
         return Reply((s.advance(None),))
-    answered = index is not None and s.triples[index][2].id in s.answers
-    if step == Step.ANSWER and s.mode() == "walk" and answered:
+    answered = index is not None and s.items[index].metric.id in s.answers
+    if step == Step.ANSWER and s.mode() == Mode.WALK and answered:
         # a deputy (or the owner, for a deputy) answered this question meanwhile
         return Reply((s.advance(index),))
     if step in (Step.RECAP, Step.DONE) and s.first_unanswered() is not None:
@@ -616,7 +655,7 @@ def _resume(s: _Session) -> Reply:
 def _go_to_first_missing(s: _Session) -> Reply:
     index = s.first_unanswered()
     assert index is not None
-    s.go_item(Step.ANSWER, index, mode="walk")
+    s.go_item(Step.ANSWER, index, mode=Mode.WALK)
     return Reply((s.screen(note="answers_missing"),))
 
 
@@ -630,7 +669,7 @@ class ReminderView:
     goals: int
     metrics: int
     answered: int
-    roles: tuple[RoleHeld, ...]
+    roles: tuple[Holder, ...]
     confirmed: int = 0
     is_open: bool = True
 
@@ -648,26 +687,30 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
         if person is None or person.telegram_user_id is None or round_row is None:
             return None
         identity = identify(uow, ctx, person.telegram_user_id)
-        catalogue = active_catalogue(uow)
-        triples = asked_in(uow, catalogue, [r.role_id for r in identity.roles], period)
-        metric_ids = {m.id for _, _, m in triples}
-        if not metric_ids:
+        held = {hold.role.id for hold in identity.roles}
+        owed = [
+            o for o in read_obligations(uow, active_catalogue(uow), period) if o.role.id in held
+        ]
+        metrics = {metric.id for o in owed for _goal, metric in o.items}
+        if not metrics:
             return None
-        answered = answers_for_period(uow, period, metric_ids)
+        unanswered = {m for o in owed for m in o.unanswered}
+        unconfirmed = {m for o in owed for m in o.unconfirmed}
         return ReminderView(
             person.name,
             period,
             round_row.closes_at,
-            len({g.id for _, g, _ in triples}),
-            len(metric_ids),
-            len(answered),
+            len({goal.id for o in owed for goal, _metric in o.items}),
+            len(metrics),
+            len(metrics - unanswered),
             identity.roles,
-            sum(1 for row in answered.values() if row.confirmed_at is not None),
+            len(metrics - unanswered - unconfirmed),
             round_row.closed_at is None,
         )
 
 
 def stored_answer(ctx: AppContext, metric_id: str, period: Period) -> Answer | None:
+    """The answer stored for a metric and a period, if any."""
     with ctx.unit_of_work() as uow:
         row = uow.session.scalars(
             select(AnswerRow).where(

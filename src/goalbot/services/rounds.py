@@ -1,21 +1,23 @@
-"""Answering rounds: opening and closing a period, and who is asked what."""
+"""Answering rounds: opening and closing a period, nudging and escalating what is owed."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue, Goal, Metric
+from goalbot.domain.obligations import Holder, Obligation, asked_items, obligations
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import SendKind
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import AssignmentRow, PersonRow, RoundRow
-from goalbot.storage.repositories import answers_for_period, yes_answers
+from goalbot.storage.models import RoundRow
+from goalbot.storage.repositories import answer_marks, role_holders, yes_answers
 
 
 @dataclass(frozen=True)
@@ -81,65 +83,30 @@ def latest_round(uow: UnitOfWork) -> RoundInfo | None:
     return _info(max(rows, key=lambda r: Period.parse(r.period)))
 
 
-def due_items(
-    catalogue: Catalogue,
-    role_ids: list[str],
-    period: Period,
-    done: Mapping[str, Collection[Period]] | None = None,
+def read_obligations(
+    uow: UnitOfWork, catalogue: Catalogue, period: Period, goals: Iterable[Goal] | None = None
+) -> tuple[Obligation, ...]:
+    """Each role's obligation in ``period`` as the database has it now (see domain.obligations)."""
+    answered, confirmed = answer_marks(uow, period)
+    return obligations(
+        catalogue,
+        period,
+        role_holders(uow, catalogue),
+        answered,
+        confirmed,
+        yes_answers(uow, period),
+        goals,
+    )
+
+
+def asked_of(
+    uow: UnitOfWork, catalogue: Catalogue, role_ids: Iterable[str], period: Period
 ) -> list[tuple[str, Goal, Metric]]:
-    """The (role, goal, metric) triples the holders of ``role_ids`` are asked in ``period``.
-
-    ``done``: the earlier "yes" answers (see Goal.metrics_due); use asked_in().
-    """
-    items = []
-    for role_id in role_ids:
-        for goal in catalogue.goals_of_role(role_id):
-            for metric in goal.metrics_due(period, done):
-                items.append((role_id, goal, metric))
-    return items
+    """What the holders of ``role_ids`` are asked in ``period`` (done deliverables left out)."""
+    return asked_items(catalogue, role_ids, period, yes_answers(uow, period))
 
 
-def asked_in(
-    uow: UnitOfWork, catalogue: Catalogue, role_ids: list[str], period: Period
-) -> list[tuple[str, Goal, Metric]]:
-    """due_items with the deliverables already reported done left out."""
-    return due_items(catalogue, role_ids, period, yes_answers(uow, period))
-
-
-def active_holders(uow: UnitOfWork) -> dict[str, dict[str, PersonRow]]:
-    """role id → {"owner": person, "deputy": person} for current assignments."""
-    holders: dict[str, dict[str, PersonRow]] = {}
-    for row in uow.session.scalars(select(AssignmentRow).where(AssignmentRow.revoked_at.is_(None))):
-        holders.setdefault(row.role_id, {})[row.kind] = row.person
-    return holders
-
-
-def people_to_remind(
-    uow: UnitOfWork, catalogue: Catalogue, period: Period
-) -> tuple[dict[int, PersonRow], list[str]]:
-    """Each role's owner (its deputy where nobody owns it) with something due; roles unheld."""
-    holders = active_holders(uow)
-    people: dict[int, PersonRow] = {}
-    unheld = []
-    done = yes_answers(uow, period)
-    for role in catalogue.roles:
-        if not due_items(catalogue, [role.id], period, done):
-            continue
-        held = holders.get(role.id, {})
-        person = held.get("owner") or held.get("deputy")
-        if person is None or person.telegram_user_id is None:
-            unheld.append(role.name)
-            continue
-        people[person.id] = person
-    return people, unheld
-
-
-def open_round_in(
-    uow: UnitOfWork, ctx: AppContext, period: Period, deadline: datetime | None, remind: bool = True
-) -> RoundOpened:
-    """Open a period's round inside ``uow`` (idempotent); queue one reminder per owner."""
-    now = ctx.now()
-    catalogue = active_catalogue(uow)
+def _check_in_term(catalogue: Catalogue, period: Period) -> None:
     if not catalogue.first_period <= period <= catalogue.last_period:
         raise ServiceError(
             "period_outside_catalogue",
@@ -147,6 +114,19 @@ def open_round_in(
             first=catalogue.first_period.label,
             last=catalogue.last_period.label,
         )
+
+
+def open_round(
+    uow: UnitOfWork, ctx: AppContext, period: Period, deadline: datetime | None, remind: bool = True
+) -> RoundOpened:
+    """Open a period's round (idempotent) and queue one reminder per person asked.
+
+    A step of a use case: it works in the caller's unit of work, which commits.
+    ``remind`` False opens the round quietly (the calendar's first start mid-round).
+    """
+    now = ctx.now()
+    catalogue = active_catalogue(uow)
+    _check_in_term(catalogue, period)
     row = uow.session.get(RoundRow, period.key)
     already_open = row is not None
     if row is not None and row.closed_at is not None:
@@ -159,30 +139,38 @@ def open_round_in(
         row = RoundRow(period=period.key, opened_at=now, closes_at=closes_at)
         uow.session.add(row)
         uow.session.flush()
-    people, unheld = people_to_remind(uow, catalogue, period)
+    asked: dict[int, Holder] = {}
+    unheld = []
+    for obligation in read_obligations(uow, catalogue, period):
+        person = obligation.asked
+        if person is None or person.telegram_user_id is None:
+            unheld.append(obligation.role.name)
+        else:
+            asked.setdefault(person.person_id, person)
     queued = 0
-    for person in people.values() if remind else ():
+    for person in asked.values() if remind else ():
         assert person.telegram_user_id is not None
-        key = f"{period.key}:open:{person.id}"
+        key = f"{period.key}:open:{person.person_id}"
         if queue_send(
-            uow, key, "reminder", person.telegram_user_id, now, period=period, person_id=person.id
+            uow,
+            key,
+            SendKind.REMINDER,
+            person.telegram_user_id,
+            now,
+            period=period,
+            person_id=person.person_id,
         ):
             queued += 1
     return RoundOpened(period, row.closes_at, queued, tuple(unheld), already_open)
 
 
-def open_round(ctx: AppContext, period: Period, deadline: datetime | None) -> RoundOpened:
-    """Open a period's round (idempotent) and queue one reminder per owner."""
-    with ctx.unit_of_work() as uow:
-        opened = open_round_in(uow, ctx, period, deadline)
-        uow.commit()
-        return opened
-
-
-def close_round_in(
+def close_round(
     uow: UnitOfWork, ctx: AppContext, period: Period | None, summary: bool = True
 ) -> RoundClosed:
-    """Close the open round (or ``period``'s) inside ``uow``; queue the summary."""
+    """Close the open round (or ``period``'s) and queue the summary.
+
+    A step of a use case: it works in the caller's unit of work, which commits.
+    """
     now = ctx.now()
     catalogue = active_catalogue(uow)
     if period is None:
@@ -196,135 +184,93 @@ def close_round_in(
     period = Period.parse(row.period)
     if row.closed_at is None:
         row.closed_at = now
-    queued = queue_summary(ctx, uow, period, now, again=False) if summary else False
-    done = yes_answers(uow, period)
-    due = [m.id for g in catalogue.goals for m in g.metrics_due(period, done)]
-    answers = answers_for_period(uow, period, due)
-    return RoundClosed(period, len(answers), len(due) - len(answers), queued)
+    queued = queue_summary(uow, ctx, period, now, again=False) if summary else False
+    owed = read_obligations(uow, catalogue, period)
+    answered = sum(o.answered for o in owed)
+    return RoundClosed(period, answered, sum(o.missing for o in owed), queued)
 
 
-def close_round(ctx: AppContext, period: Period | None = None) -> RoundClosed:
-    """Close the open round (or ``period``'s) and queue the summary for the management group."""
-    with ctx.unit_of_work() as uow:
-        closed = close_round_in(uow, ctx, period)
-        uow.commit()
-        return closed
+def _round_is_open(uow: UnitOfWork, period: Period) -> bool:
+    row = uow.session.get(RoundRow, period.key)
+    return row is not None and row.closed_at is None
 
 
-@dataclass(frozen=True)
-class Missing:
-    """A role with answers still missing (unanswered or not confirmed) in a round."""
-
-    role_id: str
-    role_name: str
-    person_id: int | None
-    person_name: str
-    department: str | None
-    missing: int
-    due: int
-
-
-def missing_in(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> list[Missing]:
-    """Every role that still owes answers in ``period``: unanswered or unconfirmed metrics."""
-    holders = active_holders(uow)
-    triples = asked_in(uow, catalogue, [r.id for r in catalogue.roles], period)
-    answers = answers_for_period(uow, period, [m.id for _, _, m in triples])
-    result = []
-    for role in catalogue.roles:
-        items = [(g, m) for role_id, g, m in triples if role_id == role.id]
-        if not items:
-            continue
-        missing = sum(
-            1 for _, m in items if m.id not in answers or answers[m.id].confirmed_at is None
-        )
-        if not missing:
-            continue
-        held = holders.get(role.id, {})
-        person = held.get("owner") or held.get("deputy")
-        departments = [g.department for g, _ in items if g.department]
-        result.append(
-            Missing(
-                role.id,
-                role.name,
-                person.id if person else None,
-                person.name if person else "",
-                departments[0] if departments else None,
-                missing,
-                len(items),
-            )
-        )
-    return result
-
-
-def queue_nudges_in(
+def queue_nudges(
     uow: UnitOfWork, ctx: AppContext, period: Period, event_key: str, today: date
 ) -> int:
-    """Nudge each owner with missing answers (not those paused or who blocked the bot)."""
-    row = uow.session.get(RoundRow, period.key)
-    if row is None or row.closed_at is not None:
+    """Nudge each person asked for answers still missing or unconfirmed (not those who paused
+    their nudges or blocked the bot). A step of the calendar's event."""
+    if not _round_is_open(uow, period):
         return 0
     catalogue = active_catalogue(uow)
+    people: dict[int, Holder] = {}
+    for obligation in read_obligations(uow, catalogue, period):
+        person = obligation.asked
+        if obligation.owes and person is not None and person.nudged_on(today):
+            people.setdefault(person.person_id, person)
     queued = 0
-    for person_id in {m.person_id for m in missing_in(uow, catalogue, period) if m.person_id}:
-        person = uow.session.get(PersonRow, person_id)
-        if person is None or person.telegram_user_id is None or person.blocked_bot_at:
-            continue
-        if person.nudges_paused_until is not None and person.nudges_paused_until >= today:
-            continue
+    for person in people.values():
+        assert person.telegram_user_id is not None
         if queue_send(
             uow,
-            f"{event_key}:{person.id}",
-            "nudge",
+            f"{event_key}:{person.person_id}",
+            SendKind.NUDGE,
             person.telegram_user_id,
             ctx.now(),
             period=period,
-            person_id=person.id,
+            person_id=person.person_id,
         ):
             queued += 1
     return queued
 
 
-def queue_escalations_in(
-    uow: UnitOfWork, ctx: AppContext, period: Period, event_key: str, level: str
+def queue_escalations(
+    uow: UnitOfWork, ctx: AppContext, period: Period, event_key: str, to_manager: bool
 ) -> int:
-    """List the missing answers to the department heads (level "head") or the town manager."""
-    row = uow.session.get(RoundRow, period.key)
-    if row is None or row.closed_at is not None:
+    """List what is still owed to the department heads, or (``to_manager``) to the town
+    manager. A step of the calendar's event."""
+    if not _round_is_open(uow, period):
         return 0
     catalogue = active_catalogue(uow)
-    missing = missing_in(uow, catalogue, period)
-    if not missing:
+    owing = [o for o in read_obligations(uow, catalogue, period) if o.owes]
+    if not owing:
         return 0
-    holders = active_holders(uow)
-    recipients: dict[str, list[Missing]] = {}  # role id → what its holder is told
-    if level == "head":
+    holders = role_holders(uow, catalogue)
+    recipients: dict[str, list[Obligation]] = {}  # role id → what its holder is told
+    if not to_manager:
         for department in catalogue.departments:
-            listed = [m for m in missing if m.department == department.id]
+            listed = [o for o in owing if o.department == department.id]
             if listed:
                 recipients.setdefault(department.head_role, []).extend(listed)
     elif catalogue.manager_role:
-        recipients[catalogue.manager_role] = missing
+        recipients[catalogue.manager_role] = owing
     queued = 0
     for role_id, listed in recipients.items():
-        held = holders.get(role_id, {})
-        person = held.get("owner") or held.get("deputy")
-        if person is None or person.telegram_user_id is None or person.blocked_bot_at:
+        person = holders[role_id].asked if role_id in holders else None
+        if person is None or not person.reachable:
             continue
+        assert person.telegram_user_id is not None
         payload = {
-            "level": level,
+            "level": "manager" if to_manager else "head",
             "missing": [
-                {"role": m.role_name, "person": m.person_name, "missing": m.missing, "due": m.due}
-                for m in listed
+                {
+                    "role": o.role.name,
+                    "person": o.asked.name if o.asked else "",
+                    "missing": o.missing,
+                    "unconfirmed": len(o.unconfirmed),
+                    "due": o.due,
+                }
+                for o in listed
             ],
         }
         if queue_send(
             uow,
-            f"{event_key}:{person.id}",
-            "escalation",
+            f"{event_key}:{person.person_id}",
+            SendKind.ESCALATION,
             person.telegram_user_id,
             ctx.now(),
             period=period,
-            person_id=person.id,
+            person_id=person.person_id,
             payload=payload,
         ):
             queued += 1
@@ -332,7 +278,7 @@ def queue_escalations_in(
 
 
 def queue_summary(
-    ctx: AppContext, uow: UnitOfWork, period: Period, now: datetime, again: bool
+    uow: UnitOfWork, ctx: AppContext, period: Period, now: datetime, again: bool
 ) -> bool:
     """Queue the round's summary for the management group (again: a fresh send on demand)."""
     chat_id = management_chat_id(uow, ctx)
@@ -341,7 +287,7 @@ def queue_summary(
     key = f"{period.key}:summary"
     if again:
         key = f"{key}:{now.isoformat()}"
-    return queue_send(uow, key, "summary", chat_id, now, period=period)
+    return queue_send(uow, key, SendKind.SUMMARY, chat_id, now, period=period)
 
 
 def resend_summary(ctx: AppContext, period: Period) -> bool:
@@ -349,7 +295,7 @@ def resend_summary(ctx: AppContext, period: Period) -> bool:
     with ctx.unit_of_work() as uow:
         if uow.session.get(RoundRow, period.key) is None:
             raise ServiceError("no_such_round", period=period.label)
-        queued = queue_summary(ctx, uow, period, ctx.now(), again=True)
+        queued = queue_summary(uow, ctx, period, ctx.now(), again=True)
         if not queued:
             raise ServiceError("no_management_chat")
         uow.commit()

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -49,26 +49,26 @@ from goalbot.domain.goals import (
     Department,
     Goal,
     Metric,
-    Role,
     Tier,
 )
+from goalbot.domain.obligations import Holder, Obligation, RoleHolders
 from goalbot.domain.periods import Period
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import (
     RoundInfo,
-    active_holders,
     judgement_days,
     latest_round,
     open_round_row,
+    read_obligations,
 )
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import PersonRow, RoundRow
+from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
     all_answers,
     comments_for_period,
+    role_holders,
     row_to_answer,
-    yes_answers,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -106,20 +106,6 @@ class Scope:
     department: Department | None = None
     area: Area | None = None
     goal: Goal | None = None
-
-
-@dataclass(frozen=True)
-class RoleHolder:
-    """A role and the people holding it now ("" where nobody does)."""
-
-    role: Role
-    owner: str = ""
-    deputy: str = ""
-
-    @property
-    def asked(self) -> str:
-        """Who the bot asks: the owner, else the deputy."""
-        return self.owner or self.deputy
 
 
 @dataclass(frozen=True)
@@ -174,31 +160,19 @@ class GoalStatus:
     goal: Goal
     metrics: tuple[MetricStatus, ...]
     comment: str
-    holder: RoleHolder
-
-
-@dataclass(frozen=True)
-class MissingRole:
-    """A role with metrics due this period and not answered."""
-
-    holder: RoleHolder
-    due: int
-    answered: int
-    metric_ids: tuple[str, ...]  # the unanswered ones
-    reachable: bool  # the person asked has Telegram and has not blocked the bot
-    unconfirmed: int = 0  # answered, but not confirmed in the recap: not yet submitted
-
-    @property
-    def missing(self) -> int:
-        return self.due - self.answered
+    holders: RoleHolders
 
 
 @dataclass(frozen=True)
 class PersonMissing:
-    """One person's unanswered metrics over the roles the bot asks them about."""
+    """What one person is asked for and has not submitted, over the roles they are asked for."""
 
-    name: str
-    roles: tuple[MissingRole, ...]
+    person: Holder
+    roles: tuple[Obligation, ...]
+
+    @property
+    def name(self) -> str:
+        return self.person.name
 
     @property
     def missing(self) -> int:
@@ -206,18 +180,32 @@ class PersonMissing:
 
     @property
     def unconfirmed(self) -> int:
-        return sum(r.unconfirmed for r in self.roles)
+        return sum(len(r.unconfirmed) for r in self.roles)
 
 
 @dataclass(frozen=True)
 class MissingData:
-    """Who has not answered a period's metrics."""
+    """Who has not answered a period's metrics, or not confirmed the answers."""
 
     period: Period
     round: RoundInfo | None
     due: int
     answered: int
-    roles: tuple[MissingRole, ...]  # roles with something unanswered or unconfirmed
+    roles: tuple[Obligation, ...]  # roles with something unanswered or unconfirmed
+
+    @classmethod
+    def of(
+        cls, period: Period, round_info: RoundInfo | None, owed: Iterable[Obligation]
+    ) -> MissingData:
+        """The account of ``owed`` (every role's obligation in the period or a scope)."""
+        owed = tuple(owed)
+        return cls(
+            period,
+            round_info,
+            sum(o.due for o in owed),
+            sum(o.answered for o in owed),
+            tuple(o for o in owed if o.owes),
+        )
 
     @property
     def missing(self) -> int:
@@ -225,21 +213,23 @@ class MissingData:
 
     @property
     def unconfirmed(self) -> int:
-        return sum(r.unconfirmed for r in self.roles)
+        return sum(len(r.unconfirmed) for r in self.roles)
 
     @property
     def people(self) -> tuple[PersonMissing, ...]:
         """The roles grouped by the person asked (roles nobody holds are left out)."""
-        grouped: dict[str, list[MissingRole]] = {}
+        grouped: dict[int, list[Obligation]] = {}
+        asked: dict[int, Holder] = {}
         for role in self.roles:
-            if role.holder.asked:
-                grouped.setdefault(role.holder.asked, []).append(role)
-        return tuple(PersonMissing(name, tuple(roles)) for name, roles in grouped.items())
+            if role.asked is not None:
+                asked.setdefault(role.asked.person_id, role.asked)
+                grouped.setdefault(role.asked.person_id, []).append(role)
+        return tuple(PersonMissing(asked[key], tuple(roles)) for key, roles in grouped.items())
 
     @property
-    def unheld(self) -> tuple[MissingRole, ...]:
-        """Roles with unanswered metrics that nobody holds."""
-        return tuple(r for r in self.roles if not r.holder.asked)
+    def unheld(self) -> tuple[Obligation, ...]:
+        """Roles with something owed that nobody holds."""
+        return tuple(r for r in self.roles if r.asked is None)
 
 
 @dataclass(frozen=True)
@@ -432,22 +422,6 @@ def report_period(ctx: AppContext, period: Period | None = None) -> Period:
 # ---------------------------------------------------------------- status
 
 
-def _holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, tuple[RoleHolder, bool]]:
-    """role id → (its holders, whether the person asked can be reached on Telegram)."""
-    held = active_holders(uow)
-    result: dict[str, tuple[RoleHolder, bool]] = {}
-    for role in catalogue.roles:
-        people: dict[str, PersonRow] = held.get(role.id, {})
-        owner, deputy = people.get("owner"), people.get("deputy")
-        asked = owner or deputy
-        reachable = (
-            asked is not None and asked.telegram_user_id is not None and not asked.blocked_bot_at
-        )
-        holder = RoleHolder(role, owner.name if owner else "", deputy.name if deputy else "")
-        result[role.id] = (holder, reachable)
-    return result
-
-
 def _answers_by_metric(uow: UnitOfWork, period: Period) -> dict[str, list[Answer]]:
     by_metric: dict[str, list[Answer]] = {}
     for row in all_answers(uow, period):
@@ -493,7 +467,7 @@ class Judge:
         return evaluation, current
 
 
-def judge_in(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Period) -> Judge:
+def read_judge(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Period) -> Judge:
     """The Judge for reports up to ``up_to``, read inside an open unit of work."""
     return Judge(
         Term(catalogue.first_period, catalogue.last_period),
@@ -511,85 +485,21 @@ def _metric_status(goal: Goal, metric: Metric, period: Period, judge: Judge) -> 
     return MetricStatus(goal, metric, evaluation, current, previous_status, before)
 
 
-def _missing(
-    catalogue: Catalogue,
-    goals: tuple[Goal, ...],
-    period: Period,
-    answered_ids: set[str],
-    holders: dict[str, tuple[RoleHolder, bool]],
-    round_info: RoundInfo | None,
-    confirmed_ids: set[str] | None = None,
-    done: Mapping[str, Collection[Period]] | None = None,
-) -> MissingData:
-    due: dict[str, list[str]] = {}
-    for goal in goals:
-        for metric in goal.metrics_due(period, done):
-            due.setdefault(goal.owner_role, []).append(metric.id)
-    roles = []
-    total_due = total_answered = 0
-    for role in catalogue.roles:
-        metric_ids = due.get(role.id, [])
-        if not metric_ids:
-            continue
-        unanswered = tuple(m for m in metric_ids if m not in answered_ids)
-        unconfirmed = sum(
-            1
-            for m in metric_ids
-            if m in answered_ids and confirmed_ids is not None and m not in confirmed_ids
-        )
-        total_due += len(metric_ids)
-        total_answered += len(metric_ids) - len(unanswered)
-        if unanswered or unconfirmed:
-            holder, reachable = holders[role.id]
-            roles.append(
-                MissingRole(
-                    holder,
-                    len(metric_ids),
-                    len(metric_ids) - len(unanswered),
-                    unanswered,
-                    reachable,
-                    unconfirmed,
-                )
-            )
-    return MissingData(period, round_info, total_due, total_answered, tuple(roles))
-
-
-def collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period) -> StatusData:
+def _collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period) -> StatusData:
     """status_of inside an open unit of work."""
     catalogue = active_catalogue(uow)
     resolved = resolve_scope(catalogue, scope)
     check_period(catalogue, period)
-    judge = judge_in(uow, ctx, catalogue, period)
-    by_metric = judge.answers
+    judge = read_judge(uow, ctx, catalogue, period)
     comments = comments_for_period(uow, period)
-    holders = _holders(uow, catalogue)
+    holders = role_holders(uow, catalogue)
     goals = []
     for goal in resolved.goals:
         metrics = tuple(_metric_status(goal, metric, period, judge) for metric in goal.metrics)
-        goals.append(
-            GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role][0])
-        )
-    answered = {
-        metric_id
-        for metric_id, answers in by_metric.items()
-        if any(a.period == period for a in answers)
-    }
-    confirmed = {
-        metric_id
-        for metric_id, answers in by_metric.items()
-        if any(a.period == period and a.confirmed for a in answers)
-    }
+        goals.append(GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role]))
+    owed = read_obligations(uow, catalogue, period, resolved.goals)
     round_info = _round_of(uow, period)
-    missing = _missing(
-        catalogue,
-        resolved.goals,
-        period,
-        answered,
-        holders,
-        round_info,
-        confirmed,
-        yes_answers(uow, period),
-    )
+    missing = MissingData.of(period, round_info, owed)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
 
@@ -597,7 +507,7 @@ def status_of(ctx: AppContext, scope: str = "", period: Period | None = None) ->
     """Every metric's verdict in ``scope`` for ``period`` (default: see default_period)."""
     with ctx.unit_of_work() as uow:
         wanted = period if period is not None else default_period(uow, ctx)
-        return collect_status(uow, ctx, scope, wanted)
+        return _collect_status(uow, ctx, scope, wanted)
 
 
 def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
@@ -606,17 +516,8 @@ def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:
         catalogue = active_catalogue(uow)
         wanted = period if period is not None else default_period(uow, ctx)
         check_period(catalogue, wanted)
-        rows = [row for row in all_answers(uow, wanted) if row.period == wanted.key]
-        return _missing(
-            catalogue,
-            catalogue.goals,
-            wanted,
-            {row.metric_id for row in rows},
-            _holders(uow, catalogue),
-            _round_of(uow, wanted),
-            {row.metric_id for row in rows if row.confirmed_at is not None},
-            yes_answers(uow, wanted),
-        )
+        owed = read_obligations(uow, catalogue, wanted)
+        return MissingData.of(wanted, _round_of(uow, wanted), owed)
 
 
 # ---------------------------------------------------------------- history
@@ -660,7 +561,7 @@ def metric_history(ctx: AppContext, ref: str, up_to: Period | None = None) -> Me
         goal, metric = find_metric(catalogue, ref)
         period = up_to if up_to is not None else default_period(uow, ctx)
         check_period(catalogue, period)
-        judge = judge_in(uow, ctx, catalogue, period)
+        judge = read_judge(uow, ctx, catalogue, period)
     answers = judge.answers_of(metric)
     points = tuple(
         HistoryPoint(a.period, a.value, judge.evaluate(metric, a.period)[0].status)
@@ -680,20 +581,17 @@ __all__ = [
     "MetricHistory",
     "MetricStatus",
     "MissingData",
-    "MissingRole",
     "PersonMissing",
-    "RoleHolder",
     "Scope",
     "ScopeKind",
     "StatusData",
     "check_period",
-    "collect_status",
     "count_statuses",
     "default_period",
     "find_metric",
-    "judge_in",
     "metric_history",
     "missing_of",
+    "read_judge",
     "report_period",
     "resolve_scope",
     "scope_keywords",

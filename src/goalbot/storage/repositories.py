@@ -10,11 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
+from goalbot.domain.goals import Catalogue
+from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.periods import Period
+from goalbot.domain.protocol import HolderKind
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerHistoryRow,
     AnswerRow,
+    AssignmentRow,
     GoalCommentRow,
     PersonRow,
     SettingRow,
@@ -228,3 +232,53 @@ def get_setting(uow: UnitOfWork, key: str) -> str | None:
     """A value remembered with set_setting, or None."""
     row = uow.session.get(SettingRow, key)
     return None if row is None else row.value
+
+
+def answer_marks(uow: UnitOfWork, period: Period) -> tuple[set[str], set[str]]:
+    """The ids of the metrics answered for ``period``, and of those confirmed."""
+    rows = uow.session.execute(
+        select(AnswerRow.metric_id, AnswerRow.confirmed_at).where(AnswerRow.period == period.key)
+    )
+    answered: set[str] = set()
+    confirmed: set[str] = set()
+    for metric_id, confirmed_at in rows:
+        answered.add(metric_id)
+        if confirmed_at is not None:
+            confirmed.add(metric_id)
+    return answered, confirmed
+
+
+def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders]:
+    """Every role of the catalogue with the people holding it now, by role id."""
+    roles = {role.id: role for role in catalogue.roles}
+    held: dict[str, dict[HolderKind, Holder]] = {}
+    query = (
+        select(AssignmentRow)
+        .where(AssignmentRow.revoked_at.is_(None))
+        .options(selectinload(AssignmentRow.person))
+        .order_by(AssignmentRow.id)
+    )
+    for row in uow.session.scalars(query):
+        role = roles.get(row.role_id)
+        if role is None:
+            continue  # a role the catalogue no longer has
+        person = row.person
+        kind = HolderKind(row.kind)
+        held.setdefault(role.id, {})[kind] = Holder(
+            role=role,
+            kind=kind,
+            person_id=person.id,
+            name=person.name,
+            telegram_user_id=person.telegram_user_id,
+            blocked=person.blocked_bot_at is not None,
+            nudges_paused_until=person.nudges_paused_until,
+            since=row.assigned_at,
+        )
+    return {
+        role.id: RoleHolders(
+            role,
+            held.get(role.id, {}).get(HolderKind.OWNER),
+            held.get(role.id, {}).get(HolderKind.DEPUTY),
+        )
+        for role in catalogue.roles
+    }

@@ -1,0 +1,127 @@
+"""Who owes what, and who is asked: the one account reminders, nudges, escalations, /missing,
+/status, the close and the summary read."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from goalbot.domain.catalogue_file import load_catalogue
+from goalbot.domain.goals import Catalogue
+from goalbot.domain.obligations import Holder, RoleHolders, asked_items, obligations
+from goalbot.domain.periods import Period
+from goalbot.domain.protocol import HolderKind
+from tests.conftest import SMALL_CATALOGUE
+
+Q3, Q4 = Period(2026, 3), Period(2026, 4)
+MANAGER, TECHNICAL = "kunnanjohtaja", "tekninen-johtaja"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(SMALL_CATALOGUE)
+
+
+def holder(
+    catalogue: Catalogue,
+    role_id: str,
+    kind: HolderKind,
+    person_id: int,
+    *,
+    telegram: int | None = 1,
+    blocked: bool = False,
+    paused_until: date | None = None,
+) -> Holder:
+    return Holder(
+        catalogue.role(role_id),
+        kind,
+        person_id,
+        f"Henkilö {person_id}",
+        telegram_user_id=telegram,
+        blocked=blocked,
+        nudges_paused_until=paused_until,
+    )
+
+
+def test_an_unconfirmed_answer_is_owed_as_unconfirmed_not_as_unanswered(
+    catalogue: Catalogue,
+) -> None:
+    """The copies disagreed here: the escalation said 2/2 missing, /missing 1/2 unanswered
+    and 1 unconfirmed. An answer given but not confirmed is answered and still owed."""
+    (technical,) = (
+        o
+        for o in obligations(catalogue, Q3, {}, answered={"RV-1.1"}, confirmed=set())
+        if o.role.id == TECHNICAL
+    )
+    assert technical.metric_ids == ("RV-1.1", "RV-1.2")
+    assert (technical.due, technical.answered, technical.missing) == (2, 1, 1)
+    assert technical.unanswered == ("RV-1.2",)
+    assert technical.unconfirmed == ("RV-1.1",)
+    assert technical.owes and technical.confirmed == 0
+
+
+def test_confirmed_answers_are_not_owed(catalogue: Catalogue) -> None:
+    done = {"RV-1.1", "RV-1.2"}
+    (technical,) = obligations(catalogue, Q3, {}, answered=done, confirmed=done)
+    assert not technical.owes
+    assert (technical.missing, technical.unconfirmed, technical.confirmed) == (0, (), 2)
+
+
+def test_roles_with_nothing_asked_are_left_out_and_the_order_is_the_catalogues(
+    catalogue: Catalogue,
+) -> None:
+    assert [o.role.id for o in obligations(catalogue, Q3, {}, set(), set())] == [TECHNICAL]
+    assert [o.role.id for o in obligations(catalogue, Q4, {}, set(), set())] == [
+        MANAGER,
+        TECHNICAL,
+    ]
+
+
+def test_the_owner_is_asked_else_the_deputy(catalogue: Catalogue) -> None:
+    owner = holder(catalogue, TECHNICAL, HolderKind.OWNER, 1)
+    deputy = holder(catalogue, TECHNICAL, HolderKind.DEPUTY, 2)
+    role = catalogue.role(TECHNICAL)
+    assert RoleHolders(role, owner, deputy).asked == owner
+    assert RoleHolders(role, None, deputy).asked == deputy
+    assert RoleHolders(role).asked is None
+    (technical,) = obligations(
+        catalogue, Q3, {TECHNICAL: RoleHolders(role, None, deputy)}, set(), set()
+    )
+    assert technical.asked == deputy and technical.reachable
+    (unheld,) = obligations(catalogue, Q3, {}, set(), set())
+    assert unheld.asked is None and not unheld.reachable
+
+
+def test_who_can_be_reached_and_nudged(catalogue: Catalogue) -> None:
+    day = date(2026, 9, 20)
+    assert holder(catalogue, TECHNICAL, HolderKind.OWNER, 1).nudged_on(day)
+    assert not holder(catalogue, TECHNICAL, HolderKind.OWNER, 1, telegram=None).reachable
+    assert not holder(catalogue, TECHNICAL, HolderKind.OWNER, 1, blocked=True).nudged_on(day)
+    paused = holder(catalogue, TECHNICAL, HolderKind.OWNER, 1, paused_until=day)
+    assert paused.reachable and not paused.nudged_on(day)  # the last day of a pause included
+    assert paused.nudged_on(date(2026, 9, 21))
+
+
+def test_a_deliverable_reported_done_is_not_owed_again(catalogue: Catalogue) -> None:
+    yes = {"RV-1.1": [Q3]}
+    assert [m.id for _, _, m in asked_items(catalogue, [TECHNICAL], Q4, yes)] == ["RV-1.2"]
+    (_, technical) = obligations(catalogue, Q4, {}, set(), set(), yes)
+    assert technical.metric_ids == ("RV-1.2",)
+
+
+def test_a_scope_counts_only_its_goals(catalogue: Catalogue) -> None:
+    strategic = [g for g in catalogue.goals if g.id == "STR-1"]
+    (manager,) = obligations(catalogue, Q4, {}, set(), set(), goals=strategic)
+    assert manager.role.id == MANAGER and manager.metric_ids == ("STR-1.1",)
+    assert manager.department is None
+    (_, technical) = obligations(catalogue, Q4, {}, set(), set())
+    assert technical.department == "tekninen"
+
+
+def test_a_person_holding_a_role_twice_is_found_in_both_holds(catalogue: Catalogue) -> None:
+    role = catalogue.role(TECHNICAL)
+    owner = holder(catalogue, TECHNICAL, HolderKind.OWNER, 7)
+    deputy = holder(catalogue, TECHNICAL, HolderKind.DEPUTY, 7)
+    assert RoleHolders(role, owner, deputy).held_by(7) == (owner, deputy)
+    assert RoleHolders(role, owner, None).held_by(8) == ()
