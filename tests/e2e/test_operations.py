@@ -25,7 +25,7 @@ import pytest
 from goalbot.cli import EXIT_ALREADY_RUNNING, main
 from goalbot.config import load_config
 from tests.conftest import Clock, make_context
-from tests.e2e.test_restart import REPO_ROOT, BotProcess
+from tests.e2e.bot_process import REPO_ROOT, BotProcess
 from tests.fakes.botapi import FakeBotApi
 
 OUTAGE = "Telegram cannot be reached"

@@ -6,19 +6,15 @@ asked again or recorded twice, and a reminder that may have gone out is not sent
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
 
 import pytest
 from sqlalchemy import select
 
+from goalbot.chat.application import CONCURRENT_UPDATES
 from goalbot.config import load_config
 from goalbot.scheduling.control import open_round_now
 from goalbot.services.catalogue import load_catalogue
@@ -26,100 +22,12 @@ from goalbot.services.context import AppContext
 from goalbot.services.owners import invite_owner
 from goalbot.storage.models import SendRow
 from tests.conftest import Clock, make_context
-from tests.e2e.chat_steps import Q4, REMINDER, START, stored_answers
+from tests.e2e.bot_process import POLL_TIMEOUT, BotProcess, write_config
+from tests.e2e.chat_steps import Q4, REMINDER, START, enrol, stored_answers
 from tests.fakes.botapi import Driver, FakeBotApi, MessageView, UserHandle
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ROLE = "elinvoima-hyvinvointipaallikko"  # six questions in Q4/2026; the third is a count
-POLL_TIMEOUT = 20
 HEADER = re.compile(r"^(\d+)/6 · ", re.MULTILINE)
-START_TIMEOUT = 30.0
-
-
-class BotProcess:
-    """``python -m goalbot run`` in a process of its own, killed without warning on demand."""
-
-    def __init__(
-        self, config: Path, logs: Path, driver: Driver, env: dict[str, str] | None = None
-    ) -> None:
-        self.config = config
-        self.extra_env = env or {}
-        self.logs = logs
-        self.driver = driver
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log: IO[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        """Start the bot and wait until it polls for updates."""
-        polls = len(self.driver.requests_for("getUpdates"))
-        self.start_nowait()
-        self.driver.wait_until_sync(
-            lambda: len(self.driver.requests_for("getUpdates")) > polls or self.exited(),
-            timeout=START_TIMEOUT,
-        )
-        assert not self.exited(), self.output()
-
-    def start_nowait(self) -> None:
-        """Start the bot process."""
-        assert self.process is None
-        self.starts += 1
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
-        env["PYTHONPATH"] = str(REPO_ROOT)
-        env.update(self.extra_env)
-        self.log = (self.logs / f"bot-{self.starts}.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def exited(self) -> bool:
-        return self.process is not None and self.process.poll() is not None
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up, no last getUpdates to confirm what was received."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.process = None
-        if self.log is not None:
-            self.log.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.kill()
-
-    def output(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
-            for path in sorted(self.logs.glob("bot-*.log"))
-        )
-
-
-def write_config(folder: Path, botapi: FakeBotApi) -> Path:
-    path = folder / "goalbot.toml"
-    database = folder / "goalbot.sqlite3"
-    path.write_text(
-        f"""
-[telegram]
-token = "{botapi.token}"
-base_url = "{botapi.base_url}"
-poll_timeout = {POLL_TIMEOUT}
-connect_timeout = 5.0
-read_timeout = 5.0
-
-[database]
-url = "sqlite:///{database}"
-
-[schedule]
-nudge_every_working_days = 0
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def polling_since(driver: Driver, seconds: float) -> bool:
@@ -153,8 +61,7 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
     load_catalogue(ctx)
     owner = driver.create_user("Eeva")
     invite = invite_owner(ctx, ROLE, "Eeva Elinvoima")
-    bot = BotProcess(config_path, tmp_path, driver)
-    try:
+    with BotProcess(config_path, tmp_path, driver) as bot:
         bot.start()
         owner.start(invite.token)
         owner.wait_for_message_sync(predicate=lambda m: "Tervetuloa" in m.content, timeout=10)
@@ -220,11 +127,6 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
         owner.press("✅ Vahvista", message_id=recap.message_id)
         assert "on vahvistettu" in next_screen(owner).content
         driver.wait_until_idle_sync(quiet=0.3, timeout=10)
-    except BaseException:
-        print(bot.output())
-        raise
-    finally:
-        bot.stop()
 
     answers = stored_answers(ctx, Q4)
     assert len(answers) == 6
@@ -237,3 +139,55 @@ def test_a_killed_bot_carries_on_where_the_owner_was(botapi: FakeBotApi, tmp_pat
     assert sum(REMINDER in m.content for m in messages) == 1
     asked = [question_number(m) for m in messages if HEADER.search(m.content)]
     assert asked == sorted(asked) and set(asked) == {1, 2, 3, 4, 5, 6}
+
+
+@pytest.mark.slow
+def test_updates_confirmed_before_they_were_handled_survive_a_kill(
+    botapi: FakeBotApi, tmp_path: Path
+) -> None:
+    """Telegram forgets what the next poll confirms, and that comes before the handlers run.
+
+    Every worker is kept busy (an administrator's /help replies hang at Telegram), so the
+    owner's answer waits in the bot's queue, confirmed to Telegram and not yet applied, when
+    the bot is killed. The restarted bot applies it from what it kept.
+    """
+    driver = botapi.driver
+    admin = driver.create_user("Anna")
+    config_path = write_config(tmp_path, botapi, read_timeout=120.0, admins=(admin.id,))
+    config = load_config(config_path, env={})
+    ctx = make_context(config.database.url, Clock(datetime.now(UTC)), config)
+    load_catalogue(ctx)
+    owner = driver.create_user("Eeva")
+    with BotProcess(config_path, tmp_path, driver) as bot:
+        bot.start()
+        for person in (admin, owner):
+            person.start()  # they have opened their chats with the bot
+            person.wait_for_message_sync(timeout=10)
+        enrol(ctx, owner, ROLE, "Eeva Elinvoima")
+        open_round_now(ctx, Q4)
+        reminder = owner.wait_for_message_sync(
+            predicate=lambda m: REMINDER in m.content, timeout=15
+        )
+        owner.press(START, message_id=reminder.message_id)
+        first = next_screen(owner)
+        assert question_number(first) == 1
+        driver.wait_until_idle_sync(quiet=0.5, timeout=10)
+
+        driver.delay_next("sendMessage", seconds=300, perform=True, times=None)
+        before = len(admin.bot_messages())
+        for _ in range(CONCURRENT_UPDATES):
+            admin.send("/help")
+        # each reply is delivered and its answer held back: every worker waits for one
+        driver.wait_until_sync(
+            lambda: len(admin.bot_messages()) == before + CONCURRENT_UPDATES, timeout=20
+        )
+        owner.press("Kyllä", message_id=first.message_id)
+        driver.wait_for_updates_consumed_sync(timeout=15)  # confirmed to Telegram
+        assert "EHP-1.1" not in stored_answers(ctx)
+        bot.kill()
+        driver.clear_faults()
+        bot.start()
+        second = owner.wait_for_message_sync(after=first, timeout=15)
+        assert question_number(second) == 2
+        driver.wait_until_idle_sync(quiet=0.5, timeout=15)
+    assert stored_answers(ctx)["EHP-1.1"].flag is True

@@ -23,6 +23,7 @@ from goalbot.bootstrap import bootstrap
 from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.delivery import deliver_pending
+from goalbot.chat.inbox import InboxProcessor, InboxQueue, attach_inbox, inbox_of
 from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
@@ -47,6 +48,7 @@ from goalbot.storage.instance import AlreadyRunning, InstanceLock
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
+CONCURRENT_UPDATES = 8
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 PRIVATE_COMMANDS = [
@@ -101,12 +103,14 @@ def build_application(
             )
         )
         .rate_limiter(limits or TelegramLimits())
-        .concurrent_updates(8)
+        .update_queue(InboxQueue())
+        .concurrent_updates(InboxProcessor(CONCURRENT_UPDATES))
         .post_init(_post_init)
     )
     application = builder.build()
     application.bot_data["ctx"] = ctx
     application.bot_data["supervision"] = watch
+    attach_inbox(application, ctx)
     add_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
@@ -150,6 +154,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     username = application.bot.username
     await handlers.call(owner_service.remember_bot_username, ctx, application.bot.id, username)
     await set_commands(application)
+    keeper = inbox_of(application)
+    if keeper is not None:
+        # what was received before a stop and not applied is handled before anything new
+        await keeper.refeed(application)
     log.info("goalbot is running as @%s", username)
 
 

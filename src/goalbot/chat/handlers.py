@@ -10,10 +10,11 @@ from typing import Any, ParamSpec, TypeVar
 from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
+from goalbot.chat.inbox import inbox_of
 from goalbot.chat.keyboards import keyboard_for
 from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
@@ -21,6 +22,7 @@ from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
 from goalbot.services.access import who_is
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.inbox import was_applied
 from goalbot.services.outbox import follow_migration, get_management_chat, set_blocked
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
 from goalbot.storage.database import is_database_unavailable
@@ -291,8 +293,9 @@ async def _close_question(message: Message, data: str, action: Action, language:
                 )
                 return
         await message.edit_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        log.debug("could not close the answered message: %s", exc)
+    except TelegramError as exc:
+        # the answer is stored whatever became of the old question's buttons
+        log.info("could not close the answered message: %s", exc)
 
 
 async def _answer_query(query: Any, text: str) -> None:
@@ -351,11 +354,21 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("during an outage: %s", context.error)
     else:
         log.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
-    if isinstance(context.error, Forbidden):
+    keeper = inbox_of(context.application)
+    database = is_database_unavailable(context.error)
+    if keeper is not None:
+        # an update that failed on the database is kept and handled again once it answers
+        keeper.failed(update.update_id, "database" if database else "internal")
+    if update.effective_chat is None or isinstance(context.error, Forbidden):
         return
-    code = "database" if is_database_unavailable(context.error) else "internal"
+    if database:
+        if keeper is not None and not keeper.first_notice(update.update_id):
+            return  # the person was told once that their message waits
+        code = "database_waiting" if keeper is not None else "database"
+    else:
+        code = "reply_failed" if await _was_applied(context, update.update_id) else "internal"
     try:
         await update.effective_chat.send_message(
             render("chat/error.html.j2", app_context(context).config.texts.language, code=code),
@@ -363,6 +376,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     except TelegramError:
         log.warning("could not tell the user about the error")
+
+
+async def _was_applied(context: ContextTypes.DEFAULT_TYPE, update_id: int) -> bool:
+    """Whether the update's effects were stored before something else failed (the reply)."""
+    try:
+        return await call(was_applied, app_context(context), update_id)
+    except Exception:
+        return False
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from goalbot.domain.answers import (
@@ -39,13 +39,13 @@ from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
 from goalbot.services.access import Identity, identify, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
+from goalbot.services.inbox import AlreadyApplied, is_applied, mark_applied
 from goalbot.services.rounds import asked_of, judgement_day, open_round_row, read_obligations
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
     ConversationRow,
     PersonRow,
-    ProcessedUpdateRow,
     RoundRow,
 )
 from goalbot.storage.repositories import (
@@ -370,7 +370,7 @@ def handle_input(ctx: AppContext, owner_input: OwnerInput) -> Reply:
     """Apply one owner input and say what to show next (exactly once per update)."""
     try:
         return _handle_once(ctx, owner_input)
-    except IntegrityError:
+    except (IntegrityError, AlreadyApplied):
         # a concurrent input was stored first (the same update handled twice, or an owner and
         # a deputy answering one metric at once): apply it again to what is stored now
         return _handle_once(ctx, owner_input)
@@ -397,7 +397,7 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
     round_row = open_round_row(uow)
     if round_row is None:
         return _note("no_open_round")
-    duplicate = _seen_before(uow, owner_input.update_id)
+    duplicate = is_applied(uow, owner_input.update_id)
     session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
     if not session.items:
         return _note("nothing_due", period=session.period.label)
@@ -405,29 +405,9 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
         # the input was applied before (a redelivered update): show where things stand
         return Reply((session.screen(),), accepted=False)
     reply = _apply(session, owner_input)
-    _mark_processed(uow, owner_input.update_id, session.now)
+    # the update is marked applied in the transaction of its effects: both, or neither
+    mark_applied(uow, owner_input.update_id, session.now)
     return reply
-
-
-# Telegram redelivers an unacknowledged update for at most a day, and starts update ids afresh
-# at random after a week without updates: older ids are forgotten so a new one never collides.
-REMEMBER_UPDATES = timedelta(days=3)
-
-
-def _seen_before(uow: UnitOfWork, update_id: int) -> bool:
-    """True if the update was applied already (Telegram delivered it again)."""
-    return update_id > 0 and uow.session.get(ProcessedUpdateRow, update_id) is not None
-
-
-def _mark_processed(uow: UnitOfWork, update_id: int, now: datetime) -> None:
-    """Remember the update in the transaction of its effects: both are kept, or neither."""
-    if update_id > 0:
-        uow.session.execute(
-            delete(ProcessedUpdateRow).where(
-                ProcessedUpdateRow.processed_at < now - REMEMBER_UPDATES
-            )
-        )
-        uow.session.add(ProcessedUpdateRow(update_id=update_id, processed_at=now))
 
 
 def _apply(s: _Session, given: OwnerInput) -> Reply:

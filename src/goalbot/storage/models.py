@@ -275,13 +275,27 @@ class ConversationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled, so a redelivered update does nothing twice."""
+class InboxRow(Base):
+    """An update Telegram handed over, kept from the moment it arrived until it is applied.
 
-    __tablename__ = "processed_updates"
+    Telegram forgets an update once the next poll confirms it, and that happens before the
+    update is handled: what is stored here is handled after a stop, and ``applied_at``, set in
+    the transaction of the update's effects, keeps a redelivered one from acting twice. A
+    claim (who handles it, until when) lets several bots share one database.
+    """
+
+    __tablename__ = "inbox"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[str] = mapped_column(Text, default="")  # the update's JSON
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_inbox_outcome", "outcome"),)
 
 
 class ScheduledEventRow(Base):

@@ -1,0 +1,207 @@
+"""The inbox: every update Telegram handed over, kept until it has been applied.
+
+Telegram forgets an update as soon as the bot's next poll confirms it, and python-telegram-bot
+confirms a batch as soon as it is queued, before any handler ran; a webhook's 200 answer does
+the same. So an update is stored the moment it arrives (:func:`store_received`), before it is
+confirmed, and marked applied in the transaction of its effects (:func:`mark_applied`), so that
+after a stop at any moment what was received is handled (:func:`claim_stored`) and what was
+applied is not applied again.
+
+Several bots may share one database: the bot that stores an update claims it for a while
+(``claimed_by``, ``claimed_until``); an update whose claim ran out unapplied (its bot died) is
+claimed by another, under a row lock that other bots skip (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), and the applied mark is set under the row's lock, so it is applied once whichever
+bot has it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from goalbot.services.context import AppContext
+from goalbot.storage.database import UnitOfWork
+from goalbot.storage.models import InboxRow
+
+log = logging.getLogger(__name__)
+
+# A bot handles an update within seconds; a claim older than this belongs to a bot that died.
+CLAIM_LEASE = timedelta(minutes=2)
+# An update whose handling killed the bot this often is set aside rather than tried for ever.
+MAX_ATTEMPTS = 5
+# Telegram redelivers an unconfirmed update for at most a day, and starts update ids afresh at
+# random after a week without updates: older ids are forgotten so a new one never collides.
+REMEMBER_UPDATES = timedelta(days=3)
+
+DONE = "done"  # its handlers ran (its effects, and the replies, are out)
+FAILED = "failed"  # handling it failed; the person was told
+GIVEN_UP = "given_up"  # handling it stopped the bot again and again
+# "" (no outcome yet): received, perhaps applied (``applied_at``), not yet done
+
+
+class AlreadyApplied(Exception):
+    """The update was applied by another handler meanwhile: apply nothing, look again."""
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    """An update as Telegram sent it, to be handled (again)."""
+
+    update_id: int
+    payload: str
+    attempts: int
+
+
+def store_received(ctx: AppContext, update_id: int, payload: str, instance: str) -> bool:
+    """Keep an update that has just arrived, claimed by ``instance``; False if it was kept before.
+
+    An update kept before is Telegram's redelivery of one this bot (or another) has already
+    received: it is handled through its stored copy, not again.
+    """
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        values = {
+            "update_id": update_id,
+            "payload": payload,
+            "received_at": now,
+            "outcome": "",
+            "claimed_by": instance,
+            "claimed_until": now + CLAIM_LEASE,
+            "attempts": 1,
+        }
+        dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+        inserted = uow.session.execute(
+            dialect.insert(InboxRow)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxRow.update_id)
+        ).first()
+        uow.commit()
+        return inserted is not None
+
+
+def claim_stored(
+    ctx: AppContext, instance: str, take_over: bool = False, limit: int = 100
+) -> list[StoredUpdate]:
+    """Updates kept and not done whose claim ran out, claimed now for ``instance``.
+
+    An update applied but not done (its effects stored, the bot stopped before it answered) is
+    handled again too: its handler finds it applied and only shows where things stand.
+
+    ``take_over``: every update not done, whoever claimed it (at the start of the only bot that
+    polls: the bot that claimed them is gone). An update claimed ``MAX_ATTEMPTS`` times is set
+    aside (its handling stopped the bot each time) and logged.
+    """
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        query = (
+            select(InboxRow)
+            .where(InboxRow.outcome == "")
+            .order_by(InboxRow.update_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if not take_over:
+            query = query.where(or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now))
+        claimed = []
+        for row in uow.session.scalars(query):
+            if row.attempts >= MAX_ATTEMPTS:
+                row.outcome = GIVEN_UP
+                log.error(
+                    "update %d was set aside: handling it stopped the bot %d times",
+                    row.update_id,
+                    row.attempts,
+                    extra={"event": "update_given_up", "update_id": row.update_id},
+                )
+                continue
+            row.claimed_by, row.claimed_until = instance, now + CLAIM_LEASE
+            row.attempts += 1
+            claimed.append(StoredUpdate(row.update_id, row.payload, row.attempts))
+        uow.commit()
+        return claimed
+
+
+def renew_claims(ctx: AppContext, instance: str, update_ids: list[int]) -> None:
+    """``instance`` is still handling these updates: nobody else takes them over meanwhile."""
+    if not update_ids:
+        return
+    with ctx.unit_of_work() as uow:
+        uow.session.execute(
+            update(InboxRow)
+            .where(
+                InboxRow.update_id.in_(update_ids),
+                InboxRow.claimed_by == instance,
+                InboxRow.outcome == "",
+            )
+            .values(claimed_until=ctx.now() + CLAIM_LEASE)
+        )
+        uow.commit()
+
+
+def is_applied(uow: UnitOfWork, update_id: int) -> bool:
+    """True if the update's effects are stored already (a redelivery, or another bot had it).
+
+    The update's row stays locked until the unit of work ends, so a second handler of the same
+    update waits for the first and then sees it applied.
+    """
+    if update_id <= 0:
+        return False
+    row = uow.session.scalars(
+        select(InboxRow).where(InboxRow.update_id == update_id).with_for_update()
+    ).first()
+    return row is not None and row.applied_at is not None
+
+
+def mark_applied(uow: UnitOfWork, update_id: int, now: datetime) -> None:
+    """Record, in the transaction of the update's effects, that they are stored.
+
+    Raises AlreadyApplied if another handler of the same update got there first (the unit of
+    work must then be left without commit and the update looked at again).
+    """
+    if update_id <= 0:
+        return
+    uow.session.execute(delete(InboxRow).where(InboxRow.received_at < now - REMEMBER_UPDATES))
+    row = uow.session.get(InboxRow, update_id, with_for_update=True)
+    if row is not None and row.applied_at is not None:
+        # another handler of the same update applied it after is_applied looked
+        raise AlreadyApplied(update_id)
+    if row is None:
+        # handled without having been kept first (a service called directly, as in tests)
+        uow.session.add(
+            InboxRow(
+                update_id=update_id,
+                payload="",
+                received_at=now,
+                applied_at=now,
+                outcome=DONE,
+                claimed_by="",
+                attempts=1,
+            )
+        )
+    else:
+        row.applied_at = now
+
+
+def finish(ctx: AppContext, update_id: int, outcome: str = DONE) -> None:
+    """An update's handlers ran (``DONE``), or failed (``FAILED``): it is not handled again."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(InboxRow, update_id)
+        if row is None:
+            mark_applied(uow, update_id, now)
+        elif not row.outcome:
+            row.outcome = outcome
+            if outcome == DONE and row.applied_at is None:
+                row.applied_at = now
+        uow.commit()
+
+
+def was_applied(ctx: AppContext, update_id: int) -> bool:
+    """Whether an update's effects are stored (e.g. before telling someone it failed)."""
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(InboxRow, update_id)
+        return row is not None and row.applied_at is not None

@@ -1,0 +1,94 @@
+"""The inbox: what Telegram handed over is kept until done, claimed by one bot at a time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from goalbot.services import inbox
+from goalbot.services.context import AppContext
+from tests.conftest import Clock
+
+
+def test_an_update_is_kept_once(ctx: AppContext) -> None:
+    assert inbox.store_received(ctx, 10, '{"update_id": 10}', "bot-a")
+    assert not inbox.store_received(ctx, 10, '{"update_id": 10}', "bot-a")  # Telegram's redelivery
+    assert not inbox.store_received(ctx, 10, '{"update_id": 10}', "bot-b")
+
+
+def test_a_new_start_takes_over_what_was_not_done(ctx: AppContext) -> None:
+    for update_id in (1, 2, 3):
+        inbox.store_received(ctx, update_id, f'{{"update_id": {update_id}}}', "dead-bot")
+    inbox.finish(ctx, 1)
+    with ctx.unit_of_work() as uow:  # 2 was applied, and the bot died before it answered
+        inbox.mark_applied(uow, 2, ctx.now())
+        uow.commit()
+    # another bot does not take claims that have not run out
+    assert inbox.claim_stored(ctx, "other-bot") == []
+    claimed = inbox.claim_stored(ctx, "new-bot", take_over=True)
+    assert [(u.update_id, u.attempts) for u in claimed] == [(2, 2), (3, 2)]
+    assert claimed[1].payload == '{"update_id": 3}'
+
+
+def test_an_expired_claim_is_taken_by_another_bot(ctx: AppContext, clock: Clock) -> None:
+    inbox.store_received(ctx, 5, "{}", "bot-a")
+    inbox.renew_claims(ctx, "bot-a", [5])
+    clock.advance(seconds=inbox.CLAIM_LEASE.total_seconds() - 1)
+    assert inbox.claim_stored(ctx, "bot-b") == []
+    clock.advance(seconds=2)
+    assert [u.update_id for u in inbox.claim_stored(ctx, "bot-b")] == [5]
+    # the first bot's renewal no longer holds it: the claim is bot-b's now
+    inbox.renew_claims(ctx, "bot-a", [5])
+    clock.advance(seconds=inbox.CLAIM_LEASE.total_seconds() - 1)
+    assert inbox.claim_stored(ctx, "bot-c") == []
+
+
+def test_an_update_that_stops_the_bot_each_time_is_set_aside(ctx: AppContext) -> None:
+    inbox.store_received(ctx, 7, "{}", "bot")
+    for _ in range(inbox.MAX_ATTEMPTS - 1):
+        assert [u.update_id for u in inbox.claim_stored(ctx, "bot", take_over=True)] == [7]
+    assert inbox.claim_stored(ctx, "bot", take_over=True) == []
+
+
+def test_applied_and_done_are_kept_apart(ctx: AppContext) -> None:
+    inbox.store_received(ctx, 8, "{}", "bot")
+    assert not inbox.was_applied(ctx, 8)
+    inbox.finish(ctx, 8, inbox.FAILED)
+    assert not inbox.was_applied(ctx, 8)
+    assert inbox.claim_stored(ctx, "bot", take_over=True) == []
+    with ctx.unit_of_work() as uow:
+        inbox.mark_applied(uow, 9, ctx.now())  # never kept (a service called directly)
+        uow.commit()
+    assert inbox.was_applied(ctx, 9)
+    assert inbox.claim_stored(ctx, "bot", take_over=True) == []
+
+
+def test_old_updates_are_forgotten(ctx: AppContext, clock: Clock) -> None:
+    inbox.store_received(ctx, 100, "{}", "bot")
+    inbox.finish(ctx, 100)
+    clock.advance(days=4)
+    inbox.finish(ctx, 101)
+    # a reused id is new again
+    assert inbox.store_received(ctx, 100, "{}", "bot")
+
+
+def test_a_bot_skips_the_updates_another_is_claiming(
+    backend: str, ctx: AppContext, clock: Clock
+) -> None:
+    """PostgreSQL: rows another bot has locked are skipped at once, not waited for."""
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    for update_id in range(1, 21):
+        inbox.store_received(ctx, update_id, "{}", "dead-bot")
+    clock.advance(seconds=inbox.CLAIM_LEASE.total_seconds() + 1)
+    with ctx.db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '5s'"))
+        other.execute(text("SELECT update_id FROM inbox WHERE update_id <= 10 FOR UPDATE"))
+        started = time.monotonic()
+        claimed = [u.update_id for u in inbox.claim_stored(ctx, "bot-b")]
+        assert time.monotonic() - started < 2
+        assert claimed == list(range(11, 21))
+        other.rollback()
+    assert [u.update_id for u in inbox.claim_stored(ctx, "bot-c")] == list(range(1, 11))
