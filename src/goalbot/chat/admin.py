@@ -11,41 +11,17 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from goalbot.chat.arguments import split_period
 from goalbot.chat.delivery import deliver_pending
-from goalbot.chat.handlers import app_context, call, language_of, refuse, send_html
+from goalbot.chat.handlers import allowed_for, app_context, call, language_of, send_html
 from goalbot.domain.periods import Period, parse_day
 from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import owners as owner_service
-from goalbot.services.access import Identity, who_is
+from goalbot.services.access import Actor, Command, Identity
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.events import event_states, round_states
-from goalbot.services.outbox import set_management_chat
-from goalbot.services.rounds import resend_summary
-
-
-async def _admin(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, private_only: bool = False
-) -> Identity | None:
-    """The admin behind the command, or None after telling the sender why not.
-
-    ``private_only``: the command shows links or names that a group must not see.
-    """
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
-    identity = await call(who_is, app_context(context), user.id)
-    if identity.is_admin:
-        if private_only and chat.type != ChatType.PRIVATE:
-            await send_html(chat, render("chat/private_only.html.j2", language_of(context)))
-            return None
-        return identity
-    if not identity.is_known:
-        if chat.type == ChatType.PRIVATE:
-            await refuse(update, context)
-        return None
-    await send_html(chat, render("chat/admin_only.html.j2", language_of(context)))
-    return None
+from goalbot.services.rounds import choose_management_group, resend_summary
 
 
 async def _reply(
@@ -71,10 +47,9 @@ async def _service_error(
     await _reply(update, context, "admin_error", code=error.code, p=error.params)
 
 
-async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.INVITE)
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/invite ROLE NAME [sijainen]: a single-use link for an owner (or a deputy)."""
-    if await _admin(update, context, private_only=True) is None:
-        return
     args = list(context.args or [])
     kind = HolderKind.OWNER
     if args and args[-1].casefold() in ("sijainen", "deputy", "varahenkilö"):
@@ -86,7 +61,13 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_context(context)
     try:
         created = await call(
-            owner_service.invite_owner, ctx, args[0], " ".join(args[1:]), kind, "telegram"
+            owner_service.invite_owner,
+            ctx,
+            args[0],
+            " ".join(args[1:]),
+            kind,
+            "telegram",
+            by=_actor(identity),
         )
     except ServiceError as exc:
         await _service_error(update, context, exc)
@@ -94,10 +75,9 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, "invite_link", invite=created, username=context.bot.username)
 
 
-async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.OWNERS)
+async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/owners: every role with its owner, deputy and pending invites."""
-    if await _admin(update, context, private_only=True) is None:
-        return
     listed = await call(owner_service.list_owners, app_context(context))
     await _reply(update, context, "owners", owners=listed)
 
@@ -105,20 +85,19 @@ async def owners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _round_now(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
+    identity: Identity,
     command: str,
-    action: Callable[[AppContext, Period | None], object],
+    action: Callable[[AppContext, Period | None, Actor], object],
     template: str,
     name: str,
 ) -> None:
     """/remind or /close: an optional period, the action, its reply, then deliver at once."""
-    if await _admin(update, context) is None:
-        return
     period, rest = split_period(list(context.args or []))
     if rest:
         await _reply(update, context, "admin_usage", command=command)
         return
     try:
-        result = await call(action, app_context(context), period)
+        result = await call(action, app_context(context), period, _actor(identity))
     except ServiceError as exc:
         await _service_error(update, context, exc)
         return
@@ -126,26 +105,35 @@ async def _round_now(
     await deliver_pending(context)
 
 
-async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _opened(ctx: AppContext, period: Period | None, by: Actor) -> object:
+    return open_round_now(ctx, period, by=by)
+
+
+def _closed(ctx: AppContext, period: Period | None, by: Actor) -> object:
+    return close_round_now(ctx, period, by=by)
+
+
+@allowed_for(Command.REMIND)
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/remind [2026Q4]: open the round now and send the reminders."""
-    await _round_now(update, context, "remind", open_round_now, "round_opened", "opened")
+    await _round_now(update, context, identity, "remind", _opened, "round_opened", "opened")
 
 
-async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.CLOSE)
+async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/close [2026Q4]: close the round now and post the summary."""
-    await _round_now(update, context, "close", close_round_now, "round_closed", "closed")
+    await _round_now(update, context, identity, "close", _closed, "round_closed", "closed")
 
 
-async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.SUMMARY)
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/summary 2026Q4: post a round's summary to the management group again."""
-    if await _admin(update, context) is None:
-        return
     period, rest = split_period(list(context.args or []))
     if period is None or rest:
         await _reply(update, context, "admin_usage", command="summary")
         return
     try:
-        await call(resend_summary, app_context(context), period)
+        await call(resend_summary, app_context(context), period, by=_actor(identity))
     except ServiceError as exc:
         await _service_error(update, context, exc)
         return
@@ -153,10 +141,9 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_pending(context)
 
 
-async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.PAUSE)
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/pause PERSON 31.12.2026 (or /pause PERSON pois): pause a person's nudges until a date."""
-    if await _admin(update, context, private_only=True) is None:
-        return
     args = list(context.args or [])
     if len(args) < 2:
         await _reply(update, context, "admin_usage", command="pause")
@@ -168,7 +155,11 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         name, until = await call(
-            owner_service.pause_nudges, app_context(context), " ".join(args[:-1]), until
+            owner_service.pause_nudges,
+            app_context(context),
+            " ".join(args[:-1]),
+            until,
+            by=_actor(identity),
         )
     except ServiceError as exc:
         await _service_error(update, context, exc)
@@ -176,33 +167,31 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, "paused", name=name, until=until)
 
 
-async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/schedule: the coming year's reporting dates (managers and admins)."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+@allowed_for(Command.SCHEDULE)
+async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
+    """/schedule: the coming year's reporting dates (everyone the bot knows)."""
     ctx = app_context(context)
-    identity = await call(who_is, ctx, user.id)
-    if not (identity.is_manager or identity.is_admin or identity.owns_goals):
-        if chat.type == ChatType.PRIVATE:
-            await refuse(update, context)
-        return
     events = await call(coming_events, ctx, ctx.now())
     states = await call(event_states, ctx, [e.key for e in events])
     rounds = await call(round_states, ctx)
     await _reply(update, context, "schedule", events=events, states=states, rounds=rounds)
 
 
-async def setgroup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.SETGROUP)
+async def setgroup(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/setgroup in a group: this group receives the summaries."""
     chat = update.effective_chat
     assert chat is not None
-    if await _admin(update, context) is None:
-        return
     if chat.type == ChatType.PRIVATE:
         await _reply(update, context, "admin_usage", command="setgroup")
         return
-    await call(set_management_chat, app_context(context), chat.id)
+    await call(choose_management_group, app_context(context), chat.id, by=_actor(identity))
     await _reply(update, context, "group_set", title=chat.title or "")
+
+
+def _actor(identity: Identity) -> Actor:
+    """The sender, for the services that check again who may change data."""
+    return Actor(identity.telegram_user_id)
 
 
 def add_admin_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

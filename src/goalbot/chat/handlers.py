@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, assert_never
 
 from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
@@ -20,10 +21,10 @@ from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
-from goalbot.services.access import who_is
+from goalbot.services.access import Command, Identity, Verdict, check_access
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.inbox import was_applied
-from goalbot.services.outbox import follow_migration, get_management_chat, set_blocked
+from goalbot.services.outbox import follow_migration, set_blocked
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
 from goalbot.storage.database import is_database_unavailable
 
@@ -102,6 +103,47 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+GuardedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Identity], Coroutine[Any, Any, None]]
+
+
+def allowed_for(command: Command) -> Callable[[GuardedHandler], Handler]:
+    """Apply the permission table (services.access.PERMISSIONS) before the handler runs.
+
+    The handler gets the sender's identity; someone the command is not for gets the polite
+    refusal, the note that it is the administrators', the note that it works in private
+    only, or nothing at all (a stranger in some group), as the table says.
+    """
+
+    def decorate(handler: GuardedHandler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            chat, user = update.effective_chat, update.effective_user
+            if chat is None or user is None:
+                return
+            private = chat.type == ChatType.PRIVATE
+            access = await call(
+                check_access, app_context(context), user.id, command, chat.id, private
+            )
+            match access.verdict:
+                case Verdict.ALLOWED:
+                    await handler(update, context, access.identity)
+                case Verdict.REFUSED:
+                    await refuse(update, context)
+                case Verdict.ADMINS_ONLY:
+                    await send_html(chat, render("chat/admin_only.html.j2", language_of(context)))
+                case Verdict.PRIVATE_ONLY:
+                    await send_html(chat, render("chat/private_only.html.j2", language_of(context)))
+                case Verdict.IGNORED:
+                    pass
+                case _:
+                    assert_never(access.verdict)
+
+        return guarded
+
+    return decorate
+
+
 def _identity_args(update: Update) -> tuple[Chat, User]:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
@@ -109,20 +151,23 @@ def _identity_args(update: Update) -> tuple[Chat, User]:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, also with an invite token from a deep link."""
-    chat, user = _identity_args(update)
-    ctx = app_context(context)
-    language = language_of(context)
-    if chat.type != ChatType.PRIVATE:
-        await group_hint(update, context)
-        return
-    if context.args:
+    """/start, also with an invite token from a deep link (which anyone may open)."""
+    chat, _user = _identity_args(update)
+    if chat.type == ChatType.PRIVATE and context.args:
         await accept_invite(update, context, context.args[0])
         return
-    identity = await call(who_is, ctx, user.id)
-    if not identity.is_known:
-        await refuse(update, context)
+    await greet(update, context)
+
+
+@allowed_for(Command.START)
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
+    """/start without an invite: the welcome in private, in a group where to answer."""
+    chat, user = _identity_args(update)
+    if chat.type != ChatType.PRIVATE:
+        await _group_hint(chat, context)
         return
+    ctx = app_context(context)
+    language = language_of(context)
     reply: Reply | None = None
     if identity.owns_goals:
         # the update is applied before anything is said, so what the person sees is settled
@@ -167,15 +212,12 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
         await show_reply(chat, reply, language, ctx)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.HELP)
+async def help_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """/help: what this person can do here."""
-    chat, user = _identity_args(update)
-    ctx = app_context(context)
-    identity = await call(who_is, ctx, user.id)
-    if not identity.is_known:
-        if chat.type == ChatType.PRIVATE or await is_management_chat(ctx, chat.id):
-            await refuse(update, context)
-        return
+    chat, _user = _identity_args(update)
     await send_html(
         chat,
         render(
@@ -187,18 +229,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def is_management_chat(ctx: AppContext, chat_id: int) -> bool:
-    return await call(get_management_chat, ctx) == chat_id
-
-
-async def group_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _group_hint(chat: Chat, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start or /report in a group: answering happens in private."""
-    chat, user = _identity_args(update)
-    ctx = app_context(context)
-    identity = await call(who_is, ctx, user.id)
-    if not identity.is_known:
-        await refuse(update, context)
-        return
     await send_html(
         chat,
         render("chat/group_hint.html.j2", language_of(context), username=context.bot.username),
@@ -209,7 +241,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report (/raportoi): start or continue answering."""
     chat, user = _identity_args(update)
     if chat.type != ChatType.PRIVATE:
-        await group_hint(update, context)
+        await greet(update, context)
         return
     await _owner_input(update, context, OwnerInput(update.update_id, user.id))
 
@@ -306,29 +338,21 @@ async def _answer_query(query: Any, text: str) -> None:
         log.info("callback query not answered: %s", exc)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.OTHER)
+async def unknown_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """A command the bot does not have."""
-    chat, user = _identity_args(update)
-    ctx = app_context(context)
-    identity = await call(who_is, ctx, user.id)
-    if not identity.is_known:
-        if chat.type == ChatType.PRIVATE:
-            await refuse(update, context)
-        return
+    chat, _user = _identity_args(update)
     await send_html(chat, render("chat/unknown_command.html.j2", language_of(context)))
 
 
-async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.OTHER)
+async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """A photo, sticker or file in private: say what the bot understands."""
-    chat, user = _identity_args(update)
-    if chat.type != ChatType.PRIVATE:
-        return
-    ctx = app_context(context)
-    identity = await call(who_is, ctx, user.id)
-    if not identity.is_known:
-        await refuse(update, context)
-        return
-    await send_html(chat, render("chat/non_text.html.j2", language_of(context)))
+    chat, _user = _identity_args(update)
+    if chat.type == ChatType.PRIVATE:
+        await send_html(chat, render("chat/non_text.html.j2", language_of(context)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

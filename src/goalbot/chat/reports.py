@@ -1,7 +1,8 @@
 """Reports in the chat: /status, /missing, /export, /chart, and the round's summary.
 
-Who may ask: anyone in the management group; in private, managers and administrators. Others
-get the refusal, which shows nothing of the goals; in any other group, too.
+Who may ask (services.access.PERMISSIONS): anyone in the management group; in private,
+managers and administrators. Others get the refusal, which shows nothing of the goals; in any
+other group, too.
 """
 
 from __future__ import annotations
@@ -10,25 +11,18 @@ import logging
 from typing import Any
 
 from telegram import Bot, Chat, InputFile, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from goalbot.chat.arguments import split_period
-from goalbot.chat.handlers import (
-    app_context,
-    call,
-    is_management_chat,
-    language_of,
-    refuse,
-    send_html,
-)
+from goalbot.chat.handlers import allowed_for, app_context, call, language_of, send_html
 from goalbot.domain.periods import Period
 from goalbot.reporting import status as status_reports
 from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import ExportFormat, export_file, parse_format
 from goalbot.reporting.rendering import render
-from goalbot.services.access import who_is
+from goalbot.services.access import Command, Identity
 from goalbot.services.context import AppContext, ServiceError
 
 log = logging.getLogger(__name__)
@@ -36,20 +30,10 @@ log = logging.getLogger(__name__)
 REPORT_COMMANDS = ("status", "missing", "export", "chart")
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat | None:
-    """The chat to answer in, if the sender may see reports there; else refuse and None."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None:
-        return None
-    ctx = app_context(context)
-    if chat.type == ChatType.PRIVATE:
-        identity = await call(who_is, ctx, user.id)
-        if identity.is_manager or identity.is_admin:
-            return chat
-    elif await is_management_chat(ctx, chat.id):
-        return chat
-    await refuse(update, context)
-    return None
+def _chat(update: Update) -> Chat:
+    chat = update.effective_chat
+    assert chat is not None
+    return chat
 
 
 async def _error(chat: Chat, context: ContextTypes.DEFAULT_TYPE, code: str, **params: Any) -> None:
@@ -62,11 +46,12 @@ async def _send_parts(chat: Chat, parts: list[str]) -> None:
         await send_html(chat, part)
 
 
-async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.STATUS)
+async def status_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """/status [scope] [period]: the whole town, a department, an area or a goal."""
-    chat = await _allowed(update, context)
-    if chat is None:
-        return
+    chat = _chat(update)
     period, words = split_period(list(context.args or []))
     try:
         parts = await call(
@@ -78,11 +63,12 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _send_parts(chat, parts)
 
 
-async def missing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.MISSING)
+async def missing_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """/missing [period]: who has not answered."""
-    chat = await _allowed(update, context)
-    if chat is None:
-        return
+    chat = _chat(update)
     period, rest = split_period(list(context.args or []))
     if rest:
         await _error(chat, context, "bad_argument", text=" ".join(rest), command="missing")
@@ -115,11 +101,12 @@ async def _send_export(
     )
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.EXPORT)
+async def export_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """/export [period] [xlsx|csv]: the filled-in goal table as a file."""
-    chat = await _allowed(update, context)
-    if chat is None:
-        return
+    chat = _chat(update)
     period, rest = split_period(list(context.args or []))
     fmt: ExportFormat = "xlsx"
     for arg in rest:
@@ -134,11 +121,12 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _error(chat, context, exc.code, **exc.params)
 
 
-async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@allowed_for(Command.CHART)
+async def chart_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
     """/chart GOAL-ID[.metric] [period]: a figure's history against its target."""
-    chat = await _allowed(update, context)
-    if chat is None:
-        return
+    chat = _chat(update)
     period, rest = split_period(list(context.args or []))
     if not rest:
         await _error(chat, context, "chart_usage")

@@ -1,8 +1,15 @@
-"""Who is writing to the bot: a stranger, an owner or deputy, a manager, an administrator."""
+"""Who is writing to the bot, and who may do what.
+
+A person is a stranger, an owner or deputy, a manager, or an administrator. ``PERMISSIONS``
+is the one table of which command is for whom and where; the chat layer applies it to every
+command before the handler runs, and the services that change data check the caller again
+(the command line is the machine's operator and may do everything).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 
@@ -10,7 +17,8 @@ from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import Holder
 from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
-from goalbot.services.context import AppContext
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import management_chat_id
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow
 from goalbot.storage.repositories import role_holders
@@ -99,3 +107,161 @@ def who_is(ctx: AppContext, telegram_user_id: int) -> Identity:
     """Identify a Telegram user (one short read)."""
     with ctx.unit_of_work() as uow:
         return identify(uow, ctx, telegram_user_id)
+
+
+class Command(StrEnum):
+    """What a person asks the bot for: its commands, and the messages it answers."""
+
+    START = "start"  # in private: the welcome; in a group: where to answer
+    HELP = "help"
+    SCHEDULE = "schedule"
+    STATUS = "status"
+    MISSING = "missing"
+    EXPORT = "export"
+    CHART = "chart"
+    INVITE = "invite"
+    OWNERS = "owners"
+    PAUSE = "pause"
+    REMIND = "remind"
+    CLOSE = "close"
+    SUMMARY = "summary"
+    SETGROUP = "setgroup"
+    OTHER = "other"  # a command the bot does not have, or a picture, a sticker, a file
+
+
+class Audience(StrEnum):
+    """Whom a command is for."""
+
+    KNOWN = "known"  # anyone the bot knows: an owner or deputy, a manager, an administrator
+    MANAGERS = "managers"  # managers and administrators
+    ADMINS = "admins"
+
+
+class RefusedIn(StrEnum):
+    """Where someone the command is not for gets the polite refusal (elsewhere: silence)."""
+
+    PRIVATE = "private"
+    PRIVATE_AND_MANAGEMENT_GROUP = "private_and_management_group"
+    EVERYWHERE = "everywhere"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Who may use a command, and where."""
+
+    who: Audience
+    private_only: bool = False  # the answer shows invite links or names a group must not see
+    management_group: bool = False  # in a group only the management group, and all in it
+    refused_in: RefusedIn = RefusedIn.PRIVATE
+
+
+_ADMIN = Permission(Audience.ADMINS)
+_ADMIN_IN_PRIVATE = Permission(Audience.ADMINS, private_only=True)
+_REPORT = Permission(Audience.MANAGERS, management_group=True, refused_in=RefusedIn.EVERYWHERE)
+
+PERMISSIONS: dict[Command, Permission] = {
+    Command.START: Permission(Audience.KNOWN, refused_in=RefusedIn.EVERYWHERE),
+    Command.HELP: Permission(Audience.KNOWN, refused_in=RefusedIn.PRIVATE_AND_MANAGEMENT_GROUP),
+    Command.SCHEDULE: Permission(Audience.KNOWN),
+    Command.OTHER: Permission(Audience.KNOWN),
+    Command.STATUS: _REPORT,
+    Command.MISSING: _REPORT,
+    Command.EXPORT: _REPORT,
+    Command.CHART: _REPORT,
+    Command.INVITE: _ADMIN_IN_PRIVATE,
+    Command.OWNERS: _ADMIN_IN_PRIVATE,
+    Command.PAUSE: _ADMIN_IN_PRIVATE,
+    Command.REMIND: _ADMIN,
+    Command.CLOSE: _ADMIN,
+    Command.SUMMARY: _ADMIN,
+    Command.SETGROUP: _ADMIN,
+}
+"""Which command is for whom, and where (see Permission)."""
+
+
+class Verdict(StrEnum):
+    """What the bot does with a command, given who sent it where."""
+
+    ALLOWED = "allowed"
+    REFUSED = "refused"  # the polite refusal, which shows nothing of the goals
+    ADMINS_ONLY = "admins_only"  # a known person asked for an administrator's command
+    PRIVATE_ONLY = "private_only"  # the right person, in a group
+    IGNORED = "ignored"  # nothing is said (a stranger in a group that is not the bot's)
+
+
+def _is_in(identity: Identity, audience: Audience) -> bool:
+    match audience:
+        case Audience.KNOWN:
+            return identity.is_known
+        case Audience.MANAGERS:
+            return identity.is_manager or identity.is_admin
+        case Audience.ADMINS:
+            return identity.is_admin
+
+
+def decide(identity: Identity, command: Command, private: bool, management_group: bool) -> Verdict:
+    """Whether ``identity`` may use ``command`` in a private chat or a group (see PERMISSIONS).
+
+    ``management_group``: the group is the management group.
+    """
+    permission = PERMISSIONS[command]
+    if not private and permission.management_group:
+        if management_group:
+            return Verdict.ALLOWED
+        return Verdict.REFUSED
+    if _is_in(identity, permission.who):
+        return Verdict.PRIVATE_ONLY if permission.private_only and not private else Verdict.ALLOWED
+    if permission.who == Audience.ADMINS and identity.is_known:
+        return Verdict.ADMINS_ONLY
+    refused = (
+        private
+        or permission.refused_in == RefusedIn.EVERYWHERE
+        or (permission.refused_in == RefusedIn.PRIVATE_AND_MANAGEMENT_GROUP and management_group)
+    )
+    return Verdict.REFUSED if refused else Verdict.IGNORED
+
+
+@dataclass(frozen=True)
+class Access:
+    """The verdict on a command, with who asked."""
+
+    verdict: Verdict
+    identity: Identity
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict == Verdict.ALLOWED
+
+
+def check_access(
+    ctx: AppContext, telegram_user_id: int, command: Command, chat_id: int, private: bool
+) -> Access:
+    """The verdict on ``command`` from ``telegram_user_id`` in the chat ``chat_id``."""
+    with ctx.unit_of_work() as uow:
+        identity = identify(uow, ctx, telegram_user_id)
+        in_management_group = not private and management_chat_id(uow, ctx) == chat_id
+        return Access(decide(identity, command, private, in_management_group), identity)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks a service to change data: a Telegram user, or the machine's operator (the
+    command line, which may do everything)."""
+
+    telegram_user_id: int | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.telegram_user_id is None
+
+
+OPERATOR = Actor()
+
+
+def require(uow: UnitOfWork, ctx: AppContext, actor: Actor, command: Command) -> None:
+    """ServiceError unless ``actor`` may use ``command`` (checked where the data changes)."""
+    if actor.telegram_user_id is None:
+        return
+    identity = identify(uow, ctx, actor.telegram_user_id)
+    if not _is_in(identity, PERMISSIONS[command].who):
+        raise ServiceError("not_allowed", command=command.value)

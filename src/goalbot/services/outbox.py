@@ -258,11 +258,9 @@ def management_chat_id(uow: UnitOfWork, ctx: AppContext) -> int | None:
     return ctx.config.telegram.management_chat_id
 
 
-def set_management_chat(ctx: AppContext, chat_id: int) -> None:
-    """Remember the management group's id (after /setgroup or a supergroup migration)."""
-    with ctx.unit_of_work() as uow:
-        set_setting(uow, MANAGEMENT_CHAT_SETTING, str(chat_id), ctx.now())
-        uow.commit()
+def remember_management_chat(uow: UnitOfWork, ctx: AppContext, chat_id: int) -> None:
+    """Keep the management group's id (after /setgroup or a supergroup migration)."""
+    set_setting(uow, MANAGEMENT_CHAT_SETTING, str(chat_id), ctx.now())
 
 
 def get_management_chat(ctx: AppContext) -> int | None:
@@ -273,11 +271,11 @@ def get_management_chat(ctx: AppContext) -> int | None:
 def follow_migration(ctx: AppContext, old_chat_id: int, new_chat_id: int) -> bool:
     """A group became a supergroup: keep the new id if it was the management group."""
     with ctx.unit_of_work() as uow:
-        current = management_chat_id(uow, ctx)
-    if current != old_chat_id:
-        return False
-    set_management_chat(ctx, new_chat_id)
-    return True
+        if management_chat_id(uow, ctx) != old_chat_id:
+            return False
+        remember_management_chat(uow, ctx, new_chat_id)
+        uow.commit()
+        return True
 
 
 def set_blocked(ctx: AppContext, telegram_user_id: int, blocked: bool) -> None:

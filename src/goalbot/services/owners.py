@@ -12,6 +12,7 @@ from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import RoleHolders
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, SendKind
+from goalbot.services.access import OPERATOR, Actor, Command, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import queue_send
@@ -78,6 +79,8 @@ def invite_owner(
     name: str,
     kind: str = HolderKind.OWNER,
     created_by: str = "",
+    *,
+    by: Actor = OPERATOR,
 ) -> Invite:
     """Create a single-use invite for a person to hold ``role_id`` as owner or deputy."""
     held = _holder_kind(kind)
@@ -87,6 +90,7 @@ def invite_owner(
     if len(name) > 200:
         raise ServiceError("name_too_long")
     with ctx.unit_of_work() as uow:
+        require(uow, ctx, by, Command.INVITE)
         catalogue = active_catalogue(uow)
         role = _role(uow, catalogue, role_id)
         now = ctx.now()
@@ -303,10 +307,13 @@ def bot_username(ctx: AppContext, bot_id: int | None) -> str | None:
         return get_setting(uow, f"bot_username:{bot_id}")
 
 
-def pause_nudges(ctx: AppContext, who: str, until: date | None) -> tuple[str, date | None]:
+def pause_nudges(
+    ctx: AppContext, who: str, until: date | None, *, by: Actor = OPERATOR
+) -> tuple[str, date | None]:
     """Pause a person's nudges until a date (inclusive); None resumes them."""
     today = ctx.now().astimezone(ctx.config.schedule.zone).date()
     with ctx.unit_of_work() as uow:
+        require(uow, ctx, by, Command.PAUSE)
         person = _find_person(uow, who)
         if until is not None and until < today:
             raise ServiceError("pause_in_past", until=until, today=today)

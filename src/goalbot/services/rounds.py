@@ -12,9 +12,10 @@ from goalbot.domain.goals import Catalogue, Goal, Metric
 from goalbot.domain.obligations import Holder, Obligation, asked_items, obligations
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind
+from goalbot.services.access import OPERATOR, Actor, Command, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.outbox import management_chat_id, queue_send
+from goalbot.services.outbox import management_chat_id, queue_send, remember_management_chat
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import answer_marks, role_holders, yes_answers
@@ -290,9 +291,10 @@ def queue_summary(
     return queue_send(uow, key, SendKind.SUMMARY, chat_id, now, period=period)
 
 
-def resend_summary(ctx: AppContext, period: Period) -> bool:
+def resend_summary(ctx: AppContext, period: Period, *, by: Actor = OPERATOR) -> bool:
     """Send a round's summary to the management group again."""
     with ctx.unit_of_work() as uow:
+        require(uow, ctx, by, Command.SUMMARY)
         if uow.session.get(RoundRow, period.key) is None:
             raise ServiceError("no_such_round", period=period.label)
         queued = queue_summary(uow, ctx, period, ctx.now(), again=True)
@@ -300,3 +302,11 @@ def resend_summary(ctx: AppContext, period: Period) -> bool:
             raise ServiceError("no_management_chat")
         uow.commit()
         return queued
+
+
+def choose_management_group(ctx: AppContext, chat_id: int, *, by: Actor = OPERATOR) -> None:
+    """Make the group ``chat_id`` the one that receives the rounds' summaries (/setgroup)."""
+    with ctx.unit_of_work() as uow:
+        require(uow, ctx, by, Command.SETGROUP)
+        remember_management_chat(uow, ctx, chat_id)
+        uow.commit()
