@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from goalbot import __version__
 from goalbot.bootstrap import bootstrap
 from goalbot.config import ENV_CONFIG, ENV_TOKEN, Config, ConfigError, StartupError, load_config
-from goalbot.domain.catalogue_file import CatalogueError, load_catalogue
+from goalbot.domain.catalogue_file import CatalogueError, read_catalogue
 from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.outline import outline
@@ -278,13 +278,13 @@ def cmd_catalogue(args: argparse.Namespace, config: Config) -> int:
     action = args.catalogue_command
     if action == "check":
         _check_file(args.file)
-        catalogue = load_catalogue(args.file)
+        catalogue = read_catalogue(args.file)
         print(render("cli/catalogue_ok.txt.j2", "fi", catalogue=catalogue, path=args.file))
         return EXIT_OK
     if action == "show":
         if args.file is not None:
             _check_file(args.file)
-            catalogue = load_catalogue(args.file)
+            catalogue = read_catalogue(args.file)
         else:
             catalogue = catalogue_service.get_catalogue(_context_with_catalogue(config))
         print(
@@ -401,7 +401,7 @@ def cmd_health(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from goalbot.reporting.status import status_report
+    from goalbot.reporting.report_texts import status_report
 
     ctx = _context_with_catalogue(config)
     period = Period.parse(args.period) if args.period else None
@@ -556,7 +556,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if catalogue_path is not None:
         try:
             _check_file(catalogue_path)
-            load_catalogue(catalogue_path)
+            read_catalogue(catalogue_path)
         except CliError as exc:
             problems.append(f"catalogue.path: {exc}")
         except CatalogueError as exc:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from goalbot.reporting.chart import PNG_MAGIC
 from goalbot.reporting.messages import TEXT_LIMIT, html_to_text, utf16_length
-from goalbot.reporting.status import status_parts
+from goalbot.reporting.report_texts import status_parts
 from goalbot.services.context import AppContext
 from goalbot.storage.models import SendRow
 from tests.e2e.harness import running_bot, with_telegram

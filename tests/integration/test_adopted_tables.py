@@ -31,7 +31,7 @@ from goalbot.domain.periods import Period
 from goalbot.reporting.export import MINUS, export_period
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.status import status_of
+from goalbot.services.progress import status_of
 from tests.data.seed_tables import SEED_TABLES, columns_for
 from tests.report_data import Q3, Q4, bind_person, fill_answers, set_answer
 

@@ -120,7 +120,7 @@ def test_a_broken_file_changes_nothing(small: AppContext, tmp_path: Path) -> Non
 
 def test_shipped_catalogue_loads_and_round_trips(ctx: AppContext) -> None:
     from goalbot.catalogues import shipped_catalogue_path
-    from goalbot.domain.catalogue_file import load_catalogue as read_file
+    from goalbot.domain.catalogue_file import read_catalogue as read_file
 
     from_db = get_catalogue(ctx)
     assert from_db == read_file(shipped_catalogue_path())

@@ -9,7 +9,7 @@ import pytest
 
 from goalbot.config import ConfigError, parse_config
 from goalbot.reporting.rendering import render, use_template_folder
-from goalbot.reporting.status import missing_report
+from goalbot.reporting.report_texts import missing_report
 from goalbot.services.context import AppContext
 from goalbot.services.questionnaire import Action, OwnerInput, handle_input
 from tests.report_data import Q4, bind_person

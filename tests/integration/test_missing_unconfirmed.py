@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from goalbot.domain.answers import AnswerValue
-from goalbot.reporting.status import missing_report
+from goalbot.reporting.report_texts import missing_report
 from goalbot.services.context import AppContext
-from goalbot.services.status import missing_of
+from goalbot.services.progress import missing_of
 from goalbot.storage.models import AnswerRow
 from goalbot.storage.repositories import save_answer
 from tests.report_data import Q4, bind_person

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.answers import AnswerValue
-from goalbot.domain.catalogue_file import load_catalogue
+from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.periods import Period
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
@@ -16,7 +16,7 @@ ROLE = "tekninen-johtaja"
 
 
 def test_the_domain_keeps_an_overdue_deliverable_due_until_done() -> None:
-    goal = load_catalogue(shipped_catalogue_path()).goal("THA-1")
+    goal = read_catalogue(shipped_catalogue_path()).goal("THA-1")
     assert [m.id for m in goal.metrics_due(Period(2026, 4))] == [DELIVERABLE]
     assert [m.id for m in goal.metrics_due(Period(2027, 1))] == [DELIVERABLE]
     assert goal.metrics_due(Period(2027, 1), {DELIVERABLE: {Period(2026, 4)}}) == ()

@@ -13,13 +13,13 @@ from goalbot.config import TelegramConfig
 from goalbot.domain.answers import AnswerValue
 from goalbot.domain.protocol import SendKind
 from goalbot.reporting.rendering import render
-from goalbot.reporting.status import missing_report
+from goalbot.reporting.report_texts import missing_report
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import tick
 from goalbot.services.context import AppContext
+from goalbot.services.progress import missing_of
 from goalbot.services.questionnaire import Action, OwnerInput, handle_input
 from goalbot.services.rounds import queue_escalations, queue_nudges
-from goalbot.services.status import missing_of
 from goalbot.storage.models import AnswerRow, SendRow
 from tests.conftest import Clock, make_context
 from tests.report_data import Q4, bind_person, set_answer

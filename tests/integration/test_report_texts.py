@@ -12,10 +12,10 @@ import pytest
 from goalbot.domain.answers import AnswerValue
 from goalbot.reporting.messages import html_to_text
 from goalbot.reporting.rendering import render
-from goalbot.reporting.status import missing_report, render_summary, status_report
+from goalbot.reporting.report_texts import missing_report, render_summary, status_report
 from goalbot.services.context import AppContext
+from goalbot.services.progress import status_of
 from goalbot.services.questionnaire import ReminderView
-from goalbot.services.status import status_of
 from tests.report_data import Q3, Q4, bind_person, fill_answers, set_answer
 
 # what went wrong before, as patterns in the plain text of any report

@@ -10,14 +10,14 @@ from matplotlib import image as mpimg
 from goalbot.domain.evaluation import Status
 from goalbot.reporting.chart import PNG_MAGIC, metric_chart
 from goalbot.reporting.messages import TEXT_LIMIT, html_to_text
-from goalbot.reporting.status import (
+from goalbot.reporting.report_texts import (
     render_summary,
     status_parts,
     status_report,
     summary_parts,
 )
 from goalbot.services.context import AppContext
-from goalbot.services.status import status_of
+from goalbot.services.progress import status_of
 from tests.report_data import Q3, Q4, bind_person, fill_answers
 from tests.unit.test_messages import assert_valid_part, lines_of
 

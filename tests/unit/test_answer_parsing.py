@@ -16,13 +16,13 @@ from goalbot.domain.answers import (
     parse_reason,
     value_range,
 )
+from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.goals import Catalogue, Metric
-from goalbot.services.catalogue import read_catalogue_file
 
 
 @cache
 def catalogue() -> Catalogue:
-    return read_catalogue_file(shipped_catalogue_path())[1]
+    return read_catalogue(shipped_catalogue_path())
 
 
 def metric(metric_id: str) -> Metric:

@@ -14,8 +14,8 @@ from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.catalogue_file import (
     CatalogueError,
     check_catalogue,
-    load_catalogue,
     parse_catalogue,
+    read_catalogue,
 )
 from goalbot.domain.goals import (
     CadenceKind,
@@ -33,7 +33,7 @@ from goalbot.domain.periods import Period
 
 @pytest.fixture(scope="module")
 def kokemaki() -> Catalogue:
-    return load_catalogue(shipped_catalogue_path())
+    return read_catalogue(shipped_catalogue_path())
 
 
 def metric(catalogue: Catalogue, metric_id: str) -> Metric:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from goalbot.domain.catalogue_file import load_catalogue
+from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import Holder, RoleHolders, asked_items, obligations
 from goalbot.domain.periods import Period
@@ -20,7 +20,7 @@ MANAGER, TECHNICAL = "kunnanjohtaja", "tekninen-johtaja"
 
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
-    return load_catalogue(SMALL_CATALOGUE)
+    return read_catalogue(SMALL_CATALOGUE)
 
 
 def holder(

@@ -6,15 +6,15 @@ import re
 
 from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.answers import parse_number
+from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.goals import MetricKind
 from goalbot.reporting.rendering import environment
-from goalbot.services.catalogue import read_catalogue_file
 
 EXAMPLES = re.compile(r"esim\. (.+?)\.?$")
 
 
 def test_every_example_in_a_question_is_a_valid_answer() -> None:
-    catalogue = read_catalogue_file(shipped_catalogue_path())[1]
+    catalogue = read_catalogue(shipped_catalogue_path())
     macros = environment().get_template("fi/chat/_macros.html.j2").make_module({"lang": "fi"})
     kinds_with_examples = set()
     for metric in catalogue.metrics():
@@ -30,7 +30,7 @@ def test_every_example_in_a_question_is_a_valid_answer() -> None:
 
 
 def test_the_example_is_in_the_metrics_own_unit() -> None:
-    catalogue = read_catalogue_file(shipped_catalogue_path())[1]
+    catalogue = read_catalogue(shipped_catalogue_path())
     macros = environment().get_template("fi/chat/_macros.html.j2").make_module({"lang": "fi"})
     hints = {m.id: str(macros.how_to_answer(m)) for m in catalogue.metrics()}  # type: ignore[attr-defined]
     assert hints["STR-6.1"].endswith("(€/as), esim. 2\u00a0373.")

@@ -18,7 +18,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from goalbot.chat.arguments import split_period
 from goalbot.chat.handlers import allowed_for, app_context, call, language_of, send_html
 from goalbot.domain.periods import Period
-from goalbot.reporting import status as status_reports
+from goalbot.reporting import report_texts
 from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import ExportFormat, export_file, parse_format
 from goalbot.reporting.rendering import render
@@ -54,9 +54,7 @@ async def status_command(
     chat = _chat(update)
     period, words = split_period(list(context.args or []))
     try:
-        parts = await call(
-            status_reports.status_parts, app_context(context), " ".join(words), period
-        )
+        parts = await call(report_texts.status_parts, app_context(context), " ".join(words), period)
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
         return
@@ -74,7 +72,7 @@ async def missing_command(
         await _error(chat, context, "bad_argument", text=" ".join(rest), command="missing")
         return
     try:
-        parts = await call(status_reports.missing_parts, app_context(context), period)
+        parts = await call(report_texts.missing_parts, app_context(context), period)
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
         return
@@ -161,7 +159,7 @@ def add_report_handlers(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 async def summary_parts(ctx: AppContext, period: Period) -> list[str]:
     """The round's summary as HTML messages, each within Telegram's limit."""
-    return await call(status_reports.summary_parts, ctx, period)
+    return await call(report_texts.summary_parts, ctx, period)
 
 
 async def send_summary_document(bot: Bot, ctx: AppContext, chat_id: int, period: Period) -> None:

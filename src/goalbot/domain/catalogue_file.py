@@ -176,15 +176,22 @@ class _Reader:
             self.problem(f"{place}.{key}", "unknown key")
 
 
-def load_catalogue(path: Path) -> Catalogue:
-    """Read and check a catalogue file; raise CatalogueError with every problem found."""
+def read_catalogue_text(path: Path) -> str:
+    """A catalogue file's text; CatalogueError if it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise CatalogueError(str(path), [Problem("file", "does not exist")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(str(path), [Problem("file", f"cannot be read: {exc}")]) from exc
-    return parse_catalogue(text, source=str(path))
+
+
+def read_catalogue(path: Path) -> Catalogue:
+    """Read and check a catalogue file; raise CatalogueError with every problem found.
+
+    (Loading it into the database is services.catalogue.load_catalogue.)
+    """
+    return parse_catalogue(read_catalogue_text(path), source=str(path))
 
 
 def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
@@ -203,7 +210,7 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
 def check_catalogue(path: Path) -> list[Problem]:
     """Every problem of a catalogue file (empty if it is good)."""
     try:
-        load_catalogue(path)
+        read_catalogue(path)
     except CatalogueError as exc:
         return exc.problems
     return []

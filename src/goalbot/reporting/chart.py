@@ -21,7 +21,7 @@ from goalbot.reporting.formatting import format_number
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
-from goalbot.services.status import MetricHistory, metric_history
+from goalbot.services.progress import MetricHistory, metric_history
 
 STATUS_COLOURS = {
     Status.ON_TRACK: "#2e7d32",
@@ -32,10 +32,6 @@ OTHER_COLOUR = "#757575"
 LINE_COLOUR = "#1f4e79"
 TARGET_COLOUR = "#6a1b9a"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def _index(period: Period) -> int:
-    return period.index
 
 
 def _tick_step(count: int) -> int:
@@ -62,7 +58,7 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
         for p in history.points
         if p.value.number is not None
     ]
-    indices = [_index(p) for p, _, _ in numbers]
+    indices = [p.index for p, _, _ in numbers]
     values = [n for _, n, _ in numbers]
     if numbers:
         axes.plot(
@@ -81,11 +77,11 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
             zorder=4,
         )
 
-    span = [*indices, _index(history.up_to)]
+    span = [*indices, history.up_to.index]
     path = history.path
     if path.baseline is not None:
         axes.scatter(
-            [_index(path.baseline.period)],
+            [path.baseline.period.index],
             [float(path.baseline.value)],
             marker="s",
             s=60,
@@ -93,21 +89,19 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
             label=words("label", "baseline"),
             zorder=4,
         )
-        span.append(_index(path.baseline.period))
+        span.append(path.baseline.period.index)
     if path.points:
         start, end = path.points[0], path.points[-1]
         axes.plot(
-            [_index(p.period) for p in path.points],
+            [p.period.index for p in path.points],
             [float(p.value) for p in path.points],
             linestyle="--",
             color=TARGET_COLOUR,
             label=words("label", "path"),
             zorder=2,
         )
-        axes.scatter(
-            [_index(end.period)], [float(end.value)], marker="*", s=140, color=TARGET_COLOUR
-        )
-        span += [_index(start.period), _index(end.period)]
+        axes.scatter([end.period.index], [float(end.value)], marker="*", s=140, color=TARGET_COLOUR)
+        span += [start.period.index, end.period.index]
     if path.level is not None:
         rule = metric.target.rule
         key = {Rule.RELATIVE: "reference", Rule.POSITIVE: "zero"}.get(rule, "target")

@@ -29,7 +29,7 @@ from goalbot.reporting.export import (
     value_text,
 )
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE
-from goalbot.services.status import StatusData
+from goalbot.services.progress import StatusData
 
 FONT = "Calibri"
 TABLE_POINTS = 8

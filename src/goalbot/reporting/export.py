@@ -48,7 +48,7 @@ from goalbot.reporting.formatting import MINUS, format_described, format_value, 
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
-from goalbot.services.status import MetricStatus, StatusData, status_of
+from goalbot.services.progress import MetricStatus, StatusData, status_of
 
 ExportFormat = Literal["xlsx", "docx", "csv", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("xlsx", "docx", "csv", "json")

@@ -31,7 +31,7 @@ from goalbot.catalogues import shipped_catalogue_path
 from goalbot.chat.application import build_application, running
 from goalbot.chat.jobs import run_calendar_now
 from goalbot.config import Config, DatabaseConfig, StartupError, TelegramConfig
-from goalbot.domain.catalogue_file import load_catalogue
+from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.protocol import HolderKind, SendStatus
 from goalbot.emulator import FakeBotApi
 from goalbot.emulator.webchat import JsonDict
@@ -107,7 +107,7 @@ class Sandbox:
             database=DatabaseConfig(url=f"sqlite:///{self.database}"),
         )
         self.language = config.texts.language
-        self.catalogue = load_catalogue(catalogue_file or shipped_catalogue_path())
+        self.catalogue = read_catalogue(catalogue_file or shipped_catalogue_path())
         self.people = demo_people(self.catalogue)
         self.clock = RehearsalClock()
         self.token = f"7000000001:{secrets.token_urlsafe(24)}"

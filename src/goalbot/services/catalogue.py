@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from goalbot.catalogues import shipped_catalogue_path
-from goalbot.domain.catalogue_file import CatalogueError, Problem, parse_catalogue
+from goalbot.domain.catalogue_file import parse_catalogue, read_catalogue_text
 from goalbot.domain.goals import Catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.storage.database import UnitOfWork
@@ -41,29 +41,15 @@ def catalogue_path(ctx: AppContext) -> Path:
     return ctx.config.catalogue.path or shipped_catalogue_path()
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CatalogueError(str(path), [Problem("file", "does not exist")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(str(path), [Problem("file", f"cannot be read: {exc}")]) from exc
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def read_catalogue_file(path: Path) -> tuple[str, Catalogue]:
-    """Read and check a catalogue file; CatalogueError lists every problem."""
-    text = _read_text(path)
-    return text, parse_catalogue(text, source=str(path))
 
 
 def load_catalogue(ctx: AppContext, path: Path | None = None) -> LoadReport:
     """Load a catalogue file into the database: update in place, retire what was dropped."""
     path = path or catalogue_path(ctx)
-    text, catalogue = read_catalogue_file(path)
+    text = read_catalogue_text(path)
+    catalogue = parse_catalogue(text, source=str(path))
     with ctx.unit_of_work() as uow:
         report = _store(uow, catalogue, text, str(path), ctx)
         uow.commit()
@@ -185,7 +171,7 @@ def ensure_catalogue(ctx: AppContext) -> LoadReport | None:
     (``goalbot catalogue load FILE``) stays in use.
     """
     path = catalogue_path(ctx)
-    text = _read_text(path)
+    text = read_catalogue_text(path)
     with ctx.unit_of_work() as uow:
         active = uow.session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
         if active is not None and active.content_hash == _digest(text):

@@ -107,7 +107,8 @@ def asked_of(
     return asked_items(catalogue, role_ids, period, yes_answers(uow, period))
 
 
-def _check_in_term(catalogue: Catalogue, period: Period) -> None:
+def check_period(catalogue: Catalogue, period: Period) -> None:
+    """ServiceError unless ``period`` lies within the catalogue's term."""
     if not catalogue.first_period <= period <= catalogue.last_period:
         raise ServiceError(
             "period_outside_catalogue",
@@ -127,7 +128,7 @@ def open_round(
     """
     now = ctx.now()
     catalogue = active_catalogue(uow)
-    _check_in_term(catalogue, period)
+    check_period(catalogue, period)
     row = uow.session.get(RoundRow, period.key)
     already_open = row is not None
     if row is not None and row.closed_at is not None:

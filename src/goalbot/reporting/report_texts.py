@@ -16,7 +16,7 @@ from goalbot.domain.periods import Period
 from goalbot.reporting.messages import TEXT_LIMIT, html_to_text, split_html
 from goalbot.reporting.rendering import render
 from goalbot.services.context import AppContext
-from goalbot.services.status import (
+from goalbot.services.progress import (
     STATUS_ORDER,
     GoalStatus,
     MetricStatus,
@@ -222,7 +222,7 @@ def _as(html: str, fmt: Format) -> str:
 def status_report(
     ctx: AppContext, scope: str = "", period: Period | None = None, fmt: Format = "text"
 ) -> str:
-    """The status report for ``scope`` (see services.status) as plain text or Telegram HTML."""
+    """The status report for ``scope`` (see services.progress) as plain text or Telegram HTML."""
     return _as(render_status(ctx, status_of(ctx, scope, period)), fmt)
 
 

@@ -1,4 +1,5 @@
-"""The picture managers ask for: each metric's verdict in a scope, who has not answered, history.
+"""Where the goals stand, as managers ask: each metric's verdict in a scope, who has not
+answered, a metric's history (the data; reporting.report_texts writes the texts).
 
 Scopes
 ======
@@ -57,6 +58,7 @@ from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import (
     RoundInfo,
+    check_period,
     judgement_days,
     latest_round,
     open_round_row,
@@ -398,17 +400,6 @@ def default_period(uow: UnitOfWork, ctx: AppContext) -> Period:
     catalogue = active_catalogue(uow)
     today = Period.containing(ctx.now().astimezone(ctx.config.schedule.zone).date())
     return max(catalogue.first_period, min(catalogue.last_period, today))
-
-
-def check_period(catalogue: Catalogue, period: Period) -> None:
-    """ServiceError unless ``period`` lies within the catalogue's term."""
-    if not catalogue.first_period <= period <= catalogue.last_period:
-        raise ServiceError(
-            "period_outside_catalogue",
-            period=period.label,
-            first=catalogue.first_period.label,
-            last=catalogue.last_period.label,
-        )
 
 
 def report_period(ctx: AppContext, period: Period | None = None) -> Period:

@@ -1,4 +1,4 @@
-"""services.status on SQLite and PostgreSQL: scopes, verdicts, who has not answered, history."""
+"""services.progress on SQLite and PostgreSQL: scopes, verdicts, who has not answered, history."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.owners import accept_invite, invite_owner
-from goalbot.services.status import (
+from goalbot.services.progress import (
     STRATEGIC_SCOPE,
     ScopeKind,
     metric_history,
