@@ -9,11 +9,14 @@ import pytest
 
 from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.answers import (
+    MAX_FIGURE_DIGITS,
     MAX_REASON_LENGTH,
     InvalidAnswer,
     check_range,
+    clean_text,
     parse_number,
     parse_reason,
+    parse_yes_no,
     value_range,
 )
 from goalbot.domain.catalogue_file import read_catalogue
@@ -181,3 +184,40 @@ def test_a_reason_is_tidied_and_limited() -> None:
     with pytest.raises(InvalidAnswer) as empty:
         parse_reason(" \n\t ")
     assert empty.value.code == "empty"
+
+
+# ---- bounded and normalised input ------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["１２", "𝟏𝟐", "１２ %", "12\u0000", "\u202e12"])
+def test_compatibility_digits_and_invisible_marks_read_as_what_they_show(typed: str) -> None:
+    assert parse_number(typed, metric(UNEMPLOYMENT)) == Decimal(12)
+
+
+@pytest.mark.parametrize("typed", ["١٢", "۱۲", "१२", "٣٫٥"])
+def test_digits_of_other_scripts_are_refused_with_their_own_message(typed: str) -> None:
+    with pytest.raises(InvalidAnswer) as refused:
+        parse_number(typed, metric(CORPORATE_TAX))
+    assert refused.value.code == "latin_digits"
+
+
+def test_a_figure_of_400_digits_is_refused() -> None:
+    with pytest.raises(InvalidAnswer) as refused:
+        parse_number("9" * 400, metric(CORPORATE_TAX))
+    assert refused.value.code == "too_many_digits"
+    assert refused.value.params == {"limit": MAX_FIGURE_DIGITS}
+    assert parse_number("9" * MAX_FIGURE_DIGITS, metric(CORPORATE_TAX)) == Decimal("9" * 15)
+
+
+def test_control_characters_and_direction_overrides_never_reach_a_reason() -> None:
+    typed = "\x1b[31mpunainen\x1b[0m\x00 syy\u202e\u2066käännetty\ud800\r\n\tloppu"
+    assert parse_reason(typed) == "[31mpunainen[0m syykäännetty loppu"
+    assert clean_text("e\u0301") == "é"  # composed, as Finnish keyboards type it
+
+
+@pytest.mark.parametrize(
+    ("typed", "flag"),
+    [("Kyllä", True), ("ＫＹＬＬÄ!", True), ("ei.", False), ("\u200fei", False), ("ehkä", None)],
+)
+def test_yes_or_no_typed(typed: str, flag: bool | None) -> None:
+    assert parse_yes_no(typed) is flag

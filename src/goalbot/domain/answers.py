@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -91,14 +92,48 @@ _UNIT_WORDS: dict[str, str] = {
     "päivää": "päivää",
     "vrk": "päivää",
 }
-_NUMBER_RE = re.compile(r"^([+-]?)(\d[\d.,]*)(.*)$")
+# digits are 0-9 only (re.ASCII): other scripts' digits are refused, not read as these
+_NUMBER_RE = re.compile(r"^([+-]?)(\d[\d.,]*)(.*)$", re.ASCII | re.DOTALL)
 _SPACE_CLASS = "[ \u00a0\u2009\u202f\u2007\t]"
 # the figure at the start of a typed answer, spaces included (the unit follows it)
-_FIGURE_RE = re.compile(rf"^[+-]?{_SPACE_CLASS}*(\d(?:[\d.,]|{_SPACE_CLASS}(?=\d))*)")
-_GROUPED_RE = re.compile(rf"^\d{{1,3}}(?:{_SPACE_CLASS}\d{{3}})+(?:[.,]\d+)?$")
+_FIGURE_RE = re.compile(rf"^[+-]?{_SPACE_CLASS}*(\d(?:[\d.,]|{_SPACE_CLASS}(?=\d))*)", re.ASCII)
+_GROUPED_RE = re.compile(rf"^\d{{1,3}}(?:{_SPACE_CLASS}\d{{3}})+(?:[.,]\d+)?$", re.ASCII)
 _MINUS_SIGNS = "\u2212\u2013\u2012\ufe63\uff0d"
 _SPACES = " \u00a0\u2009\u202f\u2007\t"
 MAX_REASON_LENGTH = 500
+MAX_FIGURE_DIGITS = 15
+"""Digits a typed figure may have: more is no municipality's figure (and no spreadsheet's)."""
+# direction overrides and isolates reorder what others read; byte-order marks, the
+# left-to-right and right-to-left marks and noncharacters show nothing
+_INVISIBLE = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\ufffe\uffff"
+)
+_YES = frozenset({"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"})
+_NO = frozenset({"ei", "e", "no", "n", "nej"})
+
+
+def clean_text(text: str) -> str:
+    """Typed text as goalbot keeps it: composed (NFC), line breaks and tabs as spaces, without
+    control characters, unpaired surrogates, direction overrides or other invisible marks."""
+    kept = []
+    for ch in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            if ch.isspace():
+                kept.append(" ")
+        elif category != "Cs" and ch not in _INVISIBLE:
+            kept.append(ch)
+    return "".join(kept)
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """A typed yes (True) or no (False) in Finnish, Swedish or English; None if neither."""
+    word = unicodedata.normalize("NFKC", clean_text(text)).strip().casefold().rstrip(".!")
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    return None
 
 
 def _normalise_unit(text: str) -> str:
@@ -140,8 +175,14 @@ def _read_digits(digits: str) -> Decimal:
 
 
 def parse_number(text: str, metric: Metric) -> Decimal:
-    """Read a typed figure for ``metric`` (Finnish or international form); check unit and range."""
-    cleaned = text.strip()
+    """Read a typed figure for ``metric`` (Finnish or international form); check unit and range.
+
+    Full-width and other compatibility forms of digits are read as the digits they are (NFKC);
+    digits of other scripts are refused with a message of their own.
+    """
+    cleaned = unicodedata.normalize("NFKC", clean_text(text)).strip()
+    if any(ch.isdigit() and not ch.isascii() for ch in cleaned):
+        raise InvalidAnswer("latin_digits")
     for sign in _MINUS_SIGNS:
         cleaned = cleaned.replace(sign, "-")
     figure = _FIGURE_RE.match(cleaned)
@@ -157,6 +198,8 @@ def parse_number(text: str, metric: Metric) -> Decimal:
     if not match:
         raise InvalidAnswer("not_a_number")
     sign, digits, unit_text = match.groups()
+    if sum(ch.isdigit() for ch in digits) > MAX_FIGURE_DIGITS:
+        raise InvalidAnswer("too_many_digits", limit=MAX_FIGURE_DIGITS)
     number = _read_digits(digits)
     if sign == "-":
         number = -number
@@ -198,7 +241,7 @@ def value_range(metric: Metric) -> tuple[Decimal | None, Decimal | None]:
 
 def parse_reason(text: str) -> str:
     """Check a free-text reason, explanation or comment; raise InvalidAnswer if unusable."""
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(clean_text(text).split())
     if not cleaned:
         raise InvalidAnswer("empty")
     if len(cleaned) > MAX_REASON_LENGTH:

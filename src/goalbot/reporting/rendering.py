@@ -23,9 +23,29 @@ TEMPLATES = SHIPPED_TEXTS
 DEFAULT_LANGUAGE = "fi"
 
 
+# A plain-text template imported or included by an HTML one is compiled a second time, under
+# this suffix, with escaping on: its macros put names, reasons and catalogue texts into HTML.
+AS_HTML = "#as-html"
+
+
 def _autoescape(name: str | None) -> bool:
     # Telegram's HTML mode needs <, > and & escaped; plain-text templates (CLI, CSV) must not be.
-    return bool(name and name.endswith(".html.j2"))
+    return bool(name and (name.endswith(".html.j2") or name.endswith(AS_HTML)))
+
+
+class _Environment(Environment):
+    """Jinja's Environment; a text template used by an HTML one is escaped there.
+
+    A macro runs with the escaping of the template it is defined in, and what it returns to an
+    HTML template counts as safe markup: a shared words module written as plain text (for the
+    terminal and the spreadsheets) would put a person called "Matti <b>" into a report as a
+    tag. So an HTML template's imports and includes get an escaping copy of the text template.
+    """
+
+    def join_path(self, template: str, parent: str) -> str:
+        if _autoescape(parent) and not _autoescape(template):
+            return template + AS_HTML
+        return template
 
 
 _extra_folders: list[Path] = []
@@ -47,6 +67,7 @@ class _LanguageLoader(BaseLoader):
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        template = template.removesuffix(AS_HTML)
         try:
             return self._files.get_source(environment, template)
         except TemplateNotFound:
@@ -59,7 +80,7 @@ class _LanguageLoader(BaseLoader):
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared Environment (templates per language, HTML escaping for *.html.j2)."""
-    env = Environment(
+    env = _Environment(
         loader=_LanguageLoader([*_extra_folders, TEMPLATES]),
         autoescape=_autoescape,
         undefined=StrictUndefined,
@@ -107,7 +128,17 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "period": formatting.format_period,
         "described": lambda period, metric: formatting.format_described(metric, period),
         "label": label,
+        "clip": clip,
     }
+
+
+ECHO_LENGTH = 60
+
+
+def clip(text: Any, length: int = ECHO_LENGTH) -> str:
+    """Something a person typed, quoted back to them: at most ``length`` characters."""
+    value = str(text)
+    return value if len(value) <= length else value[: length - 1].rstrip() + "…"
 
 
 def render(name: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:

@@ -30,6 +30,7 @@ from goalbot.domain.answers import (
     InvalidAnswer,
     parse_number,
     parse_reason,
+    parse_yes_no,
 )
 from goalbot.domain.evaluation import Evaluation, Term, evaluate, is_target_missed
 from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
@@ -459,10 +460,6 @@ def _store_value(s: _Session, index: int, value: AnswerValue) -> Reply:
     return Reply((s.advance(index),))
 
 
-_YES = {"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"}
-_NO = {"ei", "e", "no", "n", "nej"}
-
-
 def _answered_meanwhile(s: _Session, metric_id: str) -> bool:
     """Someone else (a deputy, the owner) answered this metric after the question was shown."""
     row = s.answers.get(metric_id)
@@ -491,9 +488,9 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
         if given.action in (Action.YES, Action.NO):
             return _store_value(s, index, AnswerValue.of_flag(given.action == Action.YES))
         if given.text is not None:
-            word = given.text.strip().casefold().rstrip(".!")
-            if word in _YES | _NO:
-                return _store_value(s, index, AnswerValue.of_flag(word in _YES))
+            flag = parse_yes_no(given.text)
+            if flag is not None:
+                return _store_value(s, index, AnswerValue.of_flag(flag))
             return Reply((s.screen(error="yes_or_no"),), accepted=False)
     elif given.text is not None:
         try:
