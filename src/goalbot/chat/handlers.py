@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, assert_never
 
@@ -88,19 +89,65 @@ async def show_reply(chat: Chat, reply: Reply, language: str, ctx: AppContext) -
             await send_html(chat, part, keyboard)
 
 
+class RefusalThrottle:
+    """How often a chat is told the bot is not for it: a few times, then silence for a while.
+
+    A stranger who floods a chat with commands gets one refusal in a group (20 messages a
+    minute are all a group may receive) and three in private within ``window`` seconds, and
+    nothing more until the window has passed.
+    """
+
+    PRIVATE = 3
+    GROUP = 1
+
+    def __init__(self, window: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self._sent: dict[int, list[float]] = {}
+
+    def allow(self, chat_id: int, private: bool) -> bool:
+        """Whether a refusal may go to ``chat_id`` now (and count it if so)."""
+        now = self.clock()
+        if len(self._sent) > 10_000:
+            self._sent = {c: t for c, t in self._sent.items() if t[-1] > now - self.window}
+        recent = [t for t in self._sent.get(chat_id, []) if t > now - self.window]
+        if len(recent) >= (self.PRIVATE if private else self.GROUP):
+            self._sent[chat_id] = recent
+            return False
+        self._sent[chat_id] = [*recent, now]
+        return True
+
+
+def refusal_throttle(context: ContextTypes.DEFAULT_TYPE) -> RefusalThrottle:
+    found = context.application.bot_data.get("refusals")
+    if not isinstance(found, RefusalThrottle):
+        found = context.application.bot_data["refusals"] = RefusalThrottle()
+    return found
+
+
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The one polite answer a stranger gets; it shows nothing of the goals."""
+    """The one polite answer a stranger gets; it shows nothing of the goals.
+
+    It is sent beside the update's handling, not in it: a group's rate limit can hold a
+    message for a minute, and the workers that answer the owners must not wait for it.
+    """
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None:
         return
-    language = language_of(context)
-    await send_html(
-        chat,
-        render(
-            "chat/refusal.html.j2", language, user_id=user.id, private=chat.type == ChatType.PRIVATE
-        ),
-    )
+    private = chat.type == ChatType.PRIVATE
+    if not refusal_throttle(context).allow(chat.id, private):
+        log.debug("refusal to chat %s withheld: refused lately", chat.id)
+        return
+    text = render("chat/refusal.html.j2", language_of(context), user_id=user.id, private=private)
+
+    async def send() -> None:
+        try:
+            await send_html(chat, text)
+        except TelegramError as exc:
+            log.info("refusal to chat %s not sent: %s", chat.id, exc)
+
+    context.application.create_task(send(), name=f"refusal:{chat.id}")
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
