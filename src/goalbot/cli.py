@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", required=True, help="the person's name")
     invite.add_argument("--deputy", action="store_true", help="invite a deputy, not the owner")
     command(own_commands, "list", "list roles with their owners and deputies")
+    invites = command(own_commands, "invites", "list the invites not yet used, or revoke one")
+    invites.add_argument(
+        "action", nargs="?", choices=["list", "revoke"], default="list", help="list (default)"
+    )
+    invites.add_argument(
+        "ref", nargs="?", help="for revoke: the invite's id as listed, or a role id (all of its)"
+    )
     assign = command(own_commands, "assign", "give a role to a person the bot knows")
     assign.add_argument("--role", required=True, help=role_help)
     assign.add_argument("--person", required=True, help=person_help)
@@ -326,6 +333,23 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
         )
     elif action == "list":
         print(render("cli/owners.txt.j2", "fi", owners=owner_service.list_owners(ctx)))
+    elif action == "invites":
+        if args.action == "revoke":
+            if not args.ref:
+                raise CliError("goalbot: owners invites revoke needs an invite id or a role id")
+            revoked = owner_service.revoke_invites(ctx, args.ref)
+            print(render("cli/invites.txt.j2", "fi", invites=revoked, revoked=True))
+        else:
+            invites = owner_service.pending_invites(ctx)
+            print(
+                render(
+                    "cli/invites.txt.j2",
+                    "fi",
+                    invites=invites,
+                    revoked=False,
+                    timezone=config.schedule.zone,
+                )
+            )
     elif action == "pause":
         until = None if args.until.casefold() in ("off", "pois") else parse_day(args.until)
         if until is None and args.until.casefold() not in ("off", "pois"):

@@ -8,23 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from goalbot.cli import main
 from tests.conftest import SMALL_CATALOGUE
 from tests.fakes.botapi import FakeBotApi
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "goalbot.toml"
-    path.write_text('[database]\nurl = "sqlite:///goalbot.sqlite3"\n', encoding="utf-8")
-    assert main(["--config", str(path), "db", "upgrade"]) == 0
-    return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.integration.conftest import run
 
 
 def assert_one_line_error(code: int, err: str, needle: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from goalbot.chat.handlers import render_screen
 from goalbot.domain.periods import Period
-from goalbot.reporting import status as status_reports
+from goalbot.reporting import report_texts as status_reports
 from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import export_file
 from goalbot.reporting.rendering import TEMPLATES, render

@@ -9,7 +9,7 @@ import pytest
 
 from goalbot.chat.handlers import render_screen
 from goalbot.domain.periods import Period
-from goalbot.reporting import status as status_reports
+from goalbot.reporting import report_texts as status_reports
 from goalbot.reporting.messages import TEXT_LIMIT, visible_length
 from goalbot.reporting.rendering import render
 from goalbot.scheduling.control import open_round_now

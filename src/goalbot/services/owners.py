@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from goalbot.domain.answers import clean_text
 from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import RoleHolders
 from goalbot.domain.periods import Period
@@ -21,6 +22,8 @@ from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow
 from goalbot.storage.repositories import get_setting, role_holders, set_setting
 
+INVITE_REF_LENGTH = 8
+
 
 @dataclass(frozen=True)
 class Invite:
@@ -32,6 +35,13 @@ class Invite:
     kind: HolderKind
     name: str
     expires_at: datetime
+    created_at: datetime | None = None
+    created_by: str = ""
+
+    @property
+    def ref(self) -> str:
+        """How an administrator names the invite (the token is the link's secret)."""
+        return self.token[:INVITE_REF_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ def invite_owner(
 ) -> Invite:
     """Create a single-use invite for a person to hold ``role_id`` as owner or deputy."""
     held = _holder_kind(kind)
-    name = " ".join(name.split())
+    name = " ".join(clean_text(name).split())
     if not name:
         raise ServiceError("empty_name")
     if len(name) > 200:
@@ -94,6 +104,9 @@ def invite_owner(
         catalogue = active_catalogue(uow)
         role = _role(uow, catalogue, role_id)
         now = ctx.now()
+        # one invite per role and kind is valid: a new one voids the older ones, so an old
+        # link cannot displace whoever the newer one is meant for
+        _void_invites(uow, role.id, held, now)
         row = InviteRow(
             token=secrets.token_urlsafe(24),
             role_id=role.id,
@@ -105,7 +118,7 @@ def invite_owner(
         )
         uow.session.add(row)
         uow.commit()
-        return Invite(row.token, role.id, role.name, held, name, row.expires_at)
+        return Invite(row.token, role.id, role.name, held, name, row.expires_at, now, created_by)
 
 
 def accept_invite(
@@ -146,10 +159,74 @@ def accept_invite(
             person.blocked_bot_at = None
         replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now)
         invite.used_at, invite.used_by_person_id = now, person.id
+        _void_invites(uow, role.id, HolderKind(invite.kind), now)
         uow.commit()
         return Binding(
             person.id, person.name, role.id, role.name, HolderKind(invite.kind), replaced
         )
+
+
+def _pending_invites(uow: UnitOfWork, now: datetime) -> list[InviteRow]:
+    """Invites not used, revoked or expired, oldest first."""
+    return list(
+        uow.session.scalars(
+            select(InviteRow)
+            .where(
+                InviteRow.used_at.is_(None),
+                InviteRow.revoked_at.is_(None),
+                InviteRow.expires_at > now,
+            )
+            .order_by(InviteRow.created_at)
+        )
+    )
+
+
+def _void_invites(uow: UnitOfWork, role_id: str, kind: HolderKind, now: datetime) -> None:
+    for row in _pending_invites(uow, now):
+        if row.role_id == role_id and row.kind == kind:
+            row.revoked_at = now
+
+
+def _invite(row: InviteRow, role_names: dict[str, str]) -> Invite:
+    return Invite(
+        row.token,
+        row.role_id,
+        role_names.get(row.role_id, row.role_id),
+        HolderKind(row.kind),
+        row.name,
+        row.expires_at,
+        row.created_at,
+        row.created_by,
+    )
+
+
+def pending_invites(ctx: AppContext) -> list[Invite]:
+    """Every invite that can still be used, oldest first."""
+    with ctx.unit_of_work() as uow:
+        names = {role.id: role.name for role in active_catalogue(uow).roles}
+        return [_invite(row, names) for row in _pending_invites(uow, ctx.now())]
+
+
+def revoke_invites(ctx: AppContext, ref: str) -> list[Invite]:
+    """Revoke a pending invite (by the start of its token, as listed) or every pending invite
+    of a role (by the role's id); the ones revoked."""
+    wanted = ref.strip()
+    with ctx.unit_of_work() as uow:
+        now = ctx.now()
+        names = {role.id: role.name for role in active_catalogue(uow).roles}
+        pending = _pending_invites(uow, now)
+        found = [row for row in pending if row.role_id == wanted]
+        if not found and len(wanted) >= 4:
+            found = [row for row in pending if row.token.startswith(wanted)]
+            if len(found) > 1:
+                raise ServiceError("ambiguous_invite", ref=wanted)
+        if not found:
+            raise ServiceError("unknown_invite", ref=wanted)
+        for row in found:
+            row.revoked_at = now
+        revoked = [_invite(row, names) for row in found]
+        uow.commit()
+        return revoked
 
 
 def _active_assignment(uow: UnitOfWork, role_id: str, kind: HolderKind) -> AssignmentRow | None:
@@ -210,6 +287,7 @@ def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = HolderKind.
         role = _role(uow, catalogue, role_id)
         person = _find_person(uow, who)
         replaced = _assign(uow, role.id, person, held, ctx.now())
+        _void_invites(uow, role.id, held, ctx.now())  # the role is given: no old link takes it
         _remind_of_new_role(uow, ctx, catalogue, person, role.id)
         uow.commit()
         return Binding(person.id, person.name, role.id, role.name, held, replaced)
@@ -257,26 +335,9 @@ def list_owners(ctx: AppContext) -> OwnerList:
         now = ctx.now()
         names = {role.id: role.name for role in catalogue.roles}
         invites: dict[str, list[Invite]] = {}
-        for row in uow.session.scalars(
-            select(InviteRow)
-            .where(
-                InviteRow.used_at.is_(None),
-                InviteRow.revoked_at.is_(None),
-                InviteRow.expires_at > now,
-            )
-            .order_by(InviteRow.created_at)
-        ):
+        for row in _pending_invites(uow, now):
             if row.role_id in names:
-                invites.setdefault(row.role_id, []).append(
-                    Invite(
-                        row.token,
-                        row.role_id,
-                        names[row.role_id],
-                        HolderKind(row.kind),
-                        row.name,
-                        row.expires_at,
-                    )
-                )
+                invites.setdefault(row.role_id, []).append(_invite(row, names))
         holders = role_holders(uow, catalogue)
         return OwnerList(
             tuple(holders[role.id] for role in catalogue.roles),
