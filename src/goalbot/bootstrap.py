@@ -15,7 +15,7 @@ from goalbot.config import Config
 from goalbot.reporting.rendering import use_template_folder
 from goalbot.services.catalogue import ensure_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.outbox import recover_interrupted
+from goalbot.services.outbox import recover_interrupted, report_undelivered
 from goalbot.storage.database import Database, require_existing, upgrade_database
 from goalbot.storage.models import utcnow
 
@@ -62,5 +62,11 @@ def bootstrap(
     if delivers:
         interrupted = recover_interrupted(ctx)
         if interrupted:
-            log.warning("%d sends were interrupted by a stop; they are not repeated", interrupted)
+            log.warning(
+                "%d sends were on their way when the bot stopped; they are not repeated, and "
+                "the administrators are told",
+                interrupted,
+                extra={"event": "sends_interrupted", "count": interrupted},
+            )
+        report_undelivered(ctx)
     return ctx

@@ -23,6 +23,7 @@ from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
+from goalbot.services import outbox
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.events import event_states, round_states
@@ -169,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = command(own_commands, "revoke", "take a role away from its holder")
     revoke.add_argument("--role", required=True, help=role_help)
     revoke.add_argument("--deputy", action="store_true", help="the deputy, not the owner")
+
+    send_commands = group(
+        command(commands, "sends", "messages the bot sent on its own that may not have arrived"),
+        "sends_command",
+        "ACTION",
+    )
+    sends_list = command(send_commands, "list", "sends that did not surely arrive")
+    sends_list.add_argument("--all", action="store_true", help="also those sent again")
+    resend = command(send_commands, "resend", "send again what did not surely arrive")
+    resend.add_argument("ids", nargs="+", type=int, metavar="ID", help="as 'sends list' shows")
 
     now_help = "do it now (required: a reminder that this acts at once)"
     remind = command(commands, "remind", "open the current period's answering round")
@@ -475,6 +486,17 @@ def cmd_close(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_sends(args: argparse.Namespace, config: Config) -> int:
+    ctx = _context_with_catalogue(config)
+    if args.sends_command == "resend":
+        queued = [outbox.resend(ctx, send_id) for send_id in args.ids]
+        print(render("cli/sends_resent.txt.j2", "fi", queued=queued, ids=args.ids))
+        return EXIT_OK
+    sends = outbox.undelivered_sends(ctx, everything=args.all)
+    print(render("cli/sends.txt.j2", "fi", sends=sends, timezone=config.schedule.zone))
+    return EXIT_OK
+
+
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
     events = coming_events(ctx, ctx.now())
@@ -554,6 +576,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "remind": cmd_remind,
     "close": cmd_close,
     "schedule": cmd_schedule,
+    "sends": cmd_sends,
     "summary": cmd_summary,
     "sandbox": cmd_sandbox,
 }

@@ -12,6 +12,7 @@ from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendStatus
 from goalbot.scheduling.control import open_round_now
+from goalbot.services import outbox
 from goalbot.services.context import AppContext
 from goalbot.services.owners import invite_owner
 from goalbot.storage.models import PersonRow, SendRow
@@ -197,3 +198,57 @@ async def test_a_chat_telegram_does_not_know_fails_at_once(
         await botapi.driver.wait_until_idle(quiet=0.5)
     [send] = sends(ctx)
     assert send.attempts == 1 and "chat not found" in send.error.lower()
+
+
+async def test_a_connection_dropped_after_telegram_acted_is_never_repeated(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    """'Server disconnected without sending a response': the reminder may be out, and is."""
+    admin = botapi.driver.create_user("Anna")
+    ctx = with_telegram(sqlite_ctx, botapi, admins=(admin.id,))
+    async with running_bot(ctx):
+        admin.start()
+        await admin.wait_for_message()
+        people = await owners(ctx, botapi)
+        botapi.driver.drop_next("sendMessage", perform=True)
+        open_round_now(ctx, Q4)
+        notice = await admin.wait_for_message(
+            predicate=lambda m: "eivät ehkä menneet" in m.content, timeout=15
+        )
+        q4_clock.advance(minutes=30)  # long past every backoff
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    assert [reminders_received(u) for u in people] == [1, 1, 1, 1]
+    statuses = sorted(s.status for s in sends(ctx) if s.kind == "reminder")
+    assert statuses == sorted([SendStatus.UNCERTAIN] + [SendStatus.SENT] * 3)
+    (uncertain,) = [s for s in sends(ctx) if s.status == SendStatus.UNCERTAIN]
+    assert "ei tiedetä, menikö perille" in notice.content
+    assert f"#{uncertain.id} muistutus Q4/2026 → Omistaja" in notice.content
+
+
+async def test_an_administrator_resends_what_may_not_have_arrived(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, q4_clock: Clock
+) -> None:
+    """A dropped connection cannot tell whether Telegram acted: it is not repeated by itself,
+    the administrators are told who did not get what, and one of them sends it again."""
+    admin = botapi.driver.create_user("Anna")
+    ctx = with_telegram(sqlite_ctx, botapi, admins=(admin.id,))
+    async with running_bot(ctx):
+        admin.start()
+        await admin.wait_for_message()
+        people = await owners(ctx, botapi)
+        botapi.driver.drop_next("sendMessage")  # nothing happened at Telegram, this time
+        open_round_now(ctx, Q4)
+        await admin.wait_for_message(predicate=lambda m: "eivät ehkä menneet" in m.content)
+        await botapi.driver.wait_until_idle(quiet=0.5)
+        missed = [u for u in people if not reminders_received(u)]
+        assert len(missed) == 1
+        [listed] = outbox.undelivered_sends(ctx)
+        assert listed.status == SendStatus.UNCERTAIN and listed.person.startswith("Omistaja")
+        outbox.resend(ctx, listed.id)
+        await missed[0].wait_for_message(predicate=lambda m: "alkanut" in m.content)
+        await botapi.driver.wait_until_idle(quiet=0.5)
+    assert [reminders_received(u) for u in people] == [1, 1, 1, 1]
+    assert outbox.undelivered_sends(ctx) == []
+    assert [s.resent_as is not None for s in outbox.undelivered_sends(ctx, everything=True)] == [
+        True
+    ]

@@ -51,11 +51,10 @@ def restarted(ctx: AppContext, clock: Clock) -> AppContext:
 
 def deliver_all(ctx: AppContext) -> list[outbox.QueuedSend]:
     """Telegram accepts everything: what the chat layer would do, minus the network."""
-    sent = outbox.claim_pending(ctx)
+    sent = outbox.claim_due(ctx, "test")
     for number, send in enumerate(sent):
-        outbox.record_outcome(
-            ctx, send.id, outbox.Outcome.DELIVERED, parts_sent=1, message_id=number + 1
-        )
+        assert outbox.start_part(ctx, send.id, "test", 0, 1)
+        outbox.end_part(ctx, send.id, 0, outbox.Outcome.DELIVERED, message_id=number + 1)
     return sent
 
 

@@ -196,6 +196,22 @@ def test_every_template_escapes_hostile_text(
         {"code": "blocked", "person": NAME, "chat_id": OWNER, "kind": "reminder"},
         {"code": "event_failed", "event": "close", "reason": REASON, "period": Q4.key},
         {"code": "skipped_event", "event": "open", "period": Q4.key, "due_at": "x"},
+        {
+            "code": "undelivered",
+            "sends": [
+                {
+                    "id": 7,
+                    "kind": "reminder",
+                    "period": Q4.key,
+                    "period_label": Q4.label,
+                    "status": "uncertain",
+                    "person": NAME,
+                    "chat_id": OWNER,
+                    "missing": [1],
+                    "total": 1,
+                }
+            ],
+        },
     ):
         render("chat/admin_notice.html.j2", "fi", period=Q4, payload=payload, timezone=zone)
     for code, params in (
@@ -213,6 +229,7 @@ def test_every_template_escapes_hostile_text(
     render("chat/group_hint.html.j2", "fi", username="bot")
     render("chat/refusal.html.j2", "fi", user_id=1, private=True)
     render("chat/summary_queued.html.j2", "fi", period=Q4)
+    render("chat/part.html.j2", "fi", number=2, total=3)
     render("chat/invite_error.html.j2", "fi", code="invite_used", user_id=1)
     for code in ("database", "database_waiting", "reply_failed", "internal"):
         render("chat/error.html.j2", "fi", code=code)

@@ -23,7 +23,13 @@ from goalbot.bootstrap import bootstrap
 from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.delivery import deliver_pending
-from goalbot.chat.inbox import InboxProcessor, InboxQueue, attach_inbox, inbox_of
+from goalbot.chat.inbox import (
+    InboxProcessor,
+    InboxQueue,
+    attach_inbox,
+    inbox_of,
+    instance_name,
+)
 from goalbot.chat.jobs import install_calendar
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
@@ -110,7 +116,9 @@ def build_application(
     application = builder.build()
     application.bot_data["ctx"] = ctx
     application.bot_data["supervision"] = watch
-    attach_inbox(application, ctx)
+    # this process, as its claims of updates and sends name it
+    application.bot_data["instance"] = instance = instance_name()
+    attach_inbox(application, ctx, instance)
     add_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

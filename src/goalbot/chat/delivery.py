@@ -1,19 +1,26 @@
-"""Delivering queued sends (reminders, nudges, escalations, summaries).
+"""Delivering queued sends (reminders, nudges, escalations, summaries), part by part.
 
-This module only performs the requests and names what each attempt came to (an
-``outbox.Outcome``: a 403 is BLOCKED, a timeout after the request left TIMED_OUT, a 5xx or a
-refused connection UNREACHABLE …); the outbox decides what that means for the send: retried
-with backoff, recorded as uncertain and never repeated, or done. A 429 is first waited out by
-the rate limiter.
+This module only performs the requests and names what each came to (an ``outbox.Outcome``);
+the outbox decides what that means for the send. A send is marked as on its way only when the
+rate limiter lets its request go (``ratelimit.before_request``), not while it waits its turn.
+
+What a failure means depends on where it happened, which PTB keeps as the httpx exception
+behind its own (``__cause__``): a refused connection or a connect timeout certainly happened
+before the request left, and so did a 5xx answer's request take no effect: UNREACHABLE, tried
+again. A read timeout, a write error or a connection closed without an answer ("Server
+disconnected without sending a response") may come after Telegram acted: TIMED_OUT, never
+repeated. A 429 is first waited out by the rate limiter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import assert_never
+from dataclasses import dataclass
+from typing import Any, assert_never
 
-from telegram import Bot, Message
+import httpx
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -21,29 +28,46 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
-    TimedOut,
+    TelegramError,
 )
 from telegram.ext import ContextTypes
 
 from goalbot.chat.handlers import app_context, call
 from goalbot.chat.keyboards import start_keyboard
+from goalbot.chat.ratelimit import RequestWithdrawn, before_request
 from goalbot.chat.supervision import supervision
+from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind, SendStatus
+from goalbot.reporting.messages import TEXT_LIMIT
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
-from goalbot.services.context import AppContext
+from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.questionnaire import reminder_view
+from goalbot.storage.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
 PARALLEL_CHATS = 32
+# room for the "part 2/3" line under each part of a long summary
+PART_LINE_ROOM = 60
+# the request certainly never left: nothing can have happened at Telegram
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class NothingToSend(Exception):
     """The send no longer has content (e.g. the person has no goals any more)."""
 
 
-async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[tuple[str, bool]]:
-    """The HTML texts of a send; the bool says whether the start button goes under it."""
+@dataclass(frozen=True)
+class Part:
+    """One message of a send: an HTML text (with the start button or not), or the table."""
+
+    text: str = ""
+    with_button: bool = False
+    table: Period | None = None  # the period's goal table as an XLSX file
+
+
+async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
+    """The parts of a send, in order."""
     language = ctx.config.texts.language
     zone = ctx.config.schedule.zone
     match send.kind:
@@ -56,13 +80,21 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[tuple[str, 
             if send.kind == SendKind.NUDGE and not view.outstanding:
                 raise NothingToSend
             template = f"chat/{send.kind.value}.html.j2"
-            return [(render(template, language, view=view, timezone=zone), True)]
+            return [Part(render(template, language, view=view, timezone=zone), True)]
         case SendKind.SUMMARY:
             if send.period is None:
                 raise NothingToSend
             from goalbot.chat.reports import summary_parts
 
-            return [(part, False) for part in await summary_parts(ctx, send.period)]
+            texts = await summary_parts(ctx, send.period, TEXT_LIMIT - PART_LINE_ROOM)
+            if len(texts) > 1:
+                # numbered, so that a part that did not arrive shows as missing
+                total = len(texts)
+                texts = [
+                    f"{text}\n\n{render('chat/part.html.j2', language, number=n, total=total)}"
+                    for n, text in enumerate(texts, start=1)
+                ]
+            return [*(Part(text) for text in texts), Part(table=send.period)]
         case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
             text = render(
                 f"chat/{send.kind.value}.html.j2",
@@ -71,74 +103,162 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[tuple[str, 
                 payload=send.payload,
                 timezone=zone,
             )
-            return [(text, False)]
+            return [Part(text)]
     assert_never(send.kind)
 
 
-async def _attempt(
-    bot: Bot, ctx: AppContext, send: outbox.QueuedSend
-) -> tuple[outbox.Outcome, int, int | None, int, str]:
-    """Send every part: (what it came to, parts sent, first message id, chat id, detail)."""
-    try:
-        parts = await _content(ctx, send)
-    except NothingToSend:
-        return outbox.Outcome.NOTHING_TO_SEND, 0, None, send.chat_id, ""
-    chat_id = send.chat_id
-    first_id: int | None = None
+def _failure(exc: TelegramError) -> outbox.Outcome:
+    """What a failed request came to, by where it failed."""
+    if isinstance(exc, Forbidden):
+        return outbox.Outcome.BLOCKED
+    if isinstance(exc, RetryAfter):
+        return outbox.Outcome.FLOOD
+    # BadRequest is a NetworkError in PTB, but final: it must be looked at first
+    if isinstance(exc, BadRequest):
+        return outbox.Outcome.REFUSED
+    if isinstance(exc.__cause__, NOT_SENT):
+        return outbox.Outcome.UNREACHABLE
+    if isinstance(exc, NetworkError) and exc.__cause__ is None:
+        # Telegram answered, with a 5xx (or a body PTB could not read): it took no effect
+        return outbox.Outcome.UNREACHABLE
+    # a timeout or a lost connection after the request left: Telegram may have acted on it
+    return outbox.Outcome.TIMED_OUT
+
+
+async def _request(bot: Bot, ctx: AppContext, chat_id: int, part: Part) -> Message:
     language = ctx.config.texts.language
-    for number, (text, with_button) in enumerate(parts):
-        keyboard = start_keyboard(language) if with_button else None
-        try:
-            try:
-                message = await _send(bot, chat_id, text, keyboard)
-            except ChatMigrated as exc:
-                new_id = int(exc.new_chat_id)
-                await call(outbox.follow_migration, ctx, chat_id, new_id)
-                chat_id = new_id
-                message = await _send(bot, chat_id, text, keyboard)
-        except Forbidden as exc:
-            return outbox.Outcome.BLOCKED, number, first_id, chat_id, str(exc)
-        except TimedOut as exc:
-            return outbox.Outcome.TIMED_OUT, number, first_id, chat_id, str(exc)
-        except RetryAfter as exc:
-            return outbox.Outcome.FLOOD, number, first_id, chat_id, str(exc)
-        # BadRequest is a NetworkError in PTB, but final: it must be caught first
-        except BadRequest as exc:
-            return outbox.Outcome.REFUSED, number, first_id, chat_id, str(exc)
-        except NetworkError as exc:
-            return outbox.Outcome.UNREACHABLE, number, first_id, chat_id, str(exc)
-        if first_id is None:
-            first_id = message.message_id
-    if send.kind == SendKind.SUMMARY and send.period is not None:
-        from goalbot.chat.reports import send_summary_document
+    if part.table is not None:
+        from goalbot.chat.reports import send_export
 
-        await send_summary_document(bot, ctx, chat_id, send.period)
-    return outbox.Outcome.DELIVERED, len(parts), first_id, chat_id, ""
-
-
-async def deliver(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> SendStatus | None:
-    """Send one queued item and record what happened; returns the send's new status."""
-    outcome, parts_sent, first_id, chat_id, detail = await _attempt(bot, ctx, send)
-    return await call(
-        outbox.record_outcome,
-        ctx,
-        send.id,
-        outcome,
-        parts_sent=parts_sent,
-        message_id=first_id,
-        detail=detail,
-        chat_id=chat_id,
-    )
-
-
-async def _send(bot: Bot, chat_id: int, text: str, keyboard: object) -> Message:
+        return await send_export(bot, ctx, chat_id, part.table, "xlsx")
+    keyboard: InlineKeyboardMarkup | None = start_keyboard(language) if part.with_button else None
     return await bot.send_message(
         chat_id,
-        text,
+        part.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,  # type: ignore[arg-type]
+        reply_markup=keyboard,
         disable_web_page_preview=True,
     )
+
+
+class Deliverer:
+    """This bot's delivery: its name in claims, and outcomes it could not record yet."""
+
+    def __init__(self, instance: str) -> None:
+        self.instance = instance
+        self.unrecorded: list[tuple[int, int, outbox.Outcome, dict[str, Any]]] = []
+
+    async def record(
+        self, ctx: AppContext, send_id: int, part: int, outcome: outbox.Outcome, **details: Any
+    ) -> SendStatus | None:
+        """Record a part's outcome; if the database cannot be reached, keep it to record later
+        (the send stays as it is meanwhile: nothing is sent twice, nothing forgotten)."""
+        try:
+            return await call(outbox.end_part, ctx, send_id, part, outcome, **details)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            self.unrecorded.append((send_id, part, outcome, details))
+            return None
+
+    async def flush(self, ctx: AppContext) -> None:
+        """Record what could not be recorded while the database was away."""
+        waiting, self.unrecorded = self.unrecorded, []
+        for number, (send_id, part, outcome, details) in enumerate(waiting):
+            try:
+                await call(outbox.end_part, ctx, send_id, part, outcome, **details)
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                self.unrecorded = waiting[number:] + self.unrecorded
+                return
+
+    async def deliver(
+        self, bot: Bot, ctx: AppContext, send: outbox.QueuedSend
+    ) -> SendStatus | None:
+        """Send a claimed send's parts not yet sent and record each; the send's status."""
+        try:
+            parts = await _content(ctx, send)
+        except NothingToSend:
+            await call(outbox.nothing_to_send, ctx, send.id, self.instance)
+            return SendStatus.FAILED
+        chat_id = send.chat_id
+        status: SendStatus | None = None
+        for index, part in enumerate(parts):
+            if send.progress.settled(index):
+                continue
+            status, chat_id = await self._part(bot, ctx, send, index, len(parts), part, chat_id)
+            if status != SendStatus.SENDING:
+                return status
+        return status
+
+    async def _part(
+        self,
+        bot: Bot,
+        ctx: AppContext,
+        send: outbox.QueuedSend,
+        index: int,
+        total: int,
+        part: Part,
+        chat_id: int,
+    ) -> tuple[SendStatus | None, int]:
+        started = False
+
+        async def mark_on_its_way() -> bool:
+            nonlocal started
+            started = await call(outbox.start_part, ctx, send.id, self.instance, index, total)
+            return started
+
+        token = before_request.set(mark_on_its_way)
+        try:
+            try:
+                message = await _request(bot, ctx, chat_id, part)
+            except ChatMigrated as exc:
+                # the group became a supergroup; the request took no effect
+                chat_id = int(exc.new_chat_id)
+                await call(outbox.follow_migration, ctx, send.chat_id, chat_id)
+                message = await _request(bot, ctx, chat_id, part)
+        except RequestWithdrawn:
+            return None, chat_id  # another bot has it now
+        except TelegramError as exc:
+            outcome = _failure(exc)
+            if not started:
+                if outcome == outbox.Outcome.TIMED_OUT:
+                    outcome = outbox.Outcome.UNREACHABLE  # it never left
+                if not await call(outbox.start_part, ctx, send.id, self.instance, index, total):
+                    return None, chat_id
+            detail = f"{exc} ({type(exc.__cause__).__name__})" if exc.__cause__ else str(exc)
+            status = await self.record(ctx, send.id, index, outcome, detail=detail, chat_id=chat_id)
+            return status, chat_id
+        except ServiceError as exc:
+            # the table could not be made: the summary stands without it, visibly
+            if not await call(outbox.start_part, ctx, send.id, self.instance, index, total):
+                return None, chat_id
+            detail = f"the table could not be made: {exc.code}"
+            status = await self.record(ctx, send.id, index, outbox.Outcome.REFUSED, detail=detail)
+            return status, chat_id
+        finally:
+            before_request.reset(token)
+        if not started:  # sent without the rate limiter's word (never in goalbot's own bot)
+            await call(outbox.start_part, ctx, send.id, self.instance, index, total)
+        status = await self.record(
+            ctx,
+            send.id,
+            index,
+            outbox.Outcome.DELIVERED,
+            message_id=message.message_id,
+            chat_id=chat_id,
+        )
+        return status, chat_id
+
+
+def deliverer(context: ContextTypes.DEFAULT_TYPE) -> Deliverer:
+    """The application's Deliverer (made on first use)."""
+    found = context.application.bot_data.get("deliverer")
+    if not isinstance(found, Deliverer):
+        instance = str(context.application.bot_data.get("instance") or "bot")
+        found = context.application.bot_data["deliverer"] = Deliverer(instance)
+    return found
 
 
 async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -146,6 +266,7 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     Different chats are served side by side, so a round's reminders go out as fast as
     Telegram's limits allow (the rate limiter paces them); one chat's sends stay in order.
+    What ended uncertain or failed is then reported to the administrators.
     """
     ctx = app_context(context)
     watch = supervision(context.application)
@@ -156,8 +277,12 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         lock = context.application.bot_data["delivery_lock"] = asyncio.Lock()
     if lock.locked():
         return
+    me = deliverer(context)
     async with lock:
-        sends = await call(outbox.claim_pending, ctx)
+        await me.flush(ctx)
+        if me.unrecorded:
+            return  # the database is still away
+        sends = await call(outbox.claim_due, ctx, me.instance)
         by_chat: dict[int, list[outbox.QueuedSend]] = {}
         for send in sends:
             by_chat.setdefault(send.chat_id, []).append(send)
@@ -167,10 +292,15 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
             async with slots:
                 for send in chat_sends:
-                    outcomes.append((send, await _deliver_safely(context.bot, ctx, send)))
+                    status = await _deliver_safely(context.bot, ctx, me, send)
+                    outcomes.append((send, status))
+                    if status is None and me.unrecorded:
+                        return  # the database went away: the rest waits for it
 
         await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
         log_deliveries(outcomes)
+        if any(status is not None and status != SendStatus.SENT for _, status in outcomes):
+            await call(outbox.report_undelivered, ctx)
 
 
 def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]]) -> None:
@@ -198,9 +328,16 @@ def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]]) 
             log.info("%s %s: %s", kind.value, period or "-", outcome, extra=fields)
 
 
-async def _deliver_safely(bot: Bot, ctx: AppContext, send: outbox.QueuedSend) -> SendStatus | None:
+async def _deliver_safely(
+    bot: Bot, ctx: AppContext, me: Deliverer, send: outbox.QueuedSend
+) -> SendStatus | None:
     try:
-        return await deliver(bot, ctx, send)
-    except Exception:
+        return await me.deliver(bot, ctx, send)
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            # nothing was recorded as on its way, or the outcome waits in me.unrecorded
+            log.debug("delivering send %s waits for the database: %s", send.key, exc)
+            return None
         log.exception("delivering send %s failed", send.key)
-        return await call(outbox.record_outcome, ctx, send.id, outbox.Outcome.CRASHED)
+        # what was on its way may have arrived: the outbox keeps it from being repeated
+        return await call(outbox.crashed, ctx, send.id, me.instance)

@@ -209,9 +209,11 @@ class InboxProcessor(SimpleUpdateProcessor):
             await self.inbox.done(update)
 
 
-def attach_inbox(application: Application[Any, Any, Any, Any, Any, Any], ctx: AppContext) -> Inbox:
+def attach_inbox(
+    application: Application[Any, Any, Any, Any, Any, Any], ctx: AppContext, instance: str
+) -> Inbox:
     """Give the application its inbox (built with InboxQueue and InboxProcessor)."""
-    keeper = Inbox(ctx)
+    keeper = Inbox(ctx, instance)
     queue = application.update_queue
     processor = application.update_processor
     assert isinstance(queue, InboxQueue) and isinstance(processor, InboxProcessor)

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -20,6 +21,18 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
+
+BeforeRequest = Callable[[], Coroutine[Any, Any, bool]]
+before_request: ContextVar[BeforeRequest | None] = ContextVar("before_request", default=None)
+"""Called (in the sending task) once the limits let a request go, just before it leaves; if it
+returns False the request is not made (RequestWithdrawn). The outbox marks a send as on its way
+here, not while it still waits for its turn."""
+
+
+class RequestWithdrawn(Exception):
+    """The request was not made: whoever sent it said, at the last moment, not to."""
+
+
 PRIVATE_BURST = 3
 
 # Methods that post a message count against the limits; edits and answers do not.
@@ -138,6 +151,9 @@ class TelegramLimits(BaseRateLimiter[int]):
                 if isinstance(chat_id, int | str):
                     await self._chat_window(chat_id).acquire()
                 await self._overall.acquire()
+            hook = before_request.get()
+            if hook is not None and not await hook():
+                raise RequestWithdrawn(endpoint)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

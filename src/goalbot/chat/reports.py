@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, Chat, InputFile, Update
+from telegram import Bot, Chat, InputFile, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from goalbot.chat.arguments import split_period
@@ -79,9 +78,10 @@ async def missing_command(
     await _send_parts(chat, parts)
 
 
-async def _send_export(
+async def send_export(
     bot: Bot, ctx: AppContext, chat_id: int, period: Period | None, fmt: ExportFormat
-) -> None:
+) -> Message:
+    """The goal table of ``period`` as a file, with its caption."""
     export = await call(export_file, ctx, period, fmt)
     caption = render(
         "chat/export_caption.html.j2",
@@ -90,7 +90,7 @@ async def _send_export(
         period=export.period,
         fmt=fmt,
     )
-    await bot.send_document(
+    return await bot.send_document(
         chat_id,
         document=export.content,
         filename=export.filename,
@@ -114,7 +114,7 @@ async def export_command(
             return
         fmt = chosen
     try:
-        await _send_export(context.bot, app_context(context), chat.id, period, fmt)
+        await send_export(context.bot, app_context(context), chat.id, period, fmt)
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
 
@@ -157,14 +157,6 @@ def add_report_handlers(application: Application[Any, Any, Any, Any, Any, Any]) 
 # ---------------------------------------------------------------- the round's summary
 
 
-async def summary_parts(ctx: AppContext, period: Period) -> list[str]:
-    """The round's summary as HTML messages, each within Telegram's limit."""
-    return await call(report_texts.summary_parts, ctx, period)
-
-
-async def send_summary_document(bot: Bot, ctx: AppContext, chat_id: int, period: Period) -> None:
-    """The period's table as an XLSX file after the summary (the summary stands without it)."""
-    try:
-        await _send_export(bot, ctx, chat_id, period, "xlsx")
-    except (TelegramError, ServiceError) as exc:
-        log.warning("the summary of %s went out without its table: %s", period, exc)
+async def summary_parts(ctx: AppContext, period: Period, limit: int) -> list[str]:
+    """The round's summary as HTML messages, each within ``limit`` characters."""
+    return await call(report_texts.summary_parts, ctx, period, limit)

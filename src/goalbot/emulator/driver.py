@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .state import (
@@ -399,8 +401,30 @@ class Driver:
         """Slow answers: with ``perform`` the action happens and the answer is late."""
         return self.inject(Fault.delay(method, seconds=seconds, perform=perform, times=times))
 
-    def drop_next(self, method: str | None = None, *, times: int | None = 1) -> Fault:
-        return self.inject(Fault.drop(method, times=times))
+    def drop_next(
+        self, method: str | None = None, *, perform: bool = False, times: int | None = 1
+    ) -> Fault:
+        """The connection closes without an answer; with ``perform`` after the action happened."""
+        return self.inject(Fault.drop(method, perform=perform, times=times))
+
+    def random_faults(
+        self,
+        rate: float,
+        kinds: Sequence[Fault],
+        *,
+        method: str | None = None,
+        seed: int = 0,
+    ) -> Fault:
+        """A fault in ``rate`` of the matching calls, each one of ``kinds`` (as templates) at
+        random; repeatable with ``seed``."""
+        rng = random.Random(seed)
+
+        def pick(_method: str, _params: dict[str, Any]) -> Fault | None:
+            if rng.random() >= rate:
+                return None
+            return dataclasses.replace(rng.choice(list(kinds)), times=None)
+
+        return self.inject(Fault.mix(pick, method))
 
     def clear_faults(self) -> None:
         with self.state.lock:

@@ -291,6 +291,12 @@ class FakeBotApi:
             self.state.finish_request(record, status, body)
             await asyncio.sleep(fault.seconds)
             return _json(status, body)
+        if fault.kind == "drop" and fault.perform:
+            # Telegram acted, and the answer never reached the bot
+            status, body = await self._execute(record, name, params, poll)
+            self.state.finish_request(record, status, body)
+            self.state.notify()
+            raise _DropConnection()
         if fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
         self.state.finish_request(record, None, None)

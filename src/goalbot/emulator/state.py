@@ -180,7 +180,10 @@ class Fault:
     kinds: "rate_limit" (429 + retry_after), "server_error" (status 500/502/...),
     "delay" (hold the call ``seconds``; with ``perform`` the action happens and the
     answer comes late, without it nothing happens and the connection is dropped),
-    "drop" (close the connection without an answer; nothing happens).
+    "drop" (close the connection without an answer; nothing happens, or with ``perform`` the
+    action happens first: Telegram acted and the answer was lost, "Server disconnected without
+    sending a response"), "mix" (``pick`` chooses, call by call, one of the others or none:
+    faults at random).
     ``method`` None matches every method except getUpdates. ``times`` None = forever.
     """
 
@@ -192,6 +195,7 @@ class Fault:
     seconds: float = 0.0
     perform: bool = False
     when: Callable[[dict[str, Any]], bool] | None = None
+    pick: Callable[[str, dict[str, Any]], Fault | None] | None = None
 
     @classmethod
     def rate_limit(
@@ -217,8 +221,20 @@ class Fault:
         return cls("delay", method, times, seconds=seconds, perform=perform)
 
     @classmethod
-    def drop(cls, method: str | None = None, *, times: int | None = 1) -> Fault:
-        return cls("drop", method, times)
+    def drop(
+        cls, method: str | None = None, *, perform: bool = False, times: int | None = 1
+    ) -> Fault:
+        return cls("drop", method, times, perform=perform)
+
+    @classmethod
+    def mix(
+        cls,
+        pick: Callable[[str, dict[str, Any]], Fault | None],
+        method: str | None = None,
+        *,
+        times: int | None = None,
+    ) -> Fault:
+        return cls("mix", method, times, pick=pick)
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         if self.times is not None and self.times <= 0:
@@ -707,10 +723,16 @@ class BotApiState:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(method, params):
+                    chosen: Fault | None = fault
+                    if fault.pick is not None:
+                        chosen = fault.pick(method, params)
+                        if chosen is None:
+                            continue
                     if fault.times is not None:
                         fault.times -= 1
-                    self.faults_triggered.append(FaultRecord(method, fault.kind, self.now()))
-                    return fault
+                    assert chosen is not None
+                    self.faults_triggered.append(FaultRecord(method, chosen.kind, self.now()))
+                    return chosen
             self.faults = [f for f in self.faults if f.times is None or f.times > 0]
             return None
 

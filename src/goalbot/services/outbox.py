@@ -2,19 +2,27 @@
 
 A send is queued with an idempotency key inside the unit of work that decides it (opening a
 round, a nudge, closing a round), so deciding and recording happen together. The chat layer
-delivers queued sends and tells what each attempt came to (an ``Outcome``); this module alone
-moves a send from one ``SendStatus`` to the next and decides what is tried again:
+delivers queued sends part by part and tells what each part's request came to (an
+``Outcome``); this module alone moves a send from one ``SendStatus`` to the next and decides
+what is tried again:
 
-    pending ──claim──▶ sending ──DELIVERED──────────────────────▶ sent
-    retry ──claim──▶   sending ──UNREACHABLE / FLOOD (nothing sent)──▶ retry (after a pause;
-                                 failed once out of attempts)
-                       sending ──TIMED_OUT / CRASHED (nothing known)──▶ uncertain
-                       sending ──REFUSED / NOTHING_TO_SEND──▶ failed
-                       sending ──BLOCKED──▶ blocked (the person is marked, the admins told)
-    sending (the bot stopped) ──at start──▶ uncertain
+    pending/retry ──claim──▶ (claimed: still pending; nothing has left)
+      ──the part's request is about to leave──▶ sending
+        ──DELIVERED──▶ the next part, or sent when every part went out
+        ──TIMED_OUT / CRASHED (it may have arrived)──▶ that part is uncertain, never repeated;
+                 the next part; at the end uncertain (reported) unless nothing was uncertain
+        ──UNREACHABLE / FLOOD (it certainly did not leave)──▶ retry after a pause, from that
+                 part on (failed once out of attempts)
+        ──REFUSED / NOTHING_TO_SEND──▶ failed
+        ──BLOCKED──▶ blocked (the person is marked, the admins told)
+    sending (the bot stopped) ──at start──▶ the part in flight is uncertain; the rest is tried
 
-A failure after a part of a long send went out ends as ``sent`` with the gap noted: a send
-whose outcome is unknown, or partly known, is never repeated, so nothing is sent twice.
+A send is marked as being sent only just before its request leaves (not when it is claimed),
+so a stop leaves uncertain only the few requests that were really on their way. A claim is
+this bot's for CLAIM_LEASE: a bot that died gives its claims up by running out of time, and
+claims are taken with row locks that other bots skip (``FOR UPDATE SKIP LOCKED``). Every
+send that ends uncertain or failed is reported to the administrators (who did not get what),
+and ``resend`` sends one again, deliberately: only the parts that did not surely go out.
 """
 
 from __future__ import annotations
@@ -24,11 +32,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, assert_never
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind, SendStatus
-from goalbot.services.context import AppContext
+from goalbot.services.context import AppContext, ServiceError
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow, SendRow
 from goalbot.storage.repositories import get_setting, set_setting
@@ -36,24 +44,73 @@ from goalbot.storage.repositories import get_setting, set_setting
 MANAGEMENT_CHAT_SETTING = "management_chat_id"
 MAX_ATTEMPTS = 6
 """Attempts of a send that keeps meeting temporary failures before it is given up."""
+CLAIM_LEASE = timedelta(minutes=2)
+"""How long a claim holds: a bot delivers a claimed send well within it."""
+NOTHING_TO_SEND = "nothing to send any more"
 
 
 class Outcome(StrEnum):
-    """What one attempt to deliver a send came to, as the chat layer saw it."""
+    """What one part's request came to, as the chat layer saw it."""
 
-    DELIVERED = "delivered"  # every part went out
+    DELIVERED = "delivered"  # it went out
     REFUSED = "refused"  # refused for good (a 400: chat not found, bad request)
     BLOCKED = "blocked"  # the person blocked the bot (403)
-    TIMED_OUT = "timed_out"  # no answer after the request left: it may have arrived
+    TIMED_OUT = "timed_out"  # it left and no answer came (a timeout, a dropped connection)
     FLOOD = "flood"  # flood control (429) the rate limiter could not wait out
-    UNREACHABLE = "unreachable"  # a network error or 5xx: the request took no effect
+    UNREACHABLE = "unreachable"  # a refused connection or a 5xx: it took no effect
     NOTHING_TO_SEND = "nothing_to_send"  # the content is gone (e.g. no goals any more)
     CRASHED = "crashed"  # an error of the bot's own while sending: the outcome is unknown
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Which parts of a send went out (``done``), which may have (``uncertain``), and the one
+    whose request is on its way (``in_flight``)."""
+
+    total: int = 0
+    done: tuple[int, ...] = ()
+    uncertain: tuple[int, ...] = ()
+    in_flight: int | None = None
+    skip: tuple[int, ...] = ()  # a resend: the parts that went out the first time
+
+    @classmethod
+    def of(cls, row: SendRow) -> Progress:
+        data = row.progress or {}
+        flight = data.get("in_flight")
+        return cls(
+            int(data.get("total", 0)),
+            tuple(data.get("done", ())),
+            tuple(data.get("uncertain", ())),
+            None if flight is None else int(flight),
+            tuple(data.get("skip", ())),
+        )
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "done": list(self.done),
+            "uncertain": list(self.uncertain),
+            "in_flight": self.in_flight,
+            "skip": list(self.skip),
+        }
+
+    def settled(self, part: int) -> bool:
+        """The part is not to be sent (again): it went out, may have, or went out before."""
+        return part in self.done or part in self.uncertain or part in self.skip
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and all(self.settled(i) for i in range(self.total))
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """The parts that did not surely reach the chat (1-based, as people count them)."""
+        return tuple(i + 1 for i in range(self.total) if i not in self.done and i not in self.skip)
+
+
+@dataclass(frozen=True)
 class QueuedSend:
-    """A send waiting for delivery."""
+    """A send claimed for delivery."""
 
     id: int
     key: str
@@ -63,6 +120,7 @@ class QueuedSend:
     person_id: int | None
     attempts: int
     payload: dict[str, Any] = field(default_factory=dict)
+    progress: Progress = field(default_factory=Progress)
 
 
 def queue_send(
@@ -95,16 +153,42 @@ def queue_send(
     return True
 
 
-def claim_pending(ctx: AppContext, limit: int = 100) -> list[QueuedSend]:
-    """Take queued sends for delivery: they are marked 'sending' before any request is made."""
+def _queued(row: SendRow) -> QueuedSend:
+    return QueuedSend(
+        row.id,
+        row.key,
+        SendKind(row.kind),
+        row.chat_id,
+        Period.parse(row.period) if row.period else None,
+        row.person_id,
+        row.attempts,
+        dict(row.payload or {}),
+        Progress.of(row),
+    )
+
+
+def claim_due(ctx: AppContext, instance: str, limit: int = 100) -> list[QueuedSend]:
+    """Take queued sends that are due for delivery by ``instance``: nothing is sent yet.
+
+    A send claimed by another bot is left to it until its claim runs out; one claimed by this
+    bot before (its last run stopped short, e.g. the database went away) is taken again.
+    """
     now = ctx.now()
     with ctx.unit_of_work() as uow:
         rows = list(
             uow.session.scalars(
                 select(SendRow)
-                .where(SendRow.status.in_([SendStatus.PENDING.value, SendStatus.RETRY.value]))
+                .where(
+                    SendRow.status.in_([SendStatus.PENDING.value, SendStatus.RETRY.value]),
+                    or_(
+                        SendRow.claimed_until.is_(None),
+                        SendRow.claimed_until < now,
+                        SendRow.claimed_by == instance,
+                    ),
+                )
                 .order_by(SendRow.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
         claimed = []
@@ -115,85 +199,128 @@ def claim_pending(ctx: AppContext, limit: int = 100) -> list[QueuedSend]:
                 and row.sent_at + retry_delay(row.attempts) > now
             ):
                 continue
-            row.status = SendStatus.SENDING.value
-            row.attempts += 1
-            row.sent_at = now
-            claimed.append(
-                QueuedSend(
-                    row.id,
-                    row.key,
-                    SendKind(row.kind),
-                    row.chat_id,
-                    Period.parse(row.period) if row.period else None,
-                    row.person_id,
-                    row.attempts,
-                    dict(row.payload or {}),
-                )
-            )
+            row.claimed_by, row.claimed_until = instance, now + CLAIM_LEASE
+            claimed.append(_queued(row))
         uow.commit()
         return claimed
 
 
-def _next_status(outcome: Outcome, parts_sent: int, attempts: int) -> tuple[SendStatus, str]:
-    """Where a send goes after an attempt (see the module's diagram), and why, in a word."""
-    if parts_sent and outcome not in (Outcome.DELIVERED, Outcome.BLOCKED, Outcome.REFUSED):
-        # part of a long send went out: never repeat it; note the gap
-        return SendStatus.SENT, "later part failed"
-    match outcome:
-        case Outcome.DELIVERED:
-            return SendStatus.SENT, ""
-        case Outcome.REFUSED:
-            return SendStatus.FAILED, ""
-        case Outcome.BLOCKED:
-            return SendStatus.BLOCKED, ""
-        case Outcome.TIMED_OUT:
-            return SendStatus.UNCERTAIN, "timed out"
-        case Outcome.FLOOD:
-            return SendStatus.RETRY, "flood control"
-        case Outcome.UNREACHABLE:
-            if attempts < MAX_ATTEMPTS:
-                return SendStatus.RETRY, ""
-            return SendStatus.FAILED, ""
-        case Outcome.NOTHING_TO_SEND:
-            return SendStatus.FAILED, "nothing to send any more"
-        case Outcome.CRASHED:
-            return SendStatus.UNCERTAIN, "internal error while sending; not repeated"
-    assert_never(outcome)
+def start_part(ctx: AppContext, send_id: int, instance: str, part: int, total: int) -> bool:
+    """A part's request is about to leave: the send is being sent. False if it is no longer
+    this bot's to send (its claim ran out and another bot took it, or it was settled)."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(SendRow, send_id, with_for_update=True)
+        if row is None or row.claimed_by != instance:
+            return False
+        progress = Progress.of(row)
+        if row.status in (SendStatus.PENDING, SendStatus.RETRY):
+            row.status = SendStatus.SENDING.value
+            row.attempts += 1
+        elif row.status != SendStatus.SENDING:
+            return False
+        row.sent_at = now
+        row.claimed_until = now + CLAIM_LEASE
+        row.progress = Progress(
+            total, progress.done, progress.uncertain, part, progress.skip
+        ).stored()
+        uow.commit()
+        return True
 
 
-def record_outcome(
+def end_part(
     ctx: AppContext,
     send_id: int,
+    part: int,
     outcome: Outcome,
     *,
-    parts_sent: int = 0,
     message_id: int | None = None,
     detail: str = "",
     chat_id: int | None = None,
 ) -> SendStatus | None:
-    """Move a send on after a delivery attempt; its new status (None: not being sent).
-
-    ``parts_sent``: how many parts of the send went out before the outcome (the first one's
-    Telegram id is ``message_id``). ``detail``: what Telegram or the network said. A person
-    who blocked the bot is marked so, and the administrators are told (unless the send was
-    itself a notice to them), in the same transaction.
-    """
+    """Record what a part's request came to; the send's status now (SENDING: go on with the
+    next part). None: the send was not being sent. A person who blocked the bot is marked so,
+    and the administrators told (unless the send was a notice to them), in one transaction."""
     now = ctx.now()
     with ctx.unit_of_work() as uow:
-        row = uow.session.get(SendRow, send_id)
+        row = uow.session.get(SendRow, send_id, with_for_update=True)
         if row is None or row.status != SendStatus.SENDING:
-            return None  # only a send on its way has an outcome
-        status, reason = _next_status(outcome, parts_sent, row.attempts)
-        row.status = status.value
-        row.telegram_message_id = message_id
-        row.error = (f"{reason}: {detail}" if reason and detail else reason or detail)[:2000]
-        row.sent_at = now
+            return None
+        status = _after_part(row, part, outcome, now)
+        if detail or outcome != Outcome.DELIVERED:
+            word = _REASONS.get(outcome, "")
+            row.error = (f"{word}: {detail}" if word and detail else word or detail)[:2000]
+        if message_id is not None and row.telegram_message_id is None:
+            row.telegram_message_id = message_id
         if chat_id is not None:
             row.chat_id = chat_id
         if status == SendStatus.BLOCKED:
             _mark_blocked(uow, ctx, row, now)
         uow.commit()
         return status
+
+
+_REASONS = {
+    Outcome.TIMED_OUT: "no answer after the request left; not repeated",
+    Outcome.CRASHED: "internal error while sending; not repeated",
+    Outcome.FLOOD: "flood control",
+    Outcome.NOTHING_TO_SEND: NOTHING_TO_SEND,
+}
+
+
+def _after_part(row: SendRow, part: int, outcome: Outcome, now: datetime) -> SendStatus:
+    """Move ``row`` on after a part (see the module's diagram)."""
+    progress = Progress.of(row)
+    done, uncertain = list(progress.done), list(progress.uncertain)
+    status: SendStatus
+    match outcome:
+        case Outcome.DELIVERED:
+            done.append(part)
+            status = SendStatus.SENDING
+        case Outcome.TIMED_OUT | Outcome.CRASHED:
+            uncertain.append(part)
+            status = SendStatus.SENDING
+        case Outcome.UNREACHABLE | Outcome.FLOOD:
+            out_of_attempts = outcome == Outcome.UNREACHABLE and row.attempts >= MAX_ATTEMPTS
+            status = SendStatus.FAILED if out_of_attempts else SendStatus.RETRY
+        case Outcome.REFUSED | Outcome.NOTHING_TO_SEND:
+            status = SendStatus.FAILED
+        case Outcome.BLOCKED:
+            status = SendStatus.BLOCKED
+        case _:
+            assert_never(outcome)
+    progress = Progress(progress.total, tuple(done), tuple(uncertain), None, progress.skip)
+    if status == SendStatus.SENDING and progress.complete:
+        status = SendStatus.UNCERTAIN if progress.uncertain else SendStatus.SENT
+    row.status = status.value
+    row.progress = progress.stored()
+    row.sent_at = now
+    if status != SendStatus.SENDING:
+        row.claimed_by, row.claimed_until = "", None
+    if outcome == Outcome.NOTHING_TO_SEND:
+        row.reported_at = now  # nobody missed anything
+    return status
+
+
+def nothing_to_send(ctx: AppContext, send_id: int, instance: str) -> None:
+    """A claimed send has no content any more (its person has no goals, the round closed)."""
+    if start_part(ctx, send_id, instance, 0, 1):
+        end_part(ctx, send_id, 0, Outcome.NOTHING_TO_SEND)
+
+
+def crashed(ctx: AppContext, send_id: int, instance: str) -> SendStatus | None:
+    """An error of the bot's own while delivering: the part on its way (if any) may have
+    arrived and is uncertain; a send not yet on its way fails (and is reported), rather than
+    meet the same error every few seconds."""
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(SendRow, send_id)
+        part = Progress.of(row).in_flight if row is not None else None
+        sending = row is not None and row.status == SendStatus.SENDING
+    if sending and part is not None:
+        return end_part(ctx, send_id, part, Outcome.CRASHED)
+    if start_part(ctx, send_id, instance, 0, 1):
+        return end_part(ctx, send_id, 0, Outcome.REFUSED, detail="internal error")
+    return None
 
 
 def _mark_blocked(uow: UnitOfWork, ctx: AppContext, row: SendRow, now: datetime) -> None:
@@ -204,6 +331,7 @@ def _mark_blocked(uow: UnitOfWork, ctx: AppContext, row: SendRow, now: datetime)
             name = person.name
             if person.blocked_bot_at is None:
                 person.blocked_bot_at = now
+    row.reported_at = now  # the notice below is the report
     if row.kind != SendKind.ADMIN_NOTICE:
         payload = {"code": "blocked", "person": name, "chat_id": row.chat_id, "kind": row.kind}
         queue_admin_notices(uow, ctx, f"blocked:{row.id}", payload, now)
@@ -233,16 +361,176 @@ def queue_admin_notices(
 
 
 def recover_interrupted(ctx: AppContext) -> int:
-    """At start: sends left 'sending' by a stopped bot may have gone out; never repeat them."""
+    """At start: a part whose request was on its way when the bot stopped may have arrived and
+    is never repeated; the rest of such a send is tried again. Every claim is let go (the bot
+    that held them is gone). How many parts were left uncertain."""
+    with ctx.unit_of_work() as uow:
+        interrupted = 0
+        for row in uow.session.scalars(
+            select(SendRow).where(
+                or_(SendRow.status == SendStatus.SENDING, SendRow.claimed_by != "")
+            )
+        ):
+            row.claimed_by, row.claimed_until = "", None
+            if row.status != SendStatus.SENDING:
+                continue
+            progress = Progress.of(row)
+            uncertain = list(progress.uncertain)
+            if progress.in_flight is not None or not progress.total:
+                uncertain.append(progress.in_flight or 0)
+                interrupted += 1
+            progress = Progress(
+                max(progress.total, 1), progress.done, tuple(uncertain), None, progress.skip
+            )
+            row.progress = progress.stored()
+            row.error = "the bot stopped while sending; what was on its way is not repeated"
+            if progress.complete:
+                row.status = (
+                    SendStatus.UNCERTAIN.value if progress.uncertain else SendStatus.SENT.value
+                )
+            else:
+                row.status = SendStatus.PENDING.value  # the parts not yet sent go out now
+        uow.commit()
+        return interrupted
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A send that did not surely reach its chat, for the administrators."""
+
+    id: int
+    kind: SendKind
+    period: Period | None
+    status: SendStatus
+    chat_id: int
+    person: str  # whom it was for ("" for a group)
+    missing: tuple[int, ...]  # the parts that did not surely arrive (1-based)
+    total: int
+    detail: str
+    when: datetime | None
+    resent_as: int | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "period": self.period.key if self.period else "",
+            "period_label": self.period.label if self.period else "",
+            "status": self.status.value,
+            "person": self.person,
+            "chat_id": self.chat_id,
+            "missing": list(self.missing),
+            "total": self.total,
+        }
+
+
+_UNDELIVERED = (SendStatus.UNCERTAIN.value, SendStatus.FAILED.value, SendStatus.BLOCKED.value)
+
+
+def _undelivered(uow: UnitOfWork, row: SendRow, resent: dict[int, int]) -> Undelivered:
+    person = uow.session.get(PersonRow, row.person_id) if row.person_id is not None else None
+    progress = Progress.of(row)
+    return Undelivered(
+        row.id,
+        SendKind(row.kind),
+        Period.parse(row.period) if row.period else None,
+        SendStatus(row.status),
+        row.chat_id,
+        person.name if person is not None else "",
+        progress.missing or (1,),
+        max(progress.total, 1),
+        row.error,
+        row.sent_at,
+        resent.get(row.id),
+    )
+
+
+def report_undelivered(ctx: AppContext) -> int:
+    """Tell the administrators, in one notice, of every send that ended uncertain or failed
+    since the last notice (a blocked one was told of at once); how many were reported."""
+    now = ctx.now()
     with ctx.unit_of_work() as uow:
         rows = list(
-            uow.session.scalars(select(SendRow).where(SendRow.status == SendStatus.SENDING))
+            uow.session.scalars(
+                select(SendRow)
+                .where(
+                    SendRow.status.in_([SendStatus.UNCERTAIN.value, SendStatus.FAILED.value]),
+                    SendRow.reported_at.is_(None),
+                )
+                .order_by(SendRow.id)
+                .with_for_update(skip_locked=True)
+            )
         )
+        if not rows:
+            return 0
+        listed = [
+            _undelivered(uow, row, {}).as_payload()
+            for row in rows
+            if row.kind != SendKind.ADMIN_NOTICE
+        ]
         for row in rows:
-            row.status = SendStatus.UNCERTAIN.value
-            row.error = "the bot stopped while sending; not repeated"
+            row.reported_at = now
+        if listed:
+            payload = {"code": "undelivered", "sends": listed}
+            queue_admin_notices(uow, ctx, f"undelivered:{rows[0].id}-{rows[-1].id}", payload, now)
         uow.commit()
-        return len(rows)
+        return len(listed)
+
+
+def undelivered_sends(ctx: AppContext, everything: bool = False) -> list[Undelivered]:
+    """Sends that did not surely arrive, newest first: those not resent (``everything``: all)."""
+    with ctx.unit_of_work() as uow:
+        rows = list(
+            uow.session.scalars(
+                select(SendRow).where(SendRow.status.in_(_UNDELIVERED)).order_by(SendRow.id.desc())
+            )
+        )
+        resent = {
+            original: copy
+            for copy, original in uow.session.execute(
+                select(SendRow.id, SendRow.resend_of).where(SendRow.resend_of.is_not(None))
+            )
+            if original is not None
+        }
+        return [
+            _undelivered(uow, row, resent) for row in rows if everything or row.id not in resent
+        ]
+
+
+def resend(ctx: AppContext, send_id: int) -> QueuedSend:
+    """Queue a send again, on an administrator's word: the parts that did not surely arrive."""
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(SendRow, send_id)
+        if row is None:
+            raise ServiceError("unknown_send", id=send_id)
+        if row.status not in _UNDELIVERED:
+            raise ServiceError("send_not_undelivered", id=send_id, status=row.status)
+        copies = uow.session.scalars(select(SendRow.id).where(SendRow.resend_of == row.id)).all()
+        progress = Progress.of(row)
+        copy = SendRow(
+            key=f"{row.key}:resend:{len(copies) + 1}",
+            kind=row.kind,
+            chat_id=row.chat_id,
+            created_at=now,
+            period=row.period,
+            person_id=row.person_id,
+            status=SendStatus.PENDING.value,
+            payload=row.payload,
+            progress=Progress(
+                progress.total, skip=tuple(sorted({*progress.done, *progress.skip}))
+            ).stored(),
+            resend_of=row.id,
+        )
+        uow.session.add(copy)
+        if row.status == SendStatus.BLOCKED and row.person_id is not None:
+            person = uow.session.get(PersonRow, row.person_id)
+            if person is not None:
+                person.blocked_bot_at = None  # the administrator says they unblocked it
+        uow.flush()
+        queued = _queued(copy)
+        uow.commit()
+        return queued
 
 
 def retry_delay(attempts: int) -> timedelta:

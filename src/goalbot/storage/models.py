@@ -330,6 +330,16 @@ class SendRow(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # which bot is delivering it, until when (a claim that runs out is another bot's to take)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # a send of several parts (a long summary and its table): which went out, which may have
+    # (see services.outbox.Progress)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    reported_at: Mapped[datetime | None] = mapped_column(nullable=True)  # to the administrators
+    resend_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_sends_status", "status"),)
 
 
 class SettingRow(Base):
