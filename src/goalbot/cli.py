@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -192,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     summary = command(commands, "summary", "send a round's summary to the group again")
     summary.add_argument("--period", required=True, help="period such as 2026Q2")
 
+    audit = command(commands, "audit", "every change recorded: who, when, what, old → new")
+    audit.add_argument("--person", help=person_help + ", or the number of an erased person")
+    audit.add_argument("--goal", help="goal id, as 'goalbot catalogue show' lists them")
+    audit.add_argument("--since", help="first day (2026-12-01)")
+    audit.add_argument("--period", help="period such as 2026Q2")
+    audit.add_argument("--format", choices=["text", "json"], default="text", help="text or json")
+
     sch_commands = group(
         command(commands, "schedule", "the reporting calendar"), "schedule_command", "ACTION"
     )
@@ -224,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         help="file to write, - for standard output (default: goalbot-PERIOD.EXT)",
+    )
+    export.add_argument(
+        "--audit",
+        action="store_true",
+        help="add the period's audit log (xlsx: a sheet of its own; json: a list)",
     )
 
     sandbox = command(
@@ -454,14 +467,22 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from goalbot.reporting.export import export_period
 
     ctx = _context_with_catalogue(config)
+    if args.audit and args.format not in ("xlsx", "json"):
+        raise CliError("goalbot: --audit is for the xlsx and json exports", EXIT_USAGE)
     output = args.output or Path(f"goalbot-{period.key}.{args.format}")
-    if str(output) == "-":
-        sys.stdout.buffer.write(export_period(ctx, period, args.format))
-        sys.stdout.flush()
-        return EXIT_OK
-    if output.is_dir():
+    if str(output) != "-" and output.is_dir():
         raise CliError(f"{output}: is a folder; give a file name")
     data = export_period(ctx, period, args.format)
+    if args.audit:
+        from goalbot.reporting.audit_export import with_audit
+        from goalbot.services.audit import audit_log
+
+        entries = audit_log(ctx, period=period.key)
+        data = with_audit(data, args.format, entries, config.texts.language)
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return EXIT_OK
     try:
         output.write_bytes(data)
     except OSError as exc:
@@ -494,6 +515,40 @@ def cmd_sends(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
     sends = outbox.undelivered_sends(ctx, everything=args.all)
     print(render("cli/sends.txt.j2", "fi", sends=sends, timezone=config.schedule.zone))
+    return EXIT_OK
+
+
+def _day(option: str, text: str | None) -> date | None:
+    """A date option's value (None if not given); a usage error if it is not a date."""
+    if text is None:
+        return None
+    day = parse_day(text)
+    if day is None:
+        raise CliError(f"goalbot: {option} {text!r} is not a date (use 2026-12-01)", EXIT_USAGE)
+    return day
+
+
+def cmd_audit(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.export import json_text
+    from goalbot.services.audit import audit_log
+
+    since = _day("--since", args.since)
+    period = Period.parse(args.period).key if args.period else None
+    ctx = _context(config)
+    entries = audit_log(ctx, person=args.person, goal=args.goal, since=since, period=period)
+    if args.format == "json":
+        sys.stdout.write(json_text({"audit": [e.as_json() for e in entries]}))
+        return EXIT_OK
+    filtered = any(x is not None for x in (args.person, args.goal, since, period))
+    print(
+        render(
+            "cli/audit.txt.j2",
+            "fi",
+            entries=entries,
+            filtered=filtered,
+            timezone=config.schedule.zone,
+        )
+    )
     return EXIT_OK
 
 
@@ -533,13 +588,7 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
         raise CliError(
             f"goalbot: {args.database} is the bot's own database; give the sandbox another"
         )
-    start = None
-    if args.date is not None:
-        start = parse_day(args.date)
-        if start is None:
-            raise CliError(
-                f"goalbot: --date {args.date!r} is not a date (use 2026-12-01)", EXIT_USAGE
-            )
+    start = _day("--date", args.date)
     options = SandboxOptions(
         host=args.host,
         port=args.port,
@@ -576,6 +625,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "remind": cmd_remind,
     "close": cmd_close,
     "schedule": cmd_schedule,
+    "audit": cmd_audit,
     "sends": cmd_sends,
     "summary": cmd_summary,
     "sandbox": cmd_sandbox,

@@ -7,7 +7,7 @@ import logging
 from goalbot.domain.periods import Period
 from goalbot.scheduling.calendar import plan_round
 from goalbot.scheduling.settings import period_for_manual_open, working_calendar
-from goalbot.services.access import OPERATOR, Actor, Command, require
+from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
 from goalbot.services.context import AppContext
 from goalbot.services.rounds import RoundClosed, RoundOpened, close_round, open_round
 
@@ -23,7 +23,7 @@ def open_round_now(
     plan = plan_round(period, schedule, working_calendar(schedule))
     with ctx.unit_of_work() as uow:
         require(uow, ctx, by, Command.REMIND)
-        opened = open_round(uow, ctx, period, plan.deadline)
+        opened = open_round(uow, ctx, period, plan.deadline, changer=changer_of(uow, ctx, by))
         uow.commit()
     log_round_opened(opened.period, opened.reminders_queued, "by hand")
     return opened
@@ -46,7 +46,7 @@ def close_round_now(
     """Close the open round (or ``period``'s) now and queue the summary."""
     with ctx.unit_of_work() as uow:
         require(uow, ctx, by, Command.CLOSE)
-        closed = close_round(uow, ctx, period)
+        closed = close_round(uow, ctx, period, changer=changer_of(uow, ctx, by))
         uow.commit()
     log.info(
         "round %s closed by hand: %d answers, %d missing; summary %s",

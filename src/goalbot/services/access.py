@@ -19,6 +19,7 @@ from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id
+from goalbot.storage.audit import OPERATOR_CHANGE, ActorKind, Changer
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow
 from goalbot.storage.repositories import role_holders
@@ -256,6 +257,20 @@ class Actor:
 
 
 OPERATOR = Actor()
+
+
+def changer_of(uow: UnitOfWork, ctx: AppContext, actor: Actor, on_behalf_of: str = "") -> Changer:
+    """Who ``actor`` is in the audit log: the operator, an administrator or a person."""
+    if actor.telegram_user_id is None:
+        return OPERATOR_CHANGE
+    person = person_by_telegram_id(uow, actor.telegram_user_id)
+    admin = actor.telegram_user_id in ctx.config.telegram.admins
+    return Changer(
+        ActorKind.ADMIN if admin else ActorKind.PERSON,
+        person.id if person is not None else None,
+        actor.telegram_user_id,
+        on_behalf_of,
+    )
 
 
 def require(uow: UnitOfWork, ctx: AppContext, actor: Actor, command: Command) -> None:

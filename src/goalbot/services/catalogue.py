@@ -13,6 +13,7 @@ from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.catalogue_file import parse_catalogue, read_catalogue_text
 from goalbot.domain.goals import Catalogue
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.storage.audit import BOT_CHANGE, OPERATOR_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import CatalogueRow, GoalRow, MetricRow, RoleRow
 
@@ -51,18 +52,25 @@ def load_catalogue(ctx: AppContext, path: Path | None = None) -> LoadReport:
     text = read_catalogue_text(path)
     catalogue = parse_catalogue(text, source=str(path))
     with ctx.unit_of_work() as uow:
-        report = _store(uow, catalogue, text, str(path), ctx)
+        report = _store(uow, catalogue, text, str(path), ctx, OPERATOR_CHANGE)
         uow.commit()
     return report
 
 
 def _store(
-    uow: UnitOfWork, catalogue: Catalogue, text: str, path: str, ctx: AppContext
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    text: str,
+    path: str,
+    ctx: AppContext,
+    changer: Changer,
 ) -> LoadReport:
     session = uow.session
     now = ctx.now()
     digest = _digest(text)
     report = LoadReport(catalogue.id)
+    before = session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
+    old = None if before is None else {"catalogue": before.id, "sha256": before.content_hash}
     session.execute(
         update(CatalogueRow).where(CatalogueRow.id != catalogue.id).values(active=False)
     )
@@ -142,6 +150,23 @@ def _store(
     report.unchanged = (
         len(catalogue.goals) - len(report.added) - len(report.updated) - len(report.restored)
     )
+    record_change(
+        uow,
+        changer,
+        AuditAction.CATALOGUE_LOAD,
+        now,
+        subject=catalogue.id,
+        old=old,
+        new={
+            "catalogue": catalogue.id,
+            "sha256": digest,
+            "path": path,
+            "added": report.added,
+            "updated": report.updated,
+            "restored": report.restored,
+            "retired": report.retired,
+        },
+    )
     with _cache_lock:
         _parsed[digest] = catalogue
     return report
@@ -179,7 +204,7 @@ def ensure_catalogue(ctx: AppContext) -> LoadReport | None:
         catalogue = parse_catalogue(text, source=str(path))
         if active is not None and ctx.config.catalogue.path is None and active.id != catalogue.id:
             return None  # loaded by hand in place of the default
-        report = _store(uow, catalogue, text, str(path), ctx)
+        report = _store(uow, catalogue, text, str(path), ctx, BOT_CHANGE)
         uow.commit()
     return report
 

@@ -37,6 +37,7 @@ from sqlalchemy import or_, select
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind, SendStatus
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.storage.audit import OPERATOR_CHANGE, AuditAction, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import PersonRow, SendRow
 from goalbot.storage.repositories import get_setting, set_setting
@@ -523,6 +524,16 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
             resend_of=row.id,
         )
         uow.session.add(copy)
+        record_change(
+            uow,
+            OPERATOR_CHANGE,
+            AuditAction.SEND_RESEND,
+            now,
+            subject=str(row.id),
+            period=row.period,
+            old={"status": row.status},
+            new={"kind": row.kind, "person": row.person_id},
+        )
         if row.status == SendStatus.BLOCKED and row.person_id is not None:
             person = uow.session.get(PersonRow, row.person_id)
             if person is not None:

@@ -13,11 +13,12 @@ from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import RoleHolders
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, SendKind
-from goalbot.services.access import OPERATOR, Actor, Command, require
+from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import queue_send
 from goalbot.services.rounds import asked_of, open_round_row
+from goalbot.storage.audit import OPERATOR_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import AssignmentRow, InviteRow, PersonRow, RoleRow
 from goalbot.storage.repositories import get_setting, role_holders, set_setting
@@ -106,7 +107,7 @@ def invite_owner(
         now = ctx.now()
         # one invite per role and kind is valid: a new one voids the older ones, so an old
         # link cannot displace whoever the newer one is meant for
-        _void_invites(uow, role.id, held, now)
+        _void_invites(uow, role.id, held, now, changer_of(uow, ctx, by))
         row = InviteRow(
             token=secrets.token_urlsafe(24),
             role_id=role.id,
@@ -117,6 +118,14 @@ def invite_owner(
             expires_at=now + timedelta(days=ctx.config.invites.valid_days),
         )
         uow.session.add(row)
+        record_change(
+            uow,
+            changer_of(uow, ctx, by),
+            AuditAction.INVITE,
+            now,
+            subject=role.id,
+            new={"kind": held.value, "name": name, "invite": row.token[:INVITE_REF_LENGTH]},
+        )
         uow.commit()
         return Invite(row.token, role.id, role.name, held, name, row.expires_at, now, created_by)
 
@@ -157,9 +166,22 @@ def accept_invite(
             session.flush()
         else:
             person.blocked_bot_at = None
-        replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now)
+        changer = Changer.person(person)
+        record_change(
+            uow,
+            changer,
+            AuditAction.INVITE_USED,
+            now,
+            subject=role.id,
+            new={
+                "kind": invite.kind,
+                "invite": invite.token[:INVITE_REF_LENGTH],
+                "person": person.id,
+            },
+        )
+        replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now, changer)
         invite.used_at, invite.used_by_person_id = now, person.id
-        _void_invites(uow, role.id, HolderKind(invite.kind), now)
+        _void_invites(uow, role.id, HolderKind(invite.kind), now, changer)
         uow.commit()
         return Binding(
             person.id, person.name, role.id, role.name, HolderKind(invite.kind), replaced
@@ -181,10 +203,24 @@ def _pending_invites(uow: UnitOfWork, now: datetime) -> list[InviteRow]:
     )
 
 
-def _void_invites(uow: UnitOfWork, role_id: str, kind: HolderKind, now: datetime) -> None:
+def _void_invites(
+    uow: UnitOfWork, role_id: str, kind: HolderKind, now: datetime, changer: Changer
+) -> None:
     for row in _pending_invites(uow, now):
         if row.role_id == role_id and row.kind == kind:
-            row.revoked_at = now
+            _revoke_invite(uow, row, now, changer)
+
+
+def _revoke_invite(uow: UnitOfWork, row: InviteRow, now: datetime, changer: Changer) -> None:
+    row.revoked_at = now
+    record_change(
+        uow,
+        changer,
+        AuditAction.INVITE_REVOKED,
+        now,
+        subject=row.role_id,
+        old={"kind": row.kind, "name": row.name, "invite": row.token[:INVITE_REF_LENGTH]},
+    )
 
 
 def _invite(row: InviteRow, role_names: dict[str, str]) -> Invite:
@@ -223,7 +259,7 @@ def revoke_invites(ctx: AppContext, ref: str) -> list[Invite]:
         if not found:
             raise ServiceError("unknown_invite", ref=wanted)
         for row in found:
-            row.revoked_at = now
+            _revoke_invite(uow, row, now, OPERATOR_CHANGE)
         revoked = [_invite(row, names) for row in found]
         uow.commit()
         return revoked
@@ -240,7 +276,12 @@ def _active_assignment(uow: UnitOfWork, role_id: str, kind: HolderKind) -> Assig
 
 
 def _assign(
-    uow: UnitOfWork, role_id: str, person: PersonRow, kind: HolderKind, now: datetime
+    uow: UnitOfWork,
+    role_id: str,
+    person: PersonRow,
+    kind: HolderKind,
+    now: datetime,
+    changer: Changer,
 ) -> str | None:
     """Make ``person`` the role's owner/deputy; returns whom they replaced."""
     current = _active_assignment(uow, role_id, kind)
@@ -253,10 +294,19 @@ def _assign(
     uow.session.add(
         AssignmentRow(role_id=role_id, person_id=person.id, kind=kind.value, assigned_at=now)
     )
+    record_change(
+        uow,
+        changer,
+        AuditAction.ASSIGN,
+        now,
+        subject=role_id,
+        old={"kind": kind.value, "person": current.person_id} if current is not None else None,
+        new={"kind": kind.value, "person": person.id},
+    )
     return replaced
 
 
-def _find_person(uow: UnitOfWork, who: str) -> PersonRow:
+def find_person(uow: UnitOfWork, who: str) -> PersonRow:
     """A person by numeric id, Telegram @username or exact name (case-insensitive)."""
     session = uow.session
     text = who.strip()
@@ -285,9 +335,10 @@ def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = HolderKind.
     with ctx.unit_of_work() as uow:
         catalogue = active_catalogue(uow)
         role = _role(uow, catalogue, role_id)
-        person = _find_person(uow, who)
-        replaced = _assign(uow, role.id, person, held, ctx.now())
-        _void_invites(uow, role.id, held, ctx.now())  # the role is given: no old link takes it
+        person = find_person(uow, who)
+        replaced = _assign(uow, role.id, person, held, ctx.now(), OPERATOR_CHANGE)
+        # the role is given: no old link takes it
+        _void_invites(uow, role.id, held, ctx.now(), OPERATOR_CHANGE)
         _remind_of_new_role(uow, ctx, catalogue, person, role.id)
         uow.commit()
         return Binding(person.id, person.name, role.id, role.name, held, replaced)
@@ -323,6 +374,14 @@ def revoke_role(ctx: AppContext, role_id: str, kind: str = HolderKind.OWNER) -> 
         if current is None:
             raise ServiceError("nobody_holds_role", role=role_id, kind=held.value)
         current.revoked_at = ctx.now()
+        record_change(
+            uow,
+            OPERATOR_CHANGE,
+            AuditAction.UNASSIGN,
+            ctx.now(),
+            subject=role_id,
+            old={"kind": held.value, "person": current.person_id},
+        )
         name = current.person.name
         uow.commit()
         return name
@@ -375,9 +434,20 @@ def pause_nudges(
     today = ctx.now().astimezone(ctx.config.schedule.zone).date()
     with ctx.unit_of_work() as uow:
         require(uow, ctx, by, Command.PAUSE)
-        person = _find_person(uow, who)
+        person = find_person(uow, who)
         if until is not None and until < today:
             raise ServiceError("pause_in_past", until=until, today=today)
+        before = person.nudges_paused_until
+        if before != until:
+            record_change(
+                uow,
+                changer_of(uow, ctx, by),
+                AuditAction.PAUSE_NUDGES,
+                ctx.now(),
+                subject=str(person.id),
+                old={"until": before.isoformat()} if before else None,
+                new={"until": until.isoformat()} if until else None,
+            )
         person.nudges_paused_until = until
         uow.commit()
         return person.name, until

@@ -53,6 +53,7 @@ from goalbot.storage.repositories import (
     all_answers,
     answers_for_period,
     comments_for_period,
+    confirm_answer,
     get_answer,
     role_holders,
     row_to_answer,
@@ -578,9 +579,7 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
         if any(item.metric.id not in s.answers for item in s.items):
             return _go_to_first_missing(s)
         for item in s.items:
-            answer_row = s.answers[item.metric.id]
-            if answer_row.confirmed_at is None:
-                answer_row.confirmed_at = s.now
+            confirm_answer(s.uow, s.answers[item.metric.id], s.person, s.now)
         s.go(Step.DONE)
         return Reply((s.screen(),))
     if given.action == Action.CHANGE:

@@ -12,10 +12,11 @@ from goalbot.domain.goals import Catalogue, Goal, Metric
 from goalbot.domain.obligations import Holder, Obligation, asked_items, obligations
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind
-from goalbot.services.access import OPERATOR, Actor, Command, require
+from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send, remember_management_chat
+from goalbot.storage.audit import BOT_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import answer_marks, role_holders, yes_answers
@@ -119,7 +120,12 @@ def check_period(catalogue: Catalogue, period: Period) -> None:
 
 
 def open_round(
-    uow: UnitOfWork, ctx: AppContext, period: Period, deadline: datetime | None, remind: bool = True
+    uow: UnitOfWork,
+    ctx: AppContext,
+    period: Period,
+    deadline: datetime | None,
+    remind: bool = True,
+    changer: Changer = BOT_CHANGE,
 ) -> RoundOpened:
     """Open a period's round (idempotent) and queue one reminder per person asked.
 
@@ -141,6 +147,15 @@ def open_round(
         row = RoundRow(period=period.key, opened_at=now, closes_at=closes_at)
         uow.session.add(row)
         uow.session.flush()
+        record_change(
+            uow,
+            changer,
+            AuditAction.ROUND_OPEN,
+            now,
+            subject=period.key,
+            period=period.key,
+            new={"closes_at": closes_at.isoformat() if closes_at else None, "remind": remind},
+        )
     asked: dict[int, Holder] = {}
     unheld = []
     for obligation in read_obligations(uow, catalogue, period):
@@ -167,7 +182,11 @@ def open_round(
 
 
 def close_round(
-    uow: UnitOfWork, ctx: AppContext, period: Period | None, summary: bool = True
+    uow: UnitOfWork,
+    ctx: AppContext,
+    period: Period | None,
+    summary: bool = True,
+    changer: Changer = BOT_CHANGE,
 ) -> RoundClosed:
     """Close the open round (or ``period``'s) and queue the summary.
 
@@ -186,6 +205,15 @@ def close_round(
     period = Period.parse(row.period)
     if row.closed_at is None:
         row.closed_at = now
+        record_change(
+            uow,
+            changer,
+            AuditAction.ROUND_CLOSE,
+            now,
+            subject=period.key,
+            period=period.key,
+            new={"summary": summary},
+        )
     queued = queue_summary(uow, ctx, period, now, again=False) if summary else False
     owed = read_obligations(uow, catalogue, period)
     answered = sum(o.answered for o in owed)
@@ -301,6 +329,14 @@ def resend_summary(ctx: AppContext, period: Period, *, by: Actor = OPERATOR) -> 
         queued = queue_summary(uow, ctx, period, ctx.now(), again=True)
         if not queued:
             raise ServiceError("no_management_chat")
+        record_change(
+            uow,
+            changer_of(uow, ctx, by),
+            AuditAction.SUMMARY_RESEND,
+            ctx.now(),
+            subject=period.key,
+            period=period.key,
+        )
         uow.commit()
         return queued
 
@@ -309,5 +345,16 @@ def choose_management_group(ctx: AppContext, chat_id: int, *, by: Actor = OPERAT
     """Make the group ``chat_id`` the one that receives the rounds' summaries (/setgroup)."""
     with ctx.unit_of_work() as uow:
         require(uow, ctx, by, Command.SETGROUP)
+        before = management_chat_id(uow, ctx)
+        if before != chat_id:
+            record_change(
+                uow,
+                changer_of(uow, ctx, by),
+                AuditAction.MANAGEMENT_GROUP,
+                ctx.now(),
+                subject=str(chat_id),
+                old=None if before is None else {"chat_id": before},
+                new={"chat_id": chat_id},
+            )
         remember_management_chat(uow, ctx, chat_id)
         uow.commit()

@@ -342,6 +342,32 @@ class SendRow(Base):
     __table_args__ = (Index("ix_sends_status", "status"),)
 
 
+class AuditRow(Base):
+    """One change to what goalbot holds: who (and for which role), when, what, old and new.
+
+    Rows are only ever added (storage.audit.record_change); the one exception is erasing a
+    person (services.privacy), which removes who they were and what they wrote from the rows
+    and keeps the rest.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # "person" (in the chat), "admin" (an administrator in Telegram), "operator" (the command
+    # line), "bot" (the calendar, on its own)
+    actor: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    on_behalf_of: Mapped[str] = mapped_column(String(100), default="")  # a role id
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    goal_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    period: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    old: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    new: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+
+
 class SettingRow(Base):
     """Small values the bot learns at run time (e.g. a management group's new id)."""
 

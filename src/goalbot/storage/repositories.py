@@ -14,12 +14,14 @@ from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
+from goalbot.storage.audit import AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerHistoryRow,
     AnswerRow,
     AssignmentRow,
     GoalCommentRow,
+    MetricRow,
     PersonRow,
     SettingRow,
 )
@@ -91,10 +93,17 @@ def save_answer(
     person: PersonRow | None,
     now: datetime,
     on_behalf_of_role: str | None = None,
+    *,
+    changer: Changer | None = None,
 ) -> tuple[AnswerRow, bool]:
-    """Store an answer's value, keeping the change in its history; (row, changed)."""
+    """Store an answer's value, keeping the change in its history and the audit log;
+    (row, changed). Every answer, from the chat or elsewhere, is recorded here.
+
+    ``changer`` is who makes the change (default: ``person``, or the operator without one).
+    """
     row = get_answer(uow, metric_id, period)
     by_name = person.name if person else ""
+    who = changer or Changer.person(person, on_behalf_of_role)
     if row is None:
         row = AnswerRow(
             metric_id=metric_id,
@@ -120,6 +129,7 @@ def save_answer(
                 new=value_to_json(value),
             )
         )
+        _audit_answer(uow, who, AuditAction.ANSWER, row, now, None, value_to_json(value))
         return row, True
     old = row_value(row)
     if old == value:
@@ -147,17 +157,57 @@ def save_answer(
             new=value_to_json(value),
         )
     )
+    _audit_answer(uow, who, AuditAction.ANSWER, row, now, value_to_json(old), value_to_json(value))
     return row, True
 
 
+def _audit_answer(
+    uow: UnitOfWork,
+    changer: Changer,
+    action: AuditAction,
+    row: AnswerRow,
+    now: datetime,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> None:
+    metric = uow.session.get(MetricRow, row.metric_id)
+    record_change(
+        uow,
+        changer,
+        action,
+        now,
+        subject=row.metric_id,
+        goal_id=metric.goal_id if metric is not None else None,
+        period=row.period,
+        old=old,
+        new=new,
+    )
+
+
 def save_text(
-    uow: UnitOfWork, row: AnswerRow, field: str, text: str, person: PersonRow | None, now: datetime
+    uow: UnitOfWork,
+    row: AnswerRow,
+    field: str,
+    text: str,
+    person: PersonRow | None,
+    now: datetime,
+    *,
+    changer: Changer | None = None,
 ) -> bool:
-    """Store an explanation or corrective action on an answer, with history."""
+    """Store an explanation or corrective action on an answer, with history and audit."""
     old = getattr(row, field)
     if old == text:
         return False
     setattr(row, field, text)
+    _audit_answer(
+        uow,
+        changer or Changer.person(person, row.on_behalf_of_role),
+        AuditAction(field),
+        row,
+        now,
+        {"text": old} if old else None,
+        {"text": text},
+    )
     uow.session.add(
         AnswerHistoryRow(
             answer_id=row.id,
@@ -172,6 +222,23 @@ def save_text(
     return True
 
 
+def confirm_answer(
+    uow: UnitOfWork,
+    row: AnswerRow,
+    person: PersonRow | None,
+    now: datetime,
+    *,
+    changer: Changer | None = None,
+) -> bool:
+    """Mark an answer confirmed (once), with audit; whether it was not confirmed before."""
+    if row.confirmed_at is not None:
+        return False
+    row.confirmed_at = now
+    who = changer or Changer.person(person, row.on_behalf_of_role)
+    _audit_answer(uow, who, AuditAction.CONFIRM, row, now, None, {"confirmed": True})
+    return True
+
+
 def save_comment(
     uow: UnitOfWork,
     goal_id: str,
@@ -179,13 +246,27 @@ def save_comment(
     text: str,
     person: PersonRow | None,
     now: datetime,
+    *,
+    changer: Changer | None = None,
 ) -> None:
-    """Store (or replace) an owner's comment on a goal for a period."""
+    """Store (or replace) an owner's comment on a goal for a period, with audit."""
     row = uow.session.scalars(
         select(GoalCommentRow).where(
             GoalCommentRow.goal_id == goal_id, GoalCommentRow.period == period.key
         )
     ).first()
+    if row is None or row.text != text:
+        record_change(
+            uow,
+            changer or Changer.person(person),
+            AuditAction.COMMENT,
+            now,
+            subject=goal_id,
+            goal_id=goal_id,
+            period=period.key,
+            old={"text": row.text} if row is not None else None,
+            new={"text": text},
+        )
     if row is None:
         uow.session.add(
             GoalCommentRow(
