@@ -14,7 +14,7 @@ from goalbot.domain.catalogue_file import parse_catalogue, read_catalogue_text
 from goalbot.domain.goals import Catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.storage.audit import BOT_CHANGE, OPERATOR_CHANGE, AuditAction, Changer, record_change
-from goalbot.storage.database import UnitOfWork
+from goalbot.storage.database import LOADING_CATALOGUE, UnitOfWork, one_at_a_time
 from goalbot.storage.models import CatalogueRow, GoalRow, MetricRow, RoleRow
 
 _cache_lock = threading.Lock()
@@ -52,6 +52,7 @@ def load_catalogue(ctx: AppContext, path: Path | None = None) -> LoadReport:
     text = read_catalogue_text(path)
     catalogue = parse_catalogue(text, source=str(path))
     with ctx.unit_of_work() as uow:
+        one_at_a_time(uow.session, LOADING_CATALOGUE)
         report = _store(uow, catalogue, text, str(path), ctx, OPERATOR_CHANGE)
         uow.commit()
     return report
@@ -198,6 +199,7 @@ def ensure_catalogue(ctx: AppContext) -> LoadReport | None:
     path = catalogue_path(ctx)
     text = read_catalogue_text(path)
     with ctx.unit_of_work() as uow:
+        one_at_a_time(uow.session, LOADING_CATALOGUE)  # two starts at once load it once
         active = uow.session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
         if active is not None and active.content_hash == _digest(text):
             return None  # the file as it was loaded: nothing to read again

@@ -13,12 +13,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock keys: one process at a time migrates, one loads the catalogue
+MIGRATING = 0x676F6D01
+LOADING_CATALOGUE = 0x676F6D02
 
 
 class StorageError(Exception):
@@ -188,10 +191,23 @@ def known_migrations(engine: Engine) -> list[Migration]:
     return steps[::-1]
 
 
+def one_at_a_time(connection: Connection | Session, key: int) -> None:
+    """Wait until no other process is in a transaction of ``key``'s kind, till this one ends.
+
+    PostgreSQL: two first starts at once (``goalbot run`` and ``db upgrade``, say) would both
+    create the tables, and one would fail on a duplicate key. SQLite: every transaction takes
+    the write lock at its start already (``BEGIN IMMEDIATE``).
+    """
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    if bind.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def upgrade_database(engine: Engine) -> list[Migration]:
     """Apply every migration not yet applied (safe to run at each start); the ones applied."""
     try:
         with engine.begin() as connection:
+            one_at_a_time(connection, MIGRATING)
             before = MigrationContext.configure(connection).get_current_revision()
             config = _alembic_config(engine)
             config.attributes["connection"] = connection
