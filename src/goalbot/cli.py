@@ -172,6 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--role", required=True, help=role_help)
     revoke.add_argument("--deputy", action="store_true", help="the deputy, not the owner")
 
+    person_commands = group(
+        command(commands, "person", "one person's data: export or erase it"),
+        "person_command",
+        "ACTION",
+    )
+    person_export = command(person_commands, "export", "everything held about a person, as JSON")
+    person_export.add_argument("who", help=person_help)
+    person_export.add_argument(
+        "--output", type=Path, help="file to write (default: standard output)"
+    )
+    person_erase = command(
+        person_commands, "erase", "remove a person's data; their reported figures stay"
+    )
+    person_erase.add_argument("who", help=person_help)
+    person_erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     send_commands = group(
         command(commands, "sends", "messages the bot sent on its own that may not have arrived"),
         "sends_command",
@@ -552,6 +568,39 @@ def cmd_audit(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_person(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.export import json_text
+    from goalbot.services import privacy
+
+    ctx = _context(config)
+    if args.person_command == "export":
+        text = json_text(privacy.person_export(ctx, args.who))
+        if args.output is None:
+            sys.stdout.write(text)
+            return EXIT_OK
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write: {exc.strerror}") from exc
+        return EXIT_OK
+    if not args.yes:
+        found = privacy.person_export(ctx, args.who)["person"]
+        print(
+            render(
+                "cli/person_erase_confirm.txt.j2", "fi", name=found["name"], person_id=found["id"]
+            )
+        )
+        try:
+            answer = input(f"Type {found['id']} to erase, anything else to stop: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != str(found["id"]):
+            raise CliError("goalbot: nothing erased (give --yes to erase without asking)")
+    erasure = privacy.erase_person(ctx, args.who)
+    print(render("cli/person_erased.txt.j2", "fi", erasure=erasure))
+    return EXIT_OK
+
+
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
     events = coming_events(ctx, ctx.now())
@@ -626,6 +675,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "close": cmd_close,
     "schedule": cmd_schedule,
     "audit": cmd_audit,
+    "person": cmd_person,
     "sends": cmd_sends,
     "summary": cmd_summary,
     "sandbox": cmd_sandbox,
