@@ -230,6 +230,21 @@ class TextsConfig:
     templates: Path | None = None  # a folder of texts looked at before the shipped ones
 
 
+# Telegram hands an update over again for up to a day until the bot confirms it, and may start
+# its update ids afresh after a week without updates: an id is remembered at least a day (so a
+# redelivery is not applied twice) and less than a week (so a new update never looks old).
+KEEP_UPDATE_IDS_DAYS = (1, 6)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How long personal data is kept ([data]); a daily job removes what is older."""
+
+    keep_update_ids_days: int = 3  # the updates Telegram handed over (ids and contents)
+    keep_free_texts_years: int = 10  # explanations, corrective actions, skip reasons, comments
+    keep_sends_days: int = 400  # the record of what was sent to whom, and when
+
+
 @dataclass(frozen=True)
 class LoggingConfig:
     level: str = "info"
@@ -246,6 +261,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     invites: InviteConfig = field(default_factory=InviteConfig)
     texts: TextsConfig = field(default_factory=TextsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: Path | None = None
 
@@ -335,7 +351,9 @@ class _Section:
 
         return bool(self._read(key, default, convert))
 
-    def integer(self, key: str, default: int, minimum: int | None = 0) -> int:
+    def integer(
+        self, key: str, default: int, minimum: int | None = 0, maximum: int | None = None
+    ) -> int:
         def convert(value: Any, from_env: bool) -> int:
             if from_env and isinstance(value, str):
                 value = _env_number(value, int)
@@ -343,6 +361,8 @@ class _Section:
                 raise _Invalid(f"must be a whole number, not {_shown(value)}")
             if minimum is not None and value < minimum:
                 raise _Invalid(f"must be at least {minimum}, not {value}")
+            if maximum is not None and value > maximum:
+                raise _Invalid(f"must be at most {maximum}, not {value}")
             return value
 
         return int(self._read(key, default, convert))
@@ -509,7 +529,16 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     return parse_config(data, env, source=path)
 
 
-SECTIONS = ("telegram", "database", "catalogue", "schedule", "invites", "texts", "logging")
+SECTIONS = (
+    "telegram",
+    "database",
+    "catalogue",
+    "schedule",
+    "invites",
+    "texts",
+    "data",
+    "logging",
+)
 
 
 def parse_config(
@@ -649,6 +678,19 @@ def parse_config(
     _check_language(language, template_folder, txt.where("language"), problems)
     texts = TextsConfig(language=language, templates=template_folder)
 
+    dat = section("data", {"keep_update_ids_days", "keep_free_texts_years", "keep_sends_days"})
+    defaults_data = DataConfig()
+    low, high = KEEP_UPDATE_IDS_DAYS
+    data_config = DataConfig(
+        keep_update_ids_days=dat.integer(
+            "keep_update_ids_days", defaults_data.keep_update_ids_days, minimum=low, maximum=high
+        ),
+        keep_free_texts_years=dat.integer(
+            "keep_free_texts_years", defaults_data.keep_free_texts_years, minimum=1
+        ),
+        keep_sends_days=dat.integer("keep_sends_days", defaults_data.keep_sends_days, minimum=90),
+    )
+
     logs = section("logging", {"level", "format"})
     logging = LoggingConfig(
         level=logs.choice("level", "info", LOG_LEVELS),
@@ -663,6 +705,7 @@ def parse_config(
         schedule=schedule,
         invites=invites,
         texts=texts,
+        data=data_config,
         logging=logging,
         source=source,
     )

@@ -17,6 +17,7 @@ from goalbot.services import inbox
 from goalbot.services.audit import audit_log
 from goalbot.services.context import AppContext
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, handle_input
+from goalbot.services.rounds import queue_escalations
 from goalbot.storage.models import AnswerRow, Base, PersonRow, SendRow
 from tests.conftest import Clock
 from tests.integration.conftest import run
@@ -43,6 +44,9 @@ def answered(ctx: AppContext, clock: Clock) -> AppContext:
         person.telegram_username = "raili_r"
         uow.commit()
     open_round_now(ctx, Q4)
+    with ctx.unit_of_work() as uow:  # the head is told who owes what, by name
+        assert queue_escalations(uow, ctx, Q4, "2026Q4:escalate_head", to_manager=False) == 1
+        uow.commit()
     update = {"update_id": 50, "message": {"message_id": 3, "date": 0, "text": "35",
               "chat": {"id": OWNER, "type": "private", "first_name": "Raili"},
               "from": {"id": OWNER, "is_bot": False, "first_name": "Raili"}}}  # fmt: skip
@@ -137,7 +141,8 @@ def test_erase_keeps_the_figures_and_removes_the_person_everywhere(
         assert {a.confirmed_at is not None for a in answers.values()} == {True}
         assert not uow.session.scalars(select(SendRow).where(SendRow.chat_id == OWNER)).all()
         # the other person keeps everything
-        assert uow.session.scalars(select(SendRow).where(SendRow.chat_id == HEAD)).all()
+        to_head = uow.session.scalars(select(SendRow).where(SendRow.chat_id == HEAD)).all()
+        assert {row.kind for row in to_head} == {"reminder", "escalation"}
     assert [row for row in everything(ctx) if row[0] == "people"] == before[:1]
 
     erased = [e for e in audit_log(ctx) if e.action == "person_erase"]

@@ -30,7 +30,7 @@ from goalbot.chat.inbox import (
     inbox_of,
     instance_name,
 )
-from goalbot.chat.jobs import install_calendar
+from goalbot.chat.jobs import install_calendar, install_retention
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.chat.supervision import (
@@ -131,6 +131,7 @@ def build_application(
     )
     if calendar:
         install_calendar(application)
+    install_retention(application)
     return application
 
 

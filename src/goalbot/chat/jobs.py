@@ -20,12 +20,15 @@ from goalbot.chat.supervision import supervision
 from goalbot.domain.periods import Period
 from goalbot.scheduling.control import log_round_opened
 from goalbot.scheduling.runner import tick
+from goalbot.services.privacy import apply_retention
 
 log = logging.getLogger(__name__)
 NEXT_EVENT_JOB = "calendar-next"
 CHECK_JOB = "calendar-check"
 NOW_JOB = "calendar-now"
 CHECK_INTERVAL_SECONDS = 300.0
+RETENTION_JOB = "retention"
+RETENTION_INTERVAL_SECONDS = 24 * 3600.0
 
 
 async def run_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,6 +82,38 @@ def install_calendar(
     job_queue = application.job_queue
     assert job_queue is not None
     job_queue.run_repeating(run_calendar, interval=interval, first=0.5, name=CHECK_JOB)
+
+
+async def run_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: remove the personal data ``[data]`` keeps no longer (daily, and soon after start)."""
+    if supervision(context.application).database.down:
+        return  # tomorrow's run (or the next start) removes it
+    removed = await call(apply_retention, app_context(context))
+    if removed.removed:
+        log.info(
+            "retention: %d updates, %d free texts, %d comments and %d send records removed",
+            removed.updates,
+            removed.texts,
+            removed.comments,
+            removed.sends,
+            extra={
+                "event": "retention",
+                "updates": removed.updates,
+                "texts": removed.texts,
+                "comments": removed.comments,
+                "sends": removed.sends,
+            },
+        )
+
+
+def install_retention(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    interval: float = RETENTION_INTERVAL_SECONDS,
+) -> None:
+    """Apply the retention rules a minute after start and then once a day."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(run_retention, interval=interval, first=60.0, name=RETENTION_JOB)
 
 
 async def run_calendar_now(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from goalbot.config import Config, DataConfig
 from goalbot.services.context import AppContext
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import InboxRow
@@ -34,8 +36,9 @@ CLAIM_LEASE = timedelta(minutes=2)
 # An update whose handling killed the bot this often is set aside rather than tried for ever.
 MAX_ATTEMPTS = 5
 # Telegram redelivers an unconfirmed update for at most a day, and starts update ids afresh at
-# random after a week without updates: older ids are forgotten so a new one never collides.
-REMEMBER_UPDATES = timedelta(days=3)
+# random after a week without updates: older ids are forgotten so a new one never collides
+# ([data] keep_update_ids_days, 1 to 6 days; this is its default).
+REMEMBER_UPDATES = timedelta(days=DataConfig().keep_update_ids_days)
 
 DONE = "done"  # its handlers ran (its effects, and the replies, are out)
 FAILED = "failed"  # handling it failed; the person was told
@@ -156,7 +159,20 @@ def is_applied(uow: UnitOfWork, update_id: int) -> bool:
     return row is not None and row.applied_at is not None
 
 
-def mark_applied(uow: UnitOfWork, update_id: int, now: datetime) -> None:
+def kept_for(config: Config) -> timedelta:
+    """How long an update (its id and content) is kept after it arrived."""
+    return timedelta(days=config.data.keep_update_ids_days)
+
+
+def forget_old_updates(uow: UnitOfWork, now: datetime, keep: timedelta) -> int:
+    """Remove the updates that arrived more than ``keep`` ago; how many."""
+    result = uow.session.execute(delete(InboxRow).where(InboxRow.received_at < now - keep))
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def mark_applied(
+    uow: UnitOfWork, update_id: int, now: datetime, keep: timedelta = REMEMBER_UPDATES
+) -> None:
     """Record, in the transaction of the update's effects, that they are stored.
 
     Raises AlreadyApplied if another handler of the same update got there first (the unit of
@@ -164,7 +180,7 @@ def mark_applied(uow: UnitOfWork, update_id: int, now: datetime) -> None:
     """
     if update_id <= 0:
         return
-    uow.session.execute(delete(InboxRow).where(InboxRow.received_at < now - REMEMBER_UPDATES))
+    forget_old_updates(uow, now, keep)
     row = uow.session.get(InboxRow, update_id, with_for_update=True)
     if row is not None and row.applied_at is not None:
         # another handler of the same update applied it after is_applied looked
@@ -192,7 +208,7 @@ def finish(ctx: AppContext, update_id: int, outcome: str = DONE) -> None:
     with ctx.unit_of_work() as uow:
         row = uow.session.get(InboxRow, update_id)
         if row is None:
-            mark_applied(uow, update_id, now)
+            mark_applied(uow, update_id, now, kept_for(ctx.config))
         elif not row.outcome:
             row.outcome = outcome
             if outcome == DONE and row.applied_at is None:

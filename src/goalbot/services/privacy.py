@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 
+from goalbot.domain.periods import Period
+from goalbot.domain.protocol import SendStatus
 from goalbot.services.context import AppContext
+from goalbot.services.inbox import forget_old_updates, kept_for
 from goalbot.services.owners import find_person
 from goalbot.storage.audit import OPERATOR_CHANGE, AuditAction, record_change
 from goalbot.storage.database import UnitOfWork
@@ -36,6 +39,7 @@ from goalbot.storage.models import (
 )
 
 TEXT_FIELDS = ("explanation", "corrective_action")
+FREE_TEXT_KEYS = ("text", "reason")  # where a stored value holds what someone wrote
 ERASED = ""  # what a text or a name that was erased becomes
 
 
@@ -186,16 +190,22 @@ class Erasure:
     audit_rows: int
 
 
+def _scrubbed(item: Any, texts: set[str], name: str) -> Any:
+    if isinstance(item, str):
+        return ERASED if item and (item in texts or item == name) else item
+    if isinstance(item, dict):
+        return {key: _scrubbed(inner, texts, name) for key, inner in item.items()}
+    if isinstance(item, list):
+        return [_scrubbed(inner, texts, name) for inner in item]
+    return item
+
+
 def _redact(value: dict[str, Any] | None, texts: set[str], name: str) -> dict[str, Any] | None:
-    """``value`` (an audit or history value) without the person's texts and name."""
+    """``value`` (an audit or history value, a send's payload) without the person's texts and
+    name, wherever in it they are; the same object when it held neither."""
     if value is None:
         return None
-    changed = {
-        key: ERASED
-        if isinstance(item, str) and item and (item in texts or (key == "name" and item == name))
-        else item
-        for key, item in value.items()
-    }
+    changed = _scrubbed(value, texts, name)
     return changed if changed != value else value
 
 
@@ -207,7 +217,7 @@ def _their_texts(uow: UnitOfWork, person: PersonRow) -> set[str]:
     )
     for row in history:
         new = row.new or {}
-        for key in ("text", "reason"):
+        for key in FREE_TEXT_KEYS:
             if new.get(key):
                 texts.add(str(new[key]))
     comments = uow.session.scalars(
@@ -216,7 +226,7 @@ def _their_texts(uow: UnitOfWork, person: PersonRow) -> set[str]:
     texts.update(text for text in comments if text)
     for audit_row in _their_audit(uow, person):
         new = audit_row.new or {}
-        for key in ("text", "reason"):
+        for key in FREE_TEXT_KEYS:
             if new.get(key):
                 texts.add(str(new[key]))
     return texts
@@ -266,6 +276,9 @@ def erase_person(ctx: AppContext, who: str) -> Erasure:
                 if ours:
                     audit_row.person_id, audit_row.telegram_user_id = None, None
                 audit_row.old, audit_row.new = old, new
+        for other in session.scalars(select(SendRow).where(SendRow.payload.is_not(None))):
+            # an escalation lists the people who owe answers by name
+            other.payload = _redact(other.payload, texts, person.name)
         comments = len(
             session.scalars(
                 select(GoalCommentRow).where(GoalCommentRow.written_by_id == person.id)
@@ -312,3 +325,88 @@ def erase_person(ctx: AppContext, who: str) -> Erasure:
         )
         uow.commit()
         return erasure
+
+
+@dataclass(frozen=True)
+class Retention:
+    """What one run of the retention rules removed."""
+
+    updates: int
+    texts: int
+    comments: int
+    sends: int
+
+    @property
+    def removed(self) -> int:
+        return self.updates + self.texts + self.comments + self.sends
+
+
+def _without_texts(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An answer's or audit row's value without its free text (the figure stays)."""
+    if value is None or not any(value.get(key) for key in FREE_TEXT_KEYS):
+        return value
+    return {key: ERASED if key in FREE_TEXT_KEYS and item else item for key, item in value.items()}
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _expired_periods(uow: UnitOfWork, cutoff: date) -> set[str]:
+    """The periods (keys) that ended before ``cutoff`` and have anything written for them."""
+    keys = set(uow.session.scalars(select(AnswerRow.period).distinct()))
+    keys.update(uow.session.scalars(select(GoalCommentRow.period).distinct()))
+    return {key for key in keys if Period.parse(key).last_day < cutoff}
+
+
+def _forget_texts(uow: UnitOfWork, periods: set[str]) -> tuple[int, int]:
+    """Remove the free texts written for ``periods``: (answer texts, comments) removed."""
+    if not periods:
+        return 0, 0
+    session = uow.session
+    texts = 0
+    for answer in session.scalars(select(AnswerRow).where(AnswerRow.period.in_(periods))):
+        for field in ("reason", *TEXT_FIELDS):
+            if getattr(answer, field):
+                setattr(answer, field, ERASED)
+                texts += 1
+        for change in answer.history:
+            change.old = _without_texts(change.old)
+            new = _without_texts(change.new)
+            if new is not None:
+                change.new = new
+    for audit_row in session.scalars(select(AuditRow).where(AuditRow.period.in_(periods))):
+        audit_row.old, audit_row.new = _without_texts(audit_row.old), _without_texts(audit_row.new)
+    comments = session.scalars(select(GoalCommentRow).where(GoalCommentRow.period.in_(periods)))
+    removed = 0
+    for comment in comments:
+        session.delete(comment)
+        removed += 1
+    return texts, removed
+
+
+def apply_retention(ctx: AppContext) -> Retention:
+    """Remove what ``[data]`` keeps no longer: old updates, free texts and send records."""
+    data = ctx.config.data
+    now = ctx.now()
+    today = now.astimezone(ctx.config.schedule.zone).date()
+    with ctx.unit_of_work() as uow:
+        updates = forget_old_updates(uow, now, kept_for(ctx.config))
+        periods = _expired_periods(uow, _years_before(today, data.keep_free_texts_years))
+        texts, comments = _forget_texts(uow, periods)
+        final = [s.value for s in SendStatus if s.is_final]
+        old_sends = list(
+            uow.session.scalars(
+                select(SendRow).where(
+                    SendRow.created_at < now - timedelta(days=data.keep_sends_days),
+                    SendRow.status.in_(final),
+                )
+            )
+        )
+        for send in old_sends:
+            uow.session.delete(send)
+        uow.commit()
+    return Retention(updates, texts, comments, len(old_sends))

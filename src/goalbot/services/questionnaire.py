@@ -40,7 +40,7 @@ from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
 from goalbot.services.access import Identity, identify, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.inbox import AlreadyApplied, is_applied, mark_applied
+from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
 from goalbot.services.rounds import asked_of, judgement_day, open_round_row, read_obligations
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
@@ -408,7 +408,7 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
         return Reply((session.screen(),), accepted=False)
     reply = _apply(session, owner_input)
     # the update is marked applied in the transaction of its effects: both, or neither
-    mark_applied(uow, owner_input.update_id, session.now)
+    mark_applied(uow, owner_input.update_id, session.now, kept_for(ctx.config))
     return reply
 
 
