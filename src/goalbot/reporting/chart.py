@@ -1,7 +1,8 @@
 """A metric's history against its target as a PNG picture.
 
 Drawn with matplotlib's object interface on the Agg canvas: no display and no global pyplot
-state, so charts can be drawn in worker threads side by side.
+state, so charts can be drawn in worker threads side by side. matplotlib (and numpy with it)
+is imported when the first chart is drawn, not when the bot starts.
 """
 
 from __future__ import annotations
@@ -9,10 +10,6 @@ from __future__ import annotations
 import io
 import textwrap
 from decimal import Decimal
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from goalbot.domain.evaluation import Status
 from goalbot.domain.goals import Rule
@@ -47,6 +44,10 @@ def _axis_number(value: float, _position: object = None) -> str:
 
 def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> bytes:
     """The history drawn as a PNG: the answers, the baseline, the target level or path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
     words = Words("report/chart.txt.j2", language)
     metric = history.metric
     figure = Figure(figsize=(8, 4.5), dpi=110)

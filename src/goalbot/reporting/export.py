@@ -25,12 +25,8 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from goalbot.domain.answers import AnswerState, AnswerValue
 from goalbot.domain.evaluation import Status
@@ -49,6 +45,10 @@ from goalbot.reporting.rendering import DEFAULT_LANGUAGE
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
 from goalbot.services.progress import MetricStatus, StatusData, status_of
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is made, not when the bot starts
+    from openpyxl.styles import Alignment, Border, Font, PatternFill
+    from openpyxl.worksheet.worksheet import Worksheet
 
 ExportFormat = Literal["xlsx", "docx", "csv", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("xlsx", "docx", "csv", "json")
@@ -408,13 +408,21 @@ def remarks(catalogue: Catalogue, data: StatusData) -> list[tuple[str, str, str]
 
 
 LINE_POINTS = 13.0  # the height of a line of wrapped 10-point text
-TABLE_FONT = Font(name="Calibri", size=10)
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TOP_LEFT = Alignment(wrap_text=True, vertical="top")
+
+
+@cache
+def _cell_style() -> tuple[Font, Border, Alignment]:
+    """A table cell's font, border and alignment."""
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    thin = Side(style="thin", color="A6A6A6")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    return Font(name="Calibri", size=10), border, Alignment(wrap_text=True, vertical="top")
 
 
 def _fill(colour: str) -> PatternFill:
+    from openpyxl.styles import PatternFill
+
     return PatternFill("solid", start_color=colour, end_color=colour)
 
 
@@ -432,6 +440,8 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _print_ready(sheet: Worksheet, columns: int, title_rows: int) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
@@ -450,6 +460,10 @@ def _print_ready(sheet: Worksheet, columns: int, title_rows: int) -> None:
 def _heading_rows(
     sheet: Worksheet, first: str, second: str, columns: tuple[str, ...], texts: Texts
 ) -> int:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    _font, border, top_left = _cell_style()
     sheet.cell(row=1, column=1, value=first).font = Font(name="Calibri", bold=True, size=12)
     if second:
         sheet.cell(row=2, column=1, value=second).font = Font(name="Calibri", bold=True, size=11)
@@ -459,8 +473,8 @@ def _heading_rows(
         header = sheet.cell(row=3, column=index, value=text)
         header.font = Font(name="Calibri", bold=True, size=10)
         header.fill = _fill(HEADER_FILL)
-        header.alignment = TOP_LEFT
-        header.border = BORDER
+        header.alignment = top_left
+        header.border = border
         width = COLUMN_WIDTHS.get(key, DEFAULT_WIDTH)
         sheet.column_dimensions[get_column_letter(index)].width = width
         lines = max(lines, text_lines(text, width))
@@ -474,9 +488,7 @@ def _put(sheet: Worksheet, row: int, column: int, value: Decimal | str | None) -
     if isinstance(value, str):
         # what owners typed stays text, even if it starts with "=" like a formula
         target.data_type = "s"
-    target.alignment = TOP_LEFT
-    target.border = BORDER
-    target.font = TABLE_FONT
+    target.font, target.border, target.alignment = _cell_style()
     return target
 
 
@@ -506,6 +518,8 @@ class _Heights:
 
 
 def _write_table(sheet: Worksheet, adopted: AdoptedTable, data: StatusData, texts: Texts) -> None:
+    from openpyxl.styles import Alignment, Font
+
     columns = adopted.columns
     first = f"{data.catalogue.title} · {data.period.label}"
     top = _heading_rows(sheet, first, texts.title(adopted.table, data.catalogue), columns, texts)
@@ -579,6 +593,8 @@ def explanation_values(row: NoteRow, texts: Texts) -> tuple[str, ...]:
 
 def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     """The period's adopted tables as an XLSX workbook, then explanations and notes."""
+    from openpyxl import Workbook
+
     texts = Texts(language, data.period)
     workbook = Workbook()
     default = workbook.active

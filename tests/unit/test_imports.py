@@ -1,0 +1,25 @@
+"""The heavy libraries are imported when a chart or a file is made, not when goalbot starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("matplotlib", "numpy", "openpyxl", "docx")
+
+
+def imported_after(statements: str) -> set[str]:
+    script = f"import sys\n{statements}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return {name.split(".")[0] for name in out.stdout.split()}
+
+
+def test_starting_the_bot_or_the_command_line_imports_no_heavy_library() -> None:
+    loaded = imported_after(
+        "import goalbot.cli, goalbot.chat.application, goalbot.chat.reports, "
+        "goalbot.reporting.export, goalbot.reporting.chart"
+    )
+    assert "telegram" in loaded  # the bot's own modules were imported
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
