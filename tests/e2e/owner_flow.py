@@ -8,6 +8,7 @@ from goalbot.domain.goals import Metric, MetricKind, Rule
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.storage.models import ConversationRow, PersonRow
+from tests.fakes.botapi import UserHandle
 
 
 def conversation(ctx: AppContext, telegram_user_id: int) -> ConversationRow | None:
@@ -61,10 +62,10 @@ def good_typed_answer(metric: Metric) -> str:
     return "1"
 
 
-def transcript_text(owner: object) -> str:
+def transcript_text(owner: UserHandle) -> str:
     """A chat as a person reads it, buttons in brackets (for failure messages)."""
     lines = []
-    for m in owner.transcript():  # type: ignore[attr-defined]
+    for m in owner.transcript():
         markup = m.reply_markup or {}
         buttons = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
         who = "BOT" if m.from_bot else "ME "

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from goalbot.domain.goals import MetricKind
+from goalbot.domain.goals import Metric, MetricKind
 from goalbot.domain.periods import Period
 from goalbot.scheduling.control import open_round_now
 from goalbot.services.context import AppContext
@@ -105,7 +105,7 @@ async def test_a_full_round_covering_every_metric_kind(
         assert opened.reminders_queued == 1
         reminder = await owner.wait_for_message(predicate=lambda m: "Q4/2026" in m.content)
         assert "tavoiteraportointi on alkanut" in reminder.content
-        assert "18.1.2027" in reminder.content
+        assert "18.1.2027" in reminder.content and reminder.reply_markup is not None
         assert [b["text"] for row in reminder.reply_markup["inline_keyboard"] for b in row] == [
             "Aloita vastaaminen"
         ]
@@ -187,7 +187,7 @@ def await_first(message: MessageView) -> MessageView:
     return message
 
 
-def _metrics(ctx: AppContext, done: dict[str, str]) -> list:  # type: ignore[type-arg]
+def _metrics(ctx: AppContext, done: dict[str, str]) -> list[Metric]:
     from goalbot.services.catalogue import get_catalogue
 
     catalogue = get_catalogue(ctx)

@@ -71,7 +71,7 @@ def live_through_an_outage(
     bot: BotProcess,
     check_health: Callable[[], tuple[int, str]],
     lose: Callable[[], None],
-    restore: Callable[[], None],
+    restore: Callable[[], object],
     messages: tuple[str, str],
     while_lost: Callable[[], None] = lambda: None,
 ) -> str:

@@ -36,7 +36,7 @@ async def report_messages(
         expected = html_to_text(part)
         message = await chat.wait_for_message(
             after=received[-1] if received else None,
-            predicate=lambda m, text=expected: m.content == text,  # type: ignore[misc]
+            predicate=lambda m, text=expected: m.content == text,
             timeout=seconds,
         )
         received.append(message)

@@ -6,11 +6,13 @@ None of them may change an answer: the owner gets a short note and the current q
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from goalbot.domain.periods import Period
+from goalbot.emulator.state import CallbackAnswer
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.services.context import AppContext
 from tests.conftest import Clock
@@ -115,12 +117,12 @@ async def test_a_double_tap_records_one_answer(q4_ctx: AppContext, botapi: FakeB
         assert header(1, 2) in first.content
         # both taps reach Telegram before the bot has answered either
         queries = [owner.press("Kyllä", message_id=first.message_id) for _ in range(2)]
-        answers = await driver.wait_until(
-            lambda: (
-                all(driver.callback_answer(q) for q in queries)
-                and [driver.callback_answer(q) for q in queries]
-            )
-        )
+
+        def all_answered() -> list[CallbackAnswer | None] | None:
+            found = [driver.callback_answer(q) for q in queries]
+            return found if all(found) else None
+
+        answers = await driver.wait_until(all_answered)
         await driver.wait_until_idle()
         replies = [m for m in owner.bot_messages() if m.message_id > first.message_id]
         assert len(replies) == 2
@@ -259,7 +261,7 @@ async def test_forged_buttons_in_other_chats_do_nothing(
 
         for presser in (stranger, owner):
             query = group.press(presser, "Kyllä", message_id=in_group.message_id)
-            answer = await driver.wait_until(lambda q=query: driver.callback_answer(q))
+            answer = await driver.wait_until(partial(driver.callback_answer, query))
             assert answer.text == STALE_TOAST
 
         stranger.press("Kyllä", message_id=in_private.message_id)

@@ -108,4 +108,4 @@ async def test_a_part_that_may_have_arrived_is_not_repeated_and_the_admins_are_t
     row = summary_send(ctx)
     assert row.status == SendStatus.UNCERTAIN
     assert f"osa 2/{total}" in notice.content and f"goalbot sends resend {row.id}" in notice.content
-    assert timedelta(0) <= clock.now - row.sent_at
+    assert row.sent_at is not None and timedelta(0) <= clock.now - row.sent_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -54,7 +55,7 @@ def test_services_that_change_data_check_who_asks(people: AppContext) -> None:
     """The chat refuses first; the services refuse again whoever gets past it."""
     ctx = people
     owner, admin = Actor(OWNER), Actor(ADMIN)
-    refused = [
+    refused: list[Callable[[Actor], object]] = [
         lambda by: choose_management_group(ctx, -100500, by=by),
         lambda by: invite_owner(ctx, "rakennustarkastaja", "Uusi", by=by),
         lambda by: pause_nudges(ctx, "Raili Rakentaja", None, by=by),

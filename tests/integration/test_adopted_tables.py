@@ -28,7 +28,8 @@ from goalbot.domain.answers import AnswerValue
 from goalbot.domain.evaluation import Status
 from goalbot.domain.goals import Catalogue, Tier
 from goalbot.domain.periods import Period
-from goalbot.reporting.export import MINUS, export_period
+from goalbot.reporting.export import export_period
+from goalbot.reporting.formatting import MINUS
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.progress import status_of

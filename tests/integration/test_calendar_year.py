@@ -139,7 +139,9 @@ def test_a_year_of_rounds_with_restarts(year_ctx: AppContext, clock: Clock) -> N
 
     with ctx.unit_of_work() as uow:
         sends = list(uow.session.scalars(select(SendRow)))
-        people = {p.id: p.telegram_user_id for p in uow.session.scalars(select(PersonRow))}
+        people: dict[int | None, int | None] = {
+            p.id: p.telegram_user_id for p in uow.session.scalars(select(PersonRow))
+        }
         rounds = {r.period: r for r in uow.session.scalars(select(RoundRow))}
         done = list(
             uow.session.scalars(
@@ -251,7 +253,7 @@ def test_paused_nudges_skip_the_person_until_the_date(year_ctx: AppContext, cloc
     # paused up to (and including) the day of the second nudge
     until = plan.nudges[1].due_at.astimezone(HELSINKI).date()
     assert pause_nudges(ctx, "Henkilö rakennustarkastaja", until)[1] == until
-    nudged: list[set[int]] = []
+    nudged: list[set[int | None]] = []
     for nudge in plan.nudges[:3]:
         clock.set(nudge.due_at + timedelta(minutes=1))
         tick(ctx)

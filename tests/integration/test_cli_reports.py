@@ -17,7 +17,8 @@ from goalbot.cli import main
 from goalbot.config import Config, DatabaseConfig
 from goalbot.domain.periods import Period
 from tests.conftest import Clock, make_context
-from tests.integration.test_cli import assert_one_line_error, run
+from tests.integration.conftest import run
+from tests.integration.test_cli import assert_one_line_error
 from tests.report_data import Q4, fill_answers
 
 

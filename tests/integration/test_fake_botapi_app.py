@@ -126,15 +126,16 @@ async def test_phone_sees_buttons_and_presses_them(botapi: FakeBotApi) -> None:
         assert phone.handle("/start")
         async with Bot(botapi.token, base_url=botapi.base_url) as bot:
             [update] = await bot.get_updates()
-            assert update.message.text == "/start"
+            assert update.message is not None and update.message.text == "/start"
             await bot.send_message(1001, "Onko tavoite toteutunut?", reply_markup=question())
             phone.refresh()
             assert "[1] Kyllä   [2] Ei" in out.getvalue()
             assert phone.handle("#2")
             assert phone.handle("#Kyllä")
             updates = await bot.get_updates(offset=update.update_id + 1)
-            assert [u.callback_query.data for u in updates] == ["no", "yes"]
-            await bot.answer_callback_query(updates[0].callback_query.id, text="Selvä")
+            queries = [u.callback_query for u in updates if u.callback_query is not None]
+            assert [q.data for q in queries] == ["no", "yes"]
+            await bot.answer_callback_query(queries[0].id, text="Selvä")
             phone.refresh()
             assert "(toast) Selvä" in out.getvalue()
             assert phone.handle("#9")

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from goalbot.emulator.entities import EntityParseError, find_bot_commands, parse_html
+from goalbot.emulator.spec import load_spec
+from goalbot.emulator.validation import RequestValidator
 from tests.fakes.botapi import FakeBotApi
-from tests.fakes.botapi.entities import EntityParseError, find_bot_commands, parse_html
-from tests.fakes.botapi.spec import load_spec
-from tests.fakes.botapi.validation import RequestValidator
 
 pytest_plugins = ["tests.fakes.fixtures"]
 

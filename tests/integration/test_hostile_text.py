@@ -19,6 +19,7 @@ import pytest
 
 from goalbot.chat.handlers import render_screen
 from goalbot.domain.periods import Period
+from goalbot.emulator.entities import parse_html
 from goalbot.reporting import report_texts as status_reports
 from goalbot.reporting.chart import metric_chart
 from goalbot.reporting.export import export_file
@@ -38,7 +39,6 @@ from goalbot.services.questionnaire import (
     reminder_view,
 )
 from tests.conftest import SMALL_CATALOGUE, Clock
-from tests.fakes.botapi.entities import parse_html
 
 Q4 = Period(2026, 4)
 NAME = "Matti <sijainen> Meikäläinen"
@@ -96,7 +96,9 @@ def _walk_the_questionnaire(ctx: AppContext) -> None:
         reply = handle_input(ctx, OwnerInput(next(updates), OWNER, **kwargs))
         return _show(ctx, reply)
 
-    version = lambda reply: reply.screens[-1].version  # noqa: E731
+    def version(reply: Reply) -> int:
+        return reply.screens[-1].version
+
     first = give(text="jotain ennen kysymystä")  # a note: text before the first question
     assert first.screens[0].kind.value == "question"
     skipped = give(action=Action.SKIP, version=version(first))

@@ -71,7 +71,7 @@ def test_the_uncertain_and_the_failed_are_reported_once(admin_ctx: AppContext) -
     assert outbox.report_undelivered(ctx) == 0
     with ctx.unit_of_work() as uow:
         (notice,) = uow.session.scalars(select(SendRow).where(SendRow.kind == "admin_notice"))
-        assert notice.chat_id == 42
+        assert notice.chat_id == 42 and notice.payload is not None
         assert [s["id"] for s in notice.payload["sends"]] == [second.id, third.id]
         assert [s["status"] for s in notice.payload["sends"]] == ["uncertain", "failed"]
 

@@ -120,7 +120,8 @@ def test_ambiguous_prefix_names_the_matches(ctx: AppContext) -> None:
     with pytest.raises(ServiceError) as caught:
         status_of(ctx, "k", Q4)
     assert caught.value.code == "ambiguous_scope"
-    assert "kiinteistojen-hoito" in caught.value.params["matches"]  # type: ignore[operator]
+    matches = caught.value.params["matches"]
+    assert isinstance(matches, tuple) and "kiinteistojen-hoito" in matches
 
 
 def test_a_period_outside_the_term_is_refused(ctx: AppContext) -> None:

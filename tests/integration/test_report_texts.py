@@ -102,8 +102,9 @@ def test_the_reminder_promises_the_time_it_takes(metrics: int, promise: str) -> 
 
 
 def test_the_welcome_makes_no_promise_it_cannot_keep() -> None:
+    from goalbot.domain.protocol import HolderKind
     from goalbot.services.owners import Binding
 
-    binding = Binding(1, "Hanna", "hallintojohtaja", "Hallintojohtaja", "owner", None)
+    binding = Binding(1, "Hanna", "hallintojohtaja", "Hallintojohtaja", HolderKind.OWNER, None)
     text = render("chat/invite_accepted.html.j2", "fi", binding=binding)
     assert "minuut" not in text and "Vuosineljänneksen" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as stdcal
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -263,9 +264,9 @@ def test_default_settings() -> None:
         ({"grace_period": timedelta(hours=-1)}, "grace_period"),
     ],
 )  # fmt: skip
-def test_invalid_settings_name_the_field(changes: dict[str, object], field: str) -> None:
+def test_invalid_settings_name_the_field(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(ScheduleError) as caught:
-        ScheduleConfig(**changes)  # type: ignore[arg-type]
+        ScheduleConfig(**changes)
     assert caught.value.field == field
     assert field in str(caught.value)
     assert isinstance(caught.value, ValueError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from goalbot.emulator.entities import parse_html
 from goalbot.reporting.messages import (
     fits,
     html_to_text,
@@ -11,7 +12,6 @@ from goalbot.reporting.messages import (
     utf16_length,
     visible_length,
 )
-from tests.fakes.botapi.entities import parse_html
 
 
 class _Balance(HTMLParser):
