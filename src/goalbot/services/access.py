@@ -8,13 +8,14 @@ command before the handler runs, and the services that change data check the cal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue
-from goalbot.domain.obligations import Holder
+from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
@@ -53,13 +54,11 @@ def person_by_telegram_id(uow: UnitOfWork, telegram_user_id: int) -> PersonRow |
     ).first()
 
 
-def roles_of(uow: UnitOfWork, catalogue: Catalogue, person_id: int) -> tuple[Holder, ...]:
+def roles_of(
+    catalogue: Catalogue, holders: Mapping[str, RoleHolders], person_id: int
+) -> tuple[Holder, ...]:
     """The roles a person holds now: owned roles first, then deputised ones (catalogue order)."""
-    holds = [
-        hold
-        for holders in role_holders(uow, catalogue).values()
-        for hold in holders.held_by(person_id)
-    ]
+    holds = [hold for role in holders.values() for hold in role.held_by(person_id)]
     order = [r.id for r in catalogue.roles]
     return tuple(sorted(holds, key=lambda h: (h.kind != HolderKind.OWNER, order.index(h.role.id))))
 
@@ -74,10 +73,24 @@ def manager_roles(catalogue: Catalogue) -> set[str]:
 
 def identify(uow: UnitOfWork, ctx: AppContext, telegram_user_id: int) -> Identity:
     """Identify a Telegram user inside an open unit of work."""
-    config = ctx.config.telegram
-    is_admin = telegram_user_id in config.admins
     person = person_by_telegram_id(uow, telegram_user_id)
     if person is None:
+        return identity_of(ctx, telegram_user_id, None, None, {})
+    catalogue = active_catalogue(uow)
+    return identity_of(ctx, telegram_user_id, person, catalogue, role_holders(uow, catalogue))
+
+
+def identity_of(
+    ctx: AppContext,
+    telegram_user_id: int,
+    person: PersonRow | None,
+    catalogue: Catalogue | None,
+    holders: Mapping[str, RoleHolders],
+) -> Identity:
+    """The identity of a Telegram user from what a unit of work has read of them."""
+    config = ctx.config.telegram
+    is_admin = telegram_user_id in config.admins
+    if person is None or catalogue is None:
         return Identity(
             telegram_user_id,
             None,
@@ -86,8 +99,7 @@ def identify(uow: UnitOfWork, ctx: AppContext, telegram_user_id: int) -> Identit
             is_admin,
             is_admin or telegram_user_id in config.managers,
         )
-    catalogue = active_catalogue(uow)
-    roles = roles_of(uow, catalogue, person.id)
+    roles = roles_of(catalogue, holders, person.id)
     is_manager = (
         is_admin
         or telegram_user_id in config.managers

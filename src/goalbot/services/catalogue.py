@@ -175,14 +175,20 @@ def _store(
 
 def active_catalogue(uow: UnitOfWork) -> Catalogue:
     """The catalogue in use, rebuilt from the database; ServiceError if none is loaded."""
-    row = uow.session.scalars(select(CatalogueRow).where(CatalogueRow.active)).first()
+    # every input needs it: its source text is read only when it is not parsed already
+    row = uow.session.execute(
+        select(CatalogueRow.id, CatalogueRow.content_hash).where(CatalogueRow.active)
+    ).first()
     if row is None:
         raise ServiceError("no_catalogue")
     with _cache_lock:
         cached = _parsed.get(row.content_hash)
     if cached is not None:
         return cached
-    catalogue = parse_catalogue(row.source_text, source=f"database:{row.id}")
+    text = uow.session.scalars(
+        select(CatalogueRow.source_text).where(CatalogueRow.id == row.id)
+    ).one()
+    catalogue = parse_catalogue(text, source=f"database:{row.id}")
     with _cache_lock:
         _parsed[row.content_hash] = catalogue
     return catalogue

@@ -16,7 +16,7 @@ the handler moves the conversation on and the new step selects the screen (``_SC
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -37,7 +37,7 @@ from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
 from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
-from goalbot.services.access import Identity, identify, person_by_telegram_id
+from goalbot.services.access import Identity, identify, identity_of, person_by_telegram_id
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
@@ -50,7 +50,7 @@ from goalbot.storage.models import (
     RoundRow,
 )
 from goalbot.storage.repositories import (
-    all_answers,
+    answers_before,
     answers_for_period,
     comments_for_period,
     confirm_answer,
@@ -169,6 +169,7 @@ class _Session:
         identity: Identity,
         person: PersonRow,
         catalogue: Catalogue,
+        holders: Mapping[str, RoleHolders],
         round_row: RoundRow,
     ) -> None:
         self.uow = uow
@@ -182,12 +183,13 @@ class _Session:
         holds = {hold.role.id: hold for hold in identity.roles}
         triples = asked_of(uow, catalogue, list(holds), self.period)
         self.answers = answers_for_period(uow, self.period, [m.id for _, _, m in triples])
+        # an input reads the history of the person's own metrics, not the town's
         history: dict[str, list[Answer]] = {}
-        for row in all_answers(uow, self.period.previous()):
+        for row in answers_before(uow, self.period, [m.id for _, _, m in triples]):
             history.setdefault(row.metric_id, []).append(row_to_answer(row))
         self.history = history
-        self.comments = comments_for_period(uow, self.period)
-        self.holders = role_holders(uow, catalogue)
+        self.comments = comments_for_period(uow, self.period, {g.id for _, g, _ in triples})
+        self.holders = holders
         # a metric owned by two roles the person holds is asked once
         seen: set[str] = set()
         self.items: list[_Item] = []
@@ -387,20 +389,23 @@ def _handle_once(ctx: AppContext, owner_input: OwnerInput) -> Reply:
 
 def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Reply:
     """The input applied inside ``uow`` (the caller commits, whatever the reply)."""
-    identity = identify(uow, ctx, owner_input.telegram_user_id)
+    # read once what identify() would read, and keep it for the session
+    person = person_by_telegram_id(uow, owner_input.telegram_user_id)
+    catalogue = active_catalogue(uow) if person is not None else None
+    holders = role_holders(uow, catalogue) if catalogue is not None else {}
+    identity = identity_of(ctx, owner_input.telegram_user_id, person, catalogue, holders)
     if not identity.owns_goals:
         if not identity.is_known:
             return Reply((), accepted=False, stranger=True)
         return _note("not_an_owner")
-    person = person_by_telegram_id(uow, owner_input.telegram_user_id)
-    assert person is not None
+    assert person is not None and catalogue is not None
     # they write to the bot, so they no longer block it: nudges may reach them again
     person.blocked_bot_at = None
     round_row = open_round_row(uow)
     if round_row is None:
         return _note("no_open_round")
     duplicate = is_applied(uow, owner_input.update_id)
-    session = _Session(uow, ctx, identity, person, active_catalogue(uow), round_row)
+    session = _Session(uow, ctx, identity, person, catalogue, holders, round_row)
     if not session.items:
         return _note("nothing_due", period=session.period.label)
     if duplicate:

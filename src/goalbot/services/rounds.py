@@ -105,7 +105,9 @@ def asked_of(
     uow: UnitOfWork, catalogue: Catalogue, role_ids: Iterable[str], period: Period
 ) -> list[tuple[str, Goal, Metric]]:
     """What the holders of ``role_ids`` are asked in ``period`` (done deliverables left out)."""
-    return asked_items(catalogue, role_ids, period, yes_answers(uow, period))
+    roles = list(role_ids)
+    metric_ids = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
+    return asked_items(catalogue, roles, period, yes_answers(uow, period, metric_ids))
 
 
 def check_period(catalogue: Catalogue, period: Period) -> None:

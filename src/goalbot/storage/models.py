@@ -223,7 +223,10 @@ class AnswerRow(Base):
         back_populates="answer", order_by="AnswerHistoryRow.id"
     )
 
-    __table_args__ = (UniqueConstraint("metric_id", "period", name="uq_answers_metric_period"),)
+    __table_args__ = (
+        UniqueConstraint("metric_id", "period", name="uq_answers_metric_period"),
+        Index("ix_answers_period", "period"),
+    )
 
 
 class AnswerHistoryRow(Base):
@@ -295,7 +298,10 @@ class InboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_inbox_outcome", "outcome"),)
+    __table_args__ = (
+        Index("ix_inbox_outcome", "outcome"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
 
 
 class ScheduledEventRow(Base):

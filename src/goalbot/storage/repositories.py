@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.goals import Catalogue
@@ -75,6 +75,17 @@ def answers_for_period(
     if metric_ids is not None:
         query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
     return {row.metric_id: row for row in uow.session.scalars(query)}
+
+
+def answers_before(uow: UnitOfWork, period: Period, metric_ids: Iterable[str]) -> list[AnswerRow]:
+    """The answers of ``metric_ids`` given for the periods before ``period``, oldest first."""
+    query = (
+        select(AnswerRow)
+        .where(AnswerRow.metric_id.in_(list(metric_ids)), AnswerRow.period < period.key)
+        .options(selectinload(AnswerRow.answered_by))
+    )
+    # a period's key sorts as the period does (four-digit years)
+    return sorted(uow.session.scalars(query), key=lambda r: (r.period, r.metric_id))
 
 
 def all_answers(uow: UnitOfWork, up_to: Period | None = None) -> list[AnswerRow]:
@@ -282,16 +293,29 @@ def save_comment(
         row.written_by_id = person.id if person else None
 
 
-def comments_for_period(uow: UnitOfWork, period: Period) -> dict[str, str]:
-    rows = uow.session.scalars(select(GoalCommentRow).where(GoalCommentRow.period == period.key))
-    return {row.goal_id: row.text for row in rows}
+def comments_for_period(
+    uow: UnitOfWork, period: Period, goal_ids: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The comments written on goals for ``period`` (only of ``goal_ids``, if given)."""
+    query = select(GoalCommentRow).where(GoalCommentRow.period == period.key)
+    if goal_ids is not None:
+        query = query.where(GoalCommentRow.goal_id.in_(list(goal_ids)))
+    return {row.goal_id: row.text for row in uow.session.scalars(query)}
 
 
-def yes_answers(uow: UnitOfWork, before: Period) -> dict[str, frozenset[Period]]:
-    """Metric id → the periods before ``before`` it was answered "yes" in (done deliverables)."""
-    rows = uow.session.execute(
-        select(AnswerRow.metric_id, AnswerRow.period).where(AnswerRow.flag.is_(True))
+def yes_answers(
+    uow: UnitOfWork, before: Period, metric_ids: Iterable[str] | None = None
+) -> dict[str, frozenset[Period]]:
+    """Metric id → the periods before ``before`` it was answered "yes" in (done deliverables).
+
+    ``metric_ids``: only these metrics' (default all).
+    """
+    query = select(AnswerRow.metric_id, AnswerRow.period).where(
+        AnswerRow.flag.is_(True), AnswerRow.period < before.key
     )
+    if metric_ids is not None:
+        query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
+    rows = uow.session.execute(query)
     periods: dict[str, set[Period]] = {}
     for metric_id, key in rows:
         period = Period.parse(key)
@@ -336,7 +360,7 @@ def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders
     query = (
         select(AssignmentRow)
         .where(AssignmentRow.revoked_at.is_(None))
-        .options(selectinload(AssignmentRow.person))
+        .options(joinedload(AssignmentRow.person, innerjoin=True))
         .order_by(AssignmentRow.id)
     )
     for row in uow.session.scalars(query):
