@@ -29,6 +29,8 @@ ENV_PREFIX = "GOALBOT_"
 ENV_SHORT_NAMES = {ENV_TOKEN: ("telegram", "token"), ENV_DATABASE_URL: ("database", "url")}
 SHIPPED_TEXTS = Path(__file__).parent / "reporting" / "templates"
 """The shipped texts, a folder per language (the template loader reads them from here)."""
+LANGUAGES = ("fi", "sv", "en")
+"""The languages a person or a chat can choose (Finnish, Swedish, English)."""
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 

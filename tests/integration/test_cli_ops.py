@@ -122,7 +122,7 @@ def test_config_check_reports_every_problem_at_once(
     path = tmp_path / "goalbot.toml"
     path.write_text(
         '[telegram]\nadmins = "me"\npoll_timeout = -1\n[schedule]\ntimezone = "Mars/Olympus"\n'
-        '[texts]\nlanguage = "sv"\n',
+        '[texts]\nlanguage = "de"\n',
         encoding="utf-8",
     )
     monkeypatch.setenv("GOALBOT_INVITES__VALID_DAYS", "never")

@@ -232,6 +232,8 @@ def test_every_template_escapes_hostile_text(
     render("chat/refusal.html.j2", "fi", user_id=1, private=True)
     render("chat/summary_queued.html.j2", "fi", period=Q4)
     render("chat/part.html.j2", "fi", number=2, total=3)
+    render("chat/language.html.j2", "fi", current="fi", languages=("fi", "sv"), private=False,
+           changed=False, unknown=REASON)  # fmt: skip
     render("chat/invite_error.html.j2", "fi", code="invite_used", user_id=1)
     for code in ("database", "database_waiting", "reply_failed", "internal"):
         render("chat/error.html.j2", "fi", code=code)

@@ -40,6 +40,7 @@ EXPECTED: dict[Command, tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Ve
     Command.CLOSE: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.SUMMARY: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.SETGROUP: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
+    Command.LANGUAGE: ((R, A, A, A), (A, A, A, A), (R, R, R, R)),
 }
 PEOPLE = (STRANGER, OWNER, MANAGER, ADMIN)
 

@@ -31,6 +31,7 @@ from goalbot.chat.inbox import (
     instance_name,
 )
 from goalbot.chat.jobs import install_calendar, install_retention
+from goalbot.chat.languages import add_language_handlers
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.chat.supervision import (
@@ -65,9 +66,10 @@ PRIVATE_COMMANDS = [
     "export",
     "chart",
     "schedule",
+    "kieli",
     "help",
 ]
-GROUP_COMMANDS = ["status", "missing", "export", "chart", "help"]
+GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
 
 
 def build_application(
@@ -140,6 +142,7 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler(["report", "raportoi"], handlers.report))
+    add_language_handlers(application)
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     add_admin_handlers(application)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, handlers.on_migrate))

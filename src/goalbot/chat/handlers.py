@@ -54,9 +54,15 @@ def user_lock(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> asyncio.Lock:
     return locks.setdefault(user_id, asyncio.Lock())
 
 
+LANGUAGE_KEY = "language"  # in chat_data: the language the update is answered in
+
+
 def language_of(context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The language of the bot's texts ([texts] language)."""
-    return app_context(context).config.texts.language
+    """The language this update is answered in: the person's in private, the group's in a
+    group (found before the handlers run, chat.languages), else ``[texts] language``."""
+    data = context.chat_data
+    found = data.get(LANGUAGE_KEY) if data is not None else None
+    return found if isinstance(found, str) else app_context(context).config.texts.language
 
 
 async def send_html(

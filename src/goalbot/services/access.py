@@ -112,7 +112,7 @@ def identity_of(
         roles,
         is_admin,
         is_manager,
-        person.language or "fi",
+        person.language or ctx.config.texts.language,
     )
 
 
@@ -139,6 +139,7 @@ class Command(StrEnum):
     CLOSE = "close"
     SUMMARY = "summary"
     SETGROUP = "setgroup"
+    LANGUAGE = "language"  # /kieli, /språk, /language: a person's own, or the group's
     OTHER = "other"  # a command the bot does not have, or a picture, a sticker, a file
 
 
@@ -188,6 +189,7 @@ PERMISSIONS: dict[Command, Permission] = {
     Command.CLOSE: _ADMIN,
     Command.SUMMARY: _ADMIN,
     Command.SETGROUP: _ADMIN,
+    Command.LANGUAGE: Permission(Audience.KNOWN, management_group=True),
 }
 """Which command is for whom, and where (see Permission)."""
 

@@ -16,6 +16,7 @@ from goalbot.domain.protocol import HolderKind, SendKind
 from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.languages import supported_language
 from goalbot.services.outbox import queue_send
 from goalbot.services.rounds import asked_of, open_round_row
 from goalbot.storage.audit import OPERATOR_CHANGE, AuditAction, Changer, record_change
@@ -159,7 +160,7 @@ def accept_invite(
                 name=invite.name,
                 telegram_user_id=telegram_user_id,
                 telegram_username=username or "",
-                language=language or "fi",
+                language=supported_language(language) or ctx.config.texts.language,
                 created_at=now,
             )
             session.add(person)

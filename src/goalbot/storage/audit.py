@@ -46,6 +46,7 @@ class AuditAction(StrEnum):
     SUMMARY_RESEND = "summary_resend"
     SEND_RESEND = "send_resend"
     PERSON_ERASE = "person_erase"
+    LANGUAGE = "language"
 
 
 @dataclass(frozen=True)
