@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, assert_never
 
 from markupsafe import Markup
-from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram import Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -69,10 +69,19 @@ async def send_html(
     chat: Chat,
     text: str,
     keyboard: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
 ) -> Message:
-    """Send an HTML message to ``chat``."""
+    """Send an HTML message to ``chat`` (as a reply to the message ``reply_to``, if given)."""
     return await chat.send_message(
-        text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        disable_web_page_preview=True,
+        reply_parameters=(
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        ),
     )
 
 
@@ -86,9 +95,18 @@ def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
     )
 
 
-async def show_reply(chat: Chat, reply: Reply, language: str, ctx: AppContext) -> None:
-    """Send each screen; a long one (a big recap) in parts, its buttons under the last."""
+async def show_reply(
+    chat: Chat, reply: Reply, language: str, ctx: AppContext, reply_to: int | None = None
+) -> None:
+    """Send each screen; a long one (a big recap) in parts, its buttons under the last.
+
+    A refused text (MISTAKE) is answered by a short reply to the person's own message
+    ``reply_to``; the step's message above stays as it is.
+    """
     for screen in reply.screens:
+        if screen.kind == ScreenKind.MISTAKE:
+            await send_html(chat, render_screen(screen, language, ctx), reply_to=reply_to)
+            continue
         parts = split_html(render_screen(screen, language, ctx))
         for number, part in enumerate(parts, start=1):
             keyboard = keyboard_for(screen, language) if number == len(parts) else None
@@ -311,6 +329,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _owner_input(
     update: Update, context: ContextTypes.DEFAULT_TYPE, given: OwnerInput
 ) -> None:
+    """A typed text or command of an owner: apply it, show what follows (a refusal as a reply)."""
     chat, user = _identity_args(update)
     ctx = app_context(context)
     language = language_of(context)
@@ -319,7 +338,8 @@ async def _owner_input(
     if reply.stranger:
         await refuse(update, context)
         return
-    await show_reply(chat, reply, language, ctx)
+    message = update.effective_message
+    await show_reply(chat, reply, language, ctx, message.message_id if message else None)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

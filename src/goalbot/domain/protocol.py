@@ -91,3 +91,4 @@ class ScreenKind(StrEnum):
     RECAP = "recap"
     DONE = "done"
     NOTE = "note"  # a remark without a step (nothing open, nothing due)
+    MISTAKE = "mistake"  # a typed text that is no valid input: a short reply to it

@@ -114,9 +114,9 @@ class Screen:
     items: tuple[ItemView, ...] = ()
     comments: dict[str, str] = field(default_factory=dict)
     evaluation: Evaluation | None = None
-    error: str = ""  # why the last input was not accepted
-    error_params: dict[str, object] = field(default_factory=dict)
-    note: str = ""  # a remark before the screen (e.g. "stale_button")
+    error: str = ""  # MISTAKE: why the typed text was not accepted
+    error_params: dict[str, object] = field(default_factory=dict)  # the error's or note's
+    note: str = ""  # a remark before the screen (e.g. "answers_missing")
     closes_at: datetime | None = None
     goal: Goal | None = None
     goals: tuple[Goal, ...] = ()
@@ -319,17 +319,13 @@ class _Session:
         row.updated_at = self.now
         return row
 
-    def screen(
-        self, error: str = "", error_params: dict[str, object] | None = None, note: str = ""
-    ) -> Screen:
+    def screen(self, note: str = "") -> Screen:
         """The screen for the conversation's current step."""
         row = self.conversation
         base = Screen(
             ScreenKind.NOTE,
             version=row.version if row else 0,
             period=self.period,
-            error=error,
-            error_params=error_params or {},
             note=note,
             closes_at=self.round.closes_at,
             person_name=self.person.name,
@@ -449,9 +445,21 @@ def _stale(s: _Session) -> Reply:
     return Reply((s.screen(note="stale_button"),), accepted=False)
 
 
-def _refused(s: _Session, error: InvalidAnswer) -> Reply:
-    """A typed text that is no valid answer: say why and ask again."""
-    return Reply((s.screen(error=error.code, error_params=error.params),), accepted=False)
+def _refused(s: _Session, code: str, params: dict[str, object] | None = None) -> Reply:
+    """A typed text that is no valid input: a short reply says why and what is expected.
+
+    The step's own message stays where it is, with its buttons; it is not sent again.
+    """
+    index = s.index if s.started and s.step.is_about_an_item else None
+    screen = Screen(
+        ScreenKind.MISTAKE,
+        version=s.conversation.version if s.conversation else 0,
+        period=s.period,
+        item=s.item(index) if index is not None else None,
+        error=code,
+        error_params=dict(params or {}),
+    )
+    return Reply((screen,), accepted=False)
 
 
 def _store_value(s: _Session, index: int, value: AnswerValue) -> Reply:
@@ -497,12 +505,12 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
             flag = parse_yes_no(given.text)
             if flag is not None:
                 return _store_value(s, index, AnswerValue.of_flag(flag))
-            return Reply((s.screen(error="yes_or_no"),), accepted=False)
+            return _refused(s, "yes_or_no")
     elif given.text is not None:
         try:
             number = parse_number(given.text, metric)
         except InvalidAnswer as exc:
-            return _refused(s, exc)
+            return _refused(s, exc.code, exc.params)
         return _store_value(s, index, AnswerValue.of_number(number))
     return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
 
@@ -517,7 +525,7 @@ def _on_skip_reason(s: _Session, given: OwnerInput) -> Reply:
     try:
         reason = parse_reason(given.text)
     except InvalidAnswer as exc:
-        return _refused(s, exc)
+        return _refused(s, exc.code, exc.params)
     return _store_value(s, index, AnswerValue.skipped(reason))
 
 
@@ -531,7 +539,7 @@ def _on_explanation(s: _Session, given: OwnerInput) -> Reply:
         try:
             text = parse_reason(given.text)
         except InvalidAnswer as exc:
-            return _refused(s, exc)
+            return _refused(s, exc.code, exc.params)
     answer_row = s.answers[s.items[index].metric.id]
     field_name = "explanation" if step == Step.EXPLANATION else "corrective_action"
     if text:
@@ -549,7 +557,7 @@ def _on_comment_pick(s: _Session, given: OwnerInput) -> Reply:
         return Reply((s.screen(),))
     if given.action != Action.COMMENT:
         if given.text is not None:
-            return Reply((s.screen(error="use_buttons"),), accepted=False)
+            return _refused(s, "use_buttons")
         return _stale(s)
     try:
         goal = goals[int(given.argument) - 1]
@@ -571,7 +579,7 @@ def _on_comment(s: _Session, given: OwnerInput) -> Reply:
     try:
         text = parse_reason(given.text)
     except InvalidAnswer as exc:
-        return _refused(s, exc)
+        return _refused(s, exc.code, exc.params)
     save_comment(s.uow, goal_id, s.period, text, s.person, s.now)
     s.comments[goal_id] = text
     s.go(Step.RECAP)
@@ -600,7 +608,7 @@ def _on_recap(s: _Session, given: OwnerInput) -> Reply:
         s.go(Step.COMMENT_PICK)
         return Reply((s.screen(),))
     if given.text is not None:
-        return Reply((s.screen(error="use_buttons"),), accepted=False)
+        return _refused(s, "use_buttons")
     return _stale(s)
 
 
