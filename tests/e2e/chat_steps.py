@@ -27,7 +27,8 @@ Q4 = Period(2026, 4)
 REMINDER = "tavoiteraportointi on alkanut"
 START = "Aloita vastaaminen"
 NO_DATA = "Ei tietoa vielä"
-STALE_TOAST = "Tämä painike on vanhentunut."
+STALE_TOAST = "Tämä painike on vanhentunut; jatka alimmasta viestistä."
+HANDLED_TOAST = "Tämä on jo tallennettu."
 STALE_NOTE = "Tuo painike kuului aiempaan viestiin, eikä se muuttanut mitään."
 REFUSAL = "palvelee vain kutsuttuja käyttäjiä"
 
@@ -147,7 +148,8 @@ def footprint(ctx: AppContext, telegram_user_id: int | None = None) -> Footprint
                     row.metric_id,
                     row.goal_id,
                     row.version,
-                    dict(row.data or {}),
+                    # which messages show the step is the chat's bookkeeping, not an effect
+                    {k: v for k, v in (row.data or {}).items() if k not in ("shown", "recap")},
                 )
         return Footprint(answers, history, comments, conversation)
 

@@ -126,11 +126,17 @@ async def test_a_full_round_covering_every_metric_kind(
         owner.press("Asukastyytyväisyys", message_id=pick.message_id)
         prompt = await next_screen(owner)
         assert "Kirjoita kommentti tavoitteeseen Asukastyytyväisyys" in prompt.content
-        owner.send("Hyvä neljännes kaikkiaan.")
-        recap = await next_screen(owner)
+        typed = owner.send("Hyvä neljännes kaikkiaan.")
+        # the recap is edited in place; a short reply to the comment says so
+        pointer = await next_screen(owner)
+        assert pointer.content == "✓ Tallennettu. Yhteenveto on päivitetty yllä."
+        assert pointer.json["reply_to_message"]["message_id"] == typed.message_id
+        await driver.wait_until_idle()
+        recap = driver.message(owner, recap.message_id)
         assert "Yhteenveto, Q4/2026" in recap.content
         assert "Hyvä neljännes kaikkiaan." in recap.content
         assert "Hankinta viivästyi" in recap.content
+        assert "✅ Vahvista" in recap.button_labels
 
         # change answer 3 from the recap, then confirm
         owner.press("Muuta 3", message_id=recap.message_id)
@@ -143,8 +149,10 @@ async def test_a_full_round_covering_every_metric_kind(
         after = await next_screen(owner)
         assert "jää tavoitteesta" in after.content
         await answer_everything(ctx, botapi, owner, after)
-        back = owner.last_bot_message()
-        assert back is not None and "Yhteenveto" in back.content
+        await driver.wait_until_idle()
+        assert owner.last_bot_message() == pointer_after(owner, recap.message_id)
+        back = driver.message(owner, recap.message_id)
+        assert "Yhteenveto" in back.content and "\n3. 9,0\xa0%\n" in back.content
         owner.press("✅ Vahvista", message_id=back.message_id)
         thanks = await next_screen(owner)
         assert "Vastauksesi (Q4/2026) on vahvistettu" in thanks.content
@@ -181,6 +189,13 @@ async def test_a_full_round_covering_every_metric_kind(
         sends = list(uow.session.scalars(select(SendRow)))
         assert [(s.kind, s.status) for s in sends] == [("reminder", "sent")]
         assert sends[0].telegram_message_id == reminder.message_id
+
+
+def pointer_after(owner: UserHandle, recap_id: int) -> MessageView | None:
+    """The one message after the recap's own that says the recap above was updated."""
+    later = [m for m in owner.bot_messages() if m.message_id > recap_id]
+    updated = [m for m in later if "Yhteenveto on päivitetty yllä" in m.content]
+    return updated[-1] if updated else None
 
 
 def await_first(message: MessageView) -> MessageView:

@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar, assert_never
 from markupsafe import Markup
 from telegram import Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Conflict, Forbidden, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
@@ -26,7 +26,14 @@ from goalbot.services.access import Command, Identity, Verdict, check_access
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.inbox import was_applied
 from goalbot.services.outbox import follow_migration, set_blocked
-from goalbot.services.questionnaire import Action, OwnerInput, Reply, Screen, handle_input
+from goalbot.services.questionnaire import (
+    Action,
+    OwnerInput,
+    Reply,
+    Screen,
+    handle_input,
+    remember_messages,
+)
 from goalbot.storage.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -96,21 +103,84 @@ def render_screen(screen: Screen, language: str, ctx: AppContext) -> str:
 
 
 async def show_reply(
-    chat: Chat, reply: Reply, language: str, ctx: AppContext, reply_to: int | None = None
+    chat: Chat,
+    reply: Reply,
+    language: str,
+    ctx: AppContext,
+    reply_to: int | None = None,
+    pressed: int | None = None,
 ) -> None:
-    """Send each screen; a long one (a big recap) in parts, its buttons under the last.
+    """Show each screen, then take the buttons off the messages of the step left behind.
 
     A refused text (MISTAKE) is answered by a short reply to the person's own message
-    ``reply_to``; the step's message above stays as it is.
+    ``reply_to``; the step's message above stays as it is. The recap is one message, edited
+    in place when it changes (a long one in parts, its buttons under the last); when it was
+    not the message pressed (``pressed``), a short reply says it was updated.
     """
     for screen in reply.screens:
         if screen.kind == ScreenKind.MISTAKE:
             await send_html(chat, render_screen(screen, language, ctx), reply_to=reply_to)
             continue
         parts = split_html(render_screen(screen, language, ctx))
-        for number, part in enumerate(parts, start=1):
-            keyboard = keyboard_for(screen, language) if number == len(parts) else None
-            await send_html(chat, part, keyboard)
+        keyboard = keyboard_for(screen, language)
+        shown = list(screen.recap_messages)
+        if not shown or not await _edit_in_place(chat, shown, parts, keyboard):
+            shown = []
+            for number, part in enumerate(parts, start=1):
+                sent = await send_html(chat, part, keyboard if number == len(parts) else None)
+                shown.append(sent.message_id)
+        elif pressed not in shown:
+            await send_html(chat, render("chat/recap_updated.html.j2", language), reply_to=reply_to)
+        if screen.kind != ScreenKind.NOTE:
+            recap = screen.kind == ScreenKind.RECAP
+            await call(remember_messages, ctx, chat.id, screen.version, shown, recap)
+    kept = {pressed, *(m for screen in reply.screens for m in screen.recap_messages)}
+    for message_id in reply.closing:
+        if message_id not in kept:
+            await _take_buttons_off(chat, message_id)
+
+
+async def _edit_in_place(
+    chat: Chat, message_ids: list[int], parts: list[str], keyboard: InlineKeyboardMarkup | None
+) -> bool:
+    """Edit the messages to show ``parts``; False if that cannot be done (then they are new).
+
+    A recap that needs another number of parts than it had is sent anew, the old parts deleted.
+    """
+    if len(parts) != len(message_ids):
+        for message_id in message_ids:
+            try:
+                await chat.get_bot().delete_message(chat.id, message_id)
+            except TelegramError as exc:
+                log.info("could not delete an old part of the recap: %s", exc)
+        return False
+    for number, (message_id, part) in enumerate(zip(message_ids, parts, strict=True), start=1):
+        try:
+            await chat.get_bot().edit_message_text(
+                part,
+                chat_id=chat.id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard if number == len(parts) else None,
+                disable_web_page_preview=True,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.info("could not edit the recap in place: %s", exc)
+                return False
+        except TelegramError as exc:
+            log.info("could not edit the recap in place: %s", exc)
+            return False
+    return True
+
+
+async def _take_buttons_off(chat: Chat, message_id: int) -> None:
+    """A message of a step that is over keeps its text and loses its buttons."""
+    try:
+        await chat.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+    except TelegramError as exc:
+        # a message without buttons already, or one the person deleted: nothing to take off
+        log.debug("could not take the buttons off message %s: %s", message_id, exc)
 
 
 class RefusalThrottle:
@@ -366,11 +436,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if reply.stranger:
         await refuse(update, context)
         return
+    if reply.toast == "stale_button" and message is not None:
+        # an older message's button: that message loses its buttons, so it is not tried again
+        await _take_buttons_off(chat, message.message_id)
     if reply.accepted and data.action != Action.START and isinstance(message, Message):
         # the pressed question is answered: its buttons go, so they cannot be pressed again
         # (a reminder's start button stays: it also takes the owner back to where they were)
         await _close_question(message, query.data or "", data.action, language)
-    await show_reply(chat, reply, language, ctx)
+    await show_reply(
+        chat, reply, language, ctx, pressed=message.message_id if message is not None else None
+    )
 
 
 async def _close_question(message: Message, data: str, action: Action, language: str) -> None:

@@ -121,6 +121,7 @@ class Screen:
     goal: Goal | None = None
     goals: tuple[Goal, ...] = ()
     person_name: str = ""
+    recap_messages: tuple[int, ...] = ()  # RECAP, DONE: the message(s) to edit in place
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,19 @@ class Reply:
     accepted: bool = True  # False: the input changed nothing
     toast: str = ""  # a short note for the pressed button
     stranger: bool = False  # the person is not known to the bot: only the refusal is sent
+    closing: tuple[int, ...] = ()  # messages of the step left behind: their buttons go
 
 
 def _note(code: str, **params: object) -> Reply:
     return Reply((Screen(ScreenKind.NOTE, note=code, error_params=dict(params)),), accepted=False)
+
+
+_SHOWN = "shown"  # conversation data: the messages that show the current step
+_RECAP = "recap"  # conversation data: the messages that show the round's recap
+
+
+def _message_ids(value: object) -> tuple[int, ...]:
+    return tuple(v for v in value if isinstance(v, int)) if isinstance(value, list) else ()
 
 
 _SCREENS: dict[Step, ScreenKind] = {
@@ -198,6 +208,7 @@ class _Session:
                 seen.add(metric.id)
                 self.items.append(_Item(holds[role_id], goal, metric))
         self.conversation = uow.session.get(ConversationRow, person.id)
+        self.left_messages: tuple[int, ...] = ()  # the messages of the step this input left
 
     def item(self, index: int) -> ItemView:
         item = self.items[index]
@@ -309,12 +320,16 @@ class _Session:
             )
             self.uow.session.add(row)
             self.conversation = row
+        kept = dict(row.data or {}) if row.period == self.period.key else {}
+        if not self.left_messages:
+            self.left_messages = _message_ids(kept.get(_SHOWN))
         row.period = self.period.key
         row.step = step.value
         row.metric_id = metric_id
         row.goal_id = goal_id
         row.role_id = role_id
-        row.data = dict(data)
+        # the recap's message stays the recap's through the round: it is edited, not re-sent
+        row.data = {**data, **({_RECAP: kept[_RECAP]} if _RECAP in kept else {})}
         row.version = (row.version or 0) + 1
         row.updated_at = self.now
         return row
@@ -346,7 +361,14 @@ class _Session:
             return replace(base, kind=kind, goals=self.goals(), comments=self.comments)
         if step == Step.DONE:
             return replace(base, kind=kind, items=self.item_views(), comments=self.comments)
-        return replace(base, kind=ScreenKind.RECAP, items=self.item_views(), comments=self.comments)
+        recap = _message_ids((row.data or {}).get(_RECAP)) if row is not None else ()
+        return replace(
+            base,
+            kind=ScreenKind.RECAP,
+            items=self.item_views(),
+            comments=self.comments,
+            recap_messages=recap,
+        )
 
     def advance(self, from_index: int | None) -> Screen:
         """After an item is complete: the next question, or the recap."""
@@ -408,13 +430,29 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
         # the input was applied before (a redelivered update): show where things stand
         return Reply((session.screen(),), accepted=False)
     reply = _apply(session, owner_input)
+    if _is_resume(owner_input) and session.conversation is not None:
+        # asked to continue: everything is shown afresh at the bottom of the chat, and what
+        # showed it before loses its buttons
+        data = session.conversation.data or {}
+        shown = session.left_messages + _message_ids(data.get(_SHOWN))
+        shown += _message_ids(data.get(_RECAP))
+        session.conversation.data = {k: v for k, v in data.items() if k not in (_SHOWN, _RECAP)}
+        screens = tuple(replace(screen, recap_messages=()) for screen in reply.screens)
+        reply = replace(reply, screens=screens, closing=tuple(dict.fromkeys(shown)))
+    elif session.left_messages:
+        reply = replace(reply, closing=session.left_messages)
     # the update is marked applied in the transaction of its effects: both, or neither
     mark_applied(uow, owner_input.update_id, session.now, kept_for(ctx.config))
     return reply
 
 
+def _is_resume(given: OwnerInput) -> bool:
+    """/raportoi, /start or the reminder's button: continue where the owner was."""
+    return given.action == Action.START or (given.action is None and given.text is None)
+
+
 def _apply(s: _Session, given: OwnerInput) -> Reply:
-    if given.action == Action.START or (given.action is None and given.text is None):
+    if _is_resume(given):
         return _resume(s) if s.started else Reply((s.advance(None),))
     if not s.started:
         # text or a button before the questionnaire began in this round: begin it
@@ -427,7 +465,10 @@ def _apply(s: _Session, given: OwnerInput) -> Reply:
         return Reply((replace(screen, note="text_before_start"),), accepted=False)
     assert s.conversation is not None
     if given.action is not None and given.version != s.conversation.version:
-        return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
+        # a second tap on a button already acted on, or a button of an older message: a
+        # toast says so, and nothing is sent again (the current step is at the bottom)
+        handled = given.version == s.conversation.version - 1
+        return Reply((), accepted=False, toast="already_handled" if handled else "stale_button")
     if s.step.is_about_an_item and s.index is None:
         # the catalogue changed under the conversation: carry on from the first open item
         return Reply((s.advance(None),))
@@ -441,8 +482,8 @@ def _item_index(s: _Session) -> int:
 
 
 def _stale(s: _Session) -> Reply:
-    """A button of this conversation that means nothing at this step."""
-    return Reply((s.screen(note="stale_button"),), accepted=False)
+    """A button of this conversation that means nothing at this step: a toast, nothing more."""
+    return Reply((), accepted=False, toast="stale_button")
 
 
 def _refused(s: _Session, code: str, params: dict[str, object] | None = None) -> Reply:
@@ -512,7 +553,7 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
         except InvalidAnswer as exc:
             return _refused(s, exc.code, exc.params)
         return _store_value(s, index, AnswerValue.of_number(number))
-    return Reply((s.screen(note="stale_button"),), accepted=False, toast="stale_button")
+    return _stale(s)
 
 
 def _on_skip_reason(s: _Session, given: OwnerInput) -> Reply:
@@ -646,6 +687,26 @@ def _go_to_first_missing(s: _Session) -> Reply:
     assert index is not None
     s.go_item(Step.ANSWER, index, mode=Mode.WALK)
     return Reply((s.screen(note="answers_missing"),))
+
+
+def remember_messages(
+    ctx: AppContext, telegram_user_id: int, version: int, shown: list[int], recap: bool
+) -> None:
+    """Note which messages show the owner's current step (``recap``: they are the recap).
+
+    Kept only while the conversation is still at ``version``: an input handled meanwhile has
+    moved it on, and its own reply is noted instead.
+    """
+    with ctx.unit_of_work() as uow:
+        person = person_by_telegram_id(uow, telegram_user_id)
+        row = uow.session.get(ConversationRow, person.id) if person is not None else None
+        if row is None or row.version != version:
+            return
+        data = {**(row.data or {}), _SHOWN: list(shown)}
+        if recap:
+            data[_RECAP] = list(shown)
+        row.data = data
+        uow.commit()
 
 
 @dataclass(frozen=True)
