@@ -118,7 +118,7 @@ async def test_a_full_round_covering_every_metric_kind(
         assert recap is not None and "Yhteenveto, Q4/2026" in recap.content
         # an answered question shows the answer given by button, and has no buttons left
         answered = [m for m in owner.bot_messages() if "✓ Vastaus: Ei" in m.content]
-        assert answered and "Mittari:" in answered[0].content and not answered[0].buttons
+        assert answered and "Lähtötaso:" in answered[0].content and not answered[0].buttons
         # a comment on a goal, from the recap
         owner.press("💬 Kommentti", message_id=recap.message_id)
         pick = await next_screen(owner)

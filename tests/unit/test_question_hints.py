@@ -34,7 +34,8 @@ def test_the_example_is_in_the_metrics_own_unit() -> None:
     macros = environment().get_template("fi/chat/_macros.html.j2").make_module({"lang": "fi"})
     how_to_answer = vars(macros)["how_to_answer"]
     hints = {m.id: str(how_to_answer(m)) for m in catalogue.metrics()}
-    assert hints["STR-6.1"].endswith("(€/as), esim. 2\u00a0373.")
-    assert hints["TILA-2.1"].endswith("(kg/vuosi), esim. 11\u00a0715.")
-    assert hints["STR-4.1"].endswith("(hlö), esim. \u221220.")
-    assert hints["YH-8.4"].endswith("esim. 50.")
+    assert hints["STR-6.1"].endswith("esim. 2\u00a0373 €/as.")
+    assert hints["TILA-2.1"].endswith("esim. 11\u00a0715 kg/vuosi.")
+    assert hints["STR-4.1"].endswith("esim. \u221220 hlö.")
+    assert hints["STR-2.1"].endswith("esim. 8,0 tCO₂/as.")
+    assert hints["YH-8.4"].endswith("esim. 50 kontaktia.")

@@ -137,7 +137,8 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 def _normalise_unit(text: str) -> str:
-    return text.lower().replace(" ", "").rstrip(".")
+    # compatibility forms as typed answers are read (NFKC): "tCO₂" and "tCO2" are one unit
+    return unicodedata.normalize("NFKC", text).lower().replace(" ", "").rstrip(".")
 
 
 def _metric_units(metric: Metric) -> set[str]:

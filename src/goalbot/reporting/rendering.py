@@ -129,7 +129,39 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "described": lambda period, metric: formatting.format_described(metric, period),
         "label": label,
         "clip": clip,
+        "unrepeated": unrepeated,
+        "says": says,
     }
+
+
+def says(text: Any, other: Any) -> bool:
+    """Whether ``text`` already says ``other`` (compared as ``unrepeated`` compares)."""
+    return bool(other) and _plain(other) in _plain(text)
+
+
+def _plain(text: Any) -> str:
+    """Text compared for repetition: in lower case, spaces collapsed, without end punctuation."""
+    return " ".join(str(text).split()).strip(" .,:;").casefold()
+
+
+def unrepeated(text: Any, *said: Any) -> str:
+    """``text`` without what ``said`` (texts shown before it) already says.
+
+    A text wholly said before is left out (""); one that begins with a text said before keeps
+    only the rest ("Kontaktointien määrä, tavoite 50" after "Kontaktointien määrä": "Tavoite
+    50"). A screen shows each fact once.
+    """
+    value = " ".join(str(text).split())
+    plain = _plain(value)
+    for before in (_plain(s) for s in said if s):
+        if len(before) < 3:
+            continue
+        if plain == before or (len(plain) >= 8 and plain in before):
+            return ""
+        if plain.startswith(before) and not plain[len(before)].isalnum():
+            rest = value[len(before) :].lstrip(" .,:;–-")
+            return rest[:1].upper() + rest[1:]
+    return value
 
 
 ECHO_LENGTH = 60
