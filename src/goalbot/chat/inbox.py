@@ -20,9 +20,11 @@ from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import NetworkError
 from telegram.ext import Application, ContextTypes, SimpleUpdateProcessor
 
+from goalbot.chat.ratelimit import FirstReply, answering
 from goalbot.services import inbox
 from goalbot.services.context import AppContext
 
@@ -204,7 +206,15 @@ class InboxProcessor(SimpleUpdateProcessor):
         self.inbox: Inbox | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        chat = update.effective_chat if isinstance(update, Update) else None
+        # the first message answering a person's input goes at once (see FirstReply)
+        token = answering.set(
+            FirstReply(chat.id) if chat and chat.type == ChatType.PRIVATE else None
+        )
+        try:
+            await coroutine
+        finally:
+            answering.reset(token)
         if isinstance(update, Update) and self.inbox is not None:
             await self.inbox.done(update)
 

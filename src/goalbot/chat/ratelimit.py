@@ -29,6 +29,30 @@ returns False the request is not made (RequestWithdrawn). The outbox marks a sen
 here, not while it still waits for its turn."""
 
 
+class FirstReply:
+    """The first message that answers what a person just did in their private chat.
+
+    It is sent at once, not held for the chat's pacing: the pacing spreads the bot's own
+    messages (a round's reminders, a long recap's parts), and a person waiting for the answer
+    to their input should not wait for those. It still counts in the chat's window.
+    """
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+        self.pending = True
+
+    def take(self, chat_id: object) -> bool:
+        """Whether a send to ``chat_id`` is this first reply (then the next one is not)."""
+        if self.pending and chat_id == self.chat_id:
+            self.pending = False
+            return True
+        return False
+
+
+answering: ContextVar[FirstReply | None] = ContextVar("answering", default=None)
+"""Set while an update of a private chat is handled (in the update's task)."""
+
+
 class RequestWithdrawn(Exception):
     """The request was not made: whoever sent it said, at the last moment, not to."""
 
@@ -79,6 +103,10 @@ class SlidingWindow:
                     self._stamps.append(now)
                     return
                 await asyncio.sleep(self._stamps[0] + self.period - now)
+
+    def record(self) -> None:
+        """Count a send that went without waiting for its turn."""
+        self._stamps.append(self._clock())
 
     @property
     def idle(self) -> bool:
@@ -149,7 +177,11 @@ class TelegramLimits(BaseRateLimiter[int]):
             await self._flood_over.wait()
             if counted:
                 if isinstance(chat_id, int | str):
-                    await self._chat_window(chat_id).acquire()
+                    reply = answering.get()
+                    if attempt == 0 and reply is not None and reply.take(chat_id):
+                        self._chat_window(chat_id).record()
+                    else:
+                        await self._chat_window(chat_id).acquire()
                 await self._overall.acquire()
             hook = before_request.get()
             if hook is not None and not await hook():
