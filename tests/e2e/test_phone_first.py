@@ -7,6 +7,7 @@ from sqlalchemy import select
 from goalbot.domain.answers import AnswerValue
 from goalbot.domain.goals import MetricKind
 from goalbot.domain.obligations import asked_items
+from goalbot.scheduling.control import close_round_now
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.storage.models import PersonRow
@@ -149,3 +150,42 @@ async def test_a_long_recap_is_edited_part_by_part(q4_ctx: AppContext, botapi: F
         assert "✅ Vahvista" in after[-1].button_labels
         assert all(not a.buttons for a in after[:-1])
         assert sum("Yhteenveto, Q4/2026" in m.content for m in owner.bot_messages()) == 1
+
+
+async def test_closing_a_round_early_is_announced_to_those_with_answers_open(
+    q4_ctx: AppContext, botapi: FakeBotApi
+) -> None:
+    ctx = q4_ctx
+    driver = botapi.driver
+    done, halfway, unconfirmed = (driver.create_user(n) for n in ("Reino", "Ylva", "Kimmo"))
+    enrol(ctx, done, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    enrol(ctx, halfway, "ymparistopaallikko", "Ylva Ympäristö")
+    enrol(ctx, unconfirmed, "kiinteistopaallikko", "Kimmo Kiinteistö")
+    async with running_bot(ctx):
+        for person in (done, halfway, unconfirmed):
+            person.start()
+        await driver.wait_until_idle()
+        reminders = await open_round(ctx, done, halfway, unconfirmed)
+        recap = await answer_walk(ctx, done, await press(done, "Aloita vastaaminen", reminders[0]))
+        await press(done, "✅ Vahvista", recap)
+        await press(halfway, "Kyllä", await press(halfway, "Aloita vastaaminen", reminders[1]))
+        await answer_walk(
+            ctx, unconfirmed, await press(unconfirmed, "Aloita vastaaminen", reminders[2])
+        )
+        await driver.wait_until_idle()
+        told = {p.id: len(p.bot_messages()) for p in (done, halfway, unconfirmed)}
+        close_round_now(ctx)  # weeks before the deadline of 18.1.2027
+        notice = await halfway.wait_for_message(predicate=lambda m: "suljettiin" in m.content)
+        assert notice.content.startswith(
+            "Vuosineljänneksen Q4/2026 raportointikierros suljettiin ennen määräaikaa "
+            "(18.1.2027 klo 16.00). Vastauksia ei voi enää antaa eikä muuttaa."
+        )
+        assert "Vastaamatta jäi 1 mittari." in notice.content
+        other = await unconfirmed.wait_for_message(predicate=lambda m: "suljettiin" in m.content)
+        assert "Vahvistamatta jäi 2 vastausta" in other.content
+        await driver.wait_until_idle()
+        # the one who had confirmed everything is not bothered
+        assert len(done.bot_messages()) == told[done.id]
+        # a button pressed afterwards changes nothing
+        late = await press(halfway, "Kyllä")
+        assert "ei ole nyt auki" in late.content

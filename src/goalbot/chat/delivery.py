@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, assert_never
 
 import httpx
@@ -95,6 +96,18 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
                     for n, text in enumerate(texts, start=1)
                 ]
             return [*(Part(text) for text in texts), Part(table=send.period)]
+        case SendKind.ROUND_CHANGED:
+            payload = send.payload or {}
+            deadline = payload.get("deadline")
+            text = render(
+                "chat/round_changed.html.j2",
+                language,
+                period=send.period,
+                payload=payload,
+                deadline=datetime.fromisoformat(deadline) if isinstance(deadline, str) else None,
+                timezone=zone,
+            )
+            return [Part(text)]
         case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
             text = render(
                 f"chat/{send.kind.value}.html.j2",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from sqlalchemy import select
 
@@ -206,6 +206,9 @@ def close_round(
             raise ServiceError("no_such_round", period=period.label)
     period = Period.parse(row.period)
     if row.closed_at is None:
+        if row.closes_at is not None and now < _aware(row.closes_at):
+            # they were told they could answer or change answers until then: say it is over
+            _announce_closed_early(uow, catalogue, period, row.closes_at, now)
         row.closed_at = now
         record_change(
             uow,
@@ -220,6 +223,45 @@ def close_round(
     owed = read_obligations(uow, catalogue, period)
     answered = sum(o.answered for o in owed)
     return RoundClosed(period, answered, sum(o.missing for o in owed), queued)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment as UTC (SQLite hands naive ones back)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _announce_closed_early(
+    uow: UnitOfWork, catalogue: Catalogue, period: Period, deadline: datetime, now: datetime
+) -> None:
+    """Tell everyone asked who still had answers open or unconfirmed that the round closed."""
+    owed: dict[int, tuple[Holder, int, int]] = {}
+    for obligation in read_obligations(uow, catalogue, period):
+        person = obligation.asked
+        if not obligation.owes or person is None or not person.reachable:
+            continue
+        _, missing, unconfirmed = owed.get(person.person_id, (person, 0, 0))
+        owed[person.person_id] = (
+            person,
+            missing + len(obligation.unanswered),
+            unconfirmed + len(obligation.unconfirmed),
+        )
+    for person, missing, unconfirmed in owed.values():
+        assert person.telegram_user_id is not None
+        queue_send(
+            uow,
+            f"{period.key}:closed_early:{person.person_id}",
+            SendKind.ROUND_CHANGED,
+            person.telegram_user_id,
+            now,
+            period=period,
+            person_id=person.person_id,
+            payload={
+                "change": "closed_early",
+                "deadline": _aware(deadline).isoformat(),
+                "missing": missing,
+                "unconfirmed": unconfirmed,
+            },
+        )
 
 
 def _round_is_open(uow: UnitOfWork, period: Period) -> bool:
