@@ -51,6 +51,10 @@ class StartupError(Exception):
     """The bot cannot start (e.g. the Bot API server cannot be reached); one line says why."""
 
 
+OWNERS_STATUS = ("own", "department")
+"""What an owner's /status may show: their own goals, or their department's too."""
+
+
 @dataclass(frozen=True)
 class TelegramConfig:
     token: str = ""
@@ -59,6 +63,7 @@ class TelegramConfig:
     admins: tuple[int, ...] = ()
     managers: tuple[int, ...] = ()
     management_chat_id: int | None = None
+    owners_status: str = "own"  # what /status shows an owner: "own" goals, or "department"
     poll_timeout: int = 30
     connect_timeout: float = 10.0
     read_timeout: float = 15.0
@@ -572,6 +577,7 @@ def parse_config(
             "admins",
             "managers",
             "management_chat_id",
+            "owners_status",
             "poll_timeout",
             "connect_timeout",
             "read_timeout",
@@ -589,6 +595,13 @@ def parse_config(
             if base_url == DEFAULT_BASE_URL
             else base_url.removesuffix("/bot") + "/file/bot"
         )
+    owners_status = tg.string("owners_status", "own")
+    if owners_status not in OWNERS_STATUS:
+        problems.add(
+            f"telegram.owners_status: must be one of {', '.join(OWNERS_STATUS)}, "
+            f"not {owners_status!r}"
+        )
+        owners_status = "own"
     telegram = TelegramConfig(
         token=token.strip(),
         base_url=base_url,
@@ -596,6 +609,7 @@ def parse_config(
         admins=tg.int_list("admins"),
         managers=tg.int_list("managers"),
         management_chat_id=tg.optional_int("management_chat_id"),
+        owners_status=owners_status,
         poll_timeout=tg.integer("poll_timeout", 30),
         connect_timeout=tg.number("connect_timeout", 10.0),
         read_timeout=tg.number("read_timeout", 15.0),

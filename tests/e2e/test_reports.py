@@ -166,13 +166,17 @@ async def test_who_may_ask_where(sqlite_ctx: AppContext, botapi: FakeBotApi) -> 
     async with running_bot(ctx):
         await driver.wait_until_idle()
         everything = ("/status", "/status tekninen", "/missing", "/export", "/chart TILA-2")
-        for person, commands in ((stranger, everything), (owner, ("/status", "/export"))):
+        for person, commands in ((stranger, everything), (owner, ("/export", "/missing"))):
             for command in commands:
                 person.send(command)
                 await driver.wait_until_idle()
         # refused three times, then left in peace for a while
         for person, refusals in ((stranger, 3), (owner, 2)):
             assert [REFUSAL in m.content for m in person.bot_messages()] == [True] * refusals
+        # an owner's /status shows their own goals
+        owner.send("/status")
+        own = await owner.wait_for_message()
+        assert own.content.startswith("Omat tavoitteesi · ") and "RV-1" in own.content
         # a department head and an administrator are managers
         for person in (head, admin):
             person.send("/status hallinto 2026Q3")
@@ -199,6 +203,9 @@ async def test_who_may_ask_where(sqlite_ctx: AppContext, botapi: FakeBotApi) -> 
 
     for chat in (stranger.id, owner.id, elsewhere.id):
         for message in driver.bot_messages(chat):
+            if chat == owner.id and message.content.startswith("Omat tavoitteesi"):
+                assert "RV-" in message.content and "TEK-" not in message.content
+                continue  # the owner's own goals
             assert not is_report(message) and message.file is None
             assert "TEK-" not in message.content and "Q3/2026" not in message.content
     assert [f.chat_id for f in driver.documents] == []

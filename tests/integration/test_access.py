@@ -34,7 +34,9 @@ def test_a_configured_manager_who_also_holds_a_role_stays_a_manager(people: AppC
     assert check_access(ctx, MANAGER, Command.STATUS, MANAGER, True).verdict == Verdict.ALLOWED
     owner = who_is(ctx, OWNER)
     assert owner.owns_goals and not owner.is_manager
-    assert check_access(ctx, OWNER, Command.STATUS, OWNER, True).verdict == Verdict.REFUSED
+    assert check_access(ctx, OWNER, Command.MISSING, OWNER, True).verdict == Verdict.REFUSED
+    # an owner's /status is allowed: it shows their own goals (services.progress.viewers_scope)
+    assert check_access(ctx, OWNER, Command.STATUS, OWNER, True).verdict == Verdict.ALLOWED
 
 
 def test_the_head_of_a_department_is_a_manager(people: AppContext) -> None:

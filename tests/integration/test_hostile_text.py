@@ -155,6 +155,16 @@ def test_every_template_escapes_hostile_text(
         "missing": [{"role": "Tekninen <johtaja>", "person": NAME, "missing": 2, "due": 3}],
     }
     render("chat/escalation.html.j2", "fi", period=Q4, payload=escalation, timezone=zone)
+    closed_early = {"change": "closed_early", "missing": 1, "unconfirmed": 2}
+    render(
+        "chat/round_changed.html.j2",
+        "fi",
+        period=Q4,
+        payload=closed_early,
+        deadline=ctx.now(),
+        timezone=zone,
+    )
+    render("chat/recap_updated.html.j2", "fi")
 
     _walk_the_questionnaire(ctx)
     handle_input(ctx, OwnerInput(3000, DEPUTY, action=Action.START))

@@ -29,7 +29,7 @@ EXPECTED: dict[Command, tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Ve
     Command.HELP: ((R, A, A, A), (R, A, A, A), (Q, A, A, A)),
     Command.SCHEDULE: ((R, A, A, A), (Q, A, A, A), (Q, A, A, A)),
     Command.OTHER: ((R, A, A, A), (Q, A, A, A), (Q, A, A, A)),
-    Command.STATUS: ((R, R, A, A), (A, A, A, A), (R, R, R, R)),
+    Command.STATUS: ((R, A, A, A), (A, A, A, A), (R, R, R, R)),  # an owner: their own goals
     Command.MISSING: ((R, R, A, A), (A, A, A, A), (R, R, R, R)),
     Command.EXPORT: ((R, R, A, A), (A, A, A, A), (R, R, R, R)),
     Command.CHART: ((R, R, A, A), (A, A, A, A), (R, R, R, R)),

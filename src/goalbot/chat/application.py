@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -46,8 +46,8 @@ from goalbot.chat.supervision import (
 from goalbot.chat.systemd import notify
 from goalbot.config import Config, ConfigError, StartupError
 from goalbot.logs import setup_logging
-from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
+from goalbot.services.access import OWNERS_MENU, personal_menus
 from goalbot.services.context import AppContext
 from goalbot.services.health import latest_instance, start_instance, stop_instance
 from goalbot.storage.database import Database
@@ -58,17 +58,6 @@ DELIVERY_INTERVAL_SECONDS = 3.0
 CONCURRENT_UPDATES = 8
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
-PRIVATE_COMMANDS = [
-    "report",
-    "raportoi",
-    "status",
-    "missing",
-    "export",
-    "chart",
-    "schedule",
-    "kieli",
-    "help",
-]
 GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
 
 
@@ -173,29 +162,32 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     log.info("goalbot is running as @%s", username)
 
 
-def _commands(names: list[str], language: str) -> list[BotCommand]:
-    return [
-        BotCommand(name, render("chat/command.txt.j2", language, command=name)) for name in names
-    ]
-
-
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the command menus (Finnish by default, English for English-language clients)."""
+    """Register the command menus (Finnish by default, English for English-language clients).
+
+    Every private chat shows an owner's commands; the administrators and managers get a menu
+    of their own with everything they may use (services.access.PERMISSIONS).
+    """
     bot = application.bot
     try:
-        for language, code in (("fi", None), ("en", "en")):
+        for language, code in handlers.MENU_LANGUAGES:
             await bot.set_my_commands(
-                _commands(PRIVATE_COMMANDS, language),
+                handlers.commands_of(OWNERS_MENU, language),
                 scope=BotCommandScopeAllPrivateChats(),
                 language_code=code,
             )
             await bot.set_my_commands(
-                _commands(GROUP_COMMANDS, language),
+                handlers.commands_of(GROUP_COMMANDS, language),
                 scope=BotCommandScopeAllGroupChats(),
                 language_code=code,
             )
     except TelegramError as exc:
         log.warning("could not register the command menus: %s", exc)
+        return
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    for chat_id, menu in (await handlers.call(personal_menus, ctx)).items():
+        await handlers.set_menu(bot, chat_id, menu)
 
 
 @asynccontextmanager

@@ -6,11 +6,21 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, assert_never
 
 from markupsafe import Markup
-from telegram import Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -22,7 +32,7 @@ from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
-from goalbot.services.access import Command, Identity, Verdict, check_access
+from goalbot.services.access import Command, Identity, Verdict, check_access, menu_for
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.inbox import was_applied
 from goalbot.services.outbox import follow_migration, set_blocked
@@ -181,6 +191,32 @@ async def _take_buttons_off(chat: Chat, message_id: int) -> None:
     except TelegramError as exc:
         # a message without buttons already, or one the person deleted: nothing to take off
         log.debug("could not take the buttons off message %s: %s", message_id, exc)
+
+
+MENU_LANGUAGES = (("fi", None), ("en", "en"))
+"""The command menus' languages: Finnish for everyone, English for English-language clients."""
+
+
+def commands_of(names: Iterable[str], language: str) -> list[BotCommand]:
+    """Commands with their descriptions in ``language``."""
+    return [
+        BotCommand(name, render("chat/command.txt.j2", language, command=name)) for name in names
+    ]
+
+
+async def set_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
+    """The command menu of one person's private chat (what they may use)."""
+    names = tuple(names)
+    try:
+        for language, code in MENU_LANGUAGES:
+            await bot.set_my_commands(
+                commands_of(names, language),
+                scope=BotCommandScopeChat(chat_id),
+                language_code=code,
+            )
+    except TelegramError as exc:
+        # a person who has not written to the bot yet has no chat: the menu waits for them
+        log.info("no command menu of its own for chat %s: %s", chat_id, exc)
 
 
 class RefusalThrottle:
@@ -351,6 +387,8 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
     await send_html(chat, render("chat/invite_accepted.html.j2", language, binding=binding))
     if reply.screens and reply.screens[0].kind != ScreenKind.NOTE:
         await show_reply(chat, reply, language, ctx)
+    # the role may bring commands (a department head's /status of everything)
+    await set_menu(context.bot, user.id, await call(menu_for, ctx, user.id))
 
 
 @allowed_for(Command.HELP)

@@ -32,9 +32,10 @@ here, not while it still waits for its turn."""
 class FirstReply:
     """The first message that answers what a person just did in their private chat.
 
-    It is sent at once, not held for the chat's pacing: the pacing spreads the bot's own
-    messages (a round's reminders, a long recap's parts), and a person waiting for the answer
-    to their input should not wait for those. It still counts in the chat's window.
+    It is not held for the chat's pacing: the pacing spreads the bot's own messages (a long
+    recap's parts, a reminder) evenly, and a person waiting for the answer to their input
+    should not wait for those. It goes ahead of them, as soon as Telegram's own limit for the
+    chat (a short burst, then one a second) allows, and counts in the chat's window.
     """
 
     def __init__(self, chat_id: int) -> None:
@@ -104,9 +105,29 @@ class SlidingWindow:
                     return
                 await asyncio.sleep(self._stamps[0] + self.period - now)
 
-    def record(self) -> None:
-        """Count a send that went without waiting for its turn."""
-        self._stamps.append(self._clock())
+    async def acquire_at_once(self, margin: float = 1.05) -> None:
+        """Count a send that goes ahead of the sends waiting for their turn, as soon as
+        Telegram's own limit allows it.
+
+        The window holds the bot's own sends to a steady pace; Telegram itself tolerates a
+        short burst (``limit`` messages) refilled at ``limit / period`` a second. What that
+        allows, with ``margin`` to spare, is when this send goes.
+        """
+        rate = self.limit / self.period * margin  # the period already has the margin in it
+        while True:
+            now = self._clock()
+            self._prune(now)
+            tokens, last = float(self.limit), None
+            for stamp in self._stamps:
+                if last is not None:
+                    tokens = min(float(self.limit), tokens + (stamp - last) * rate)
+                tokens, last = tokens - 1, stamp
+            if last is not None:
+                tokens = min(float(self.limit), tokens + (now - last) * rate)
+            if tokens >= margin - 1e-6:  # (rounding must not keep it waiting for nothing)
+                self._stamps.append(now)
+                return
+            await asyncio.sleep((margin - tokens) / rate)
 
     @property
     def idle(self) -> bool:
@@ -179,7 +200,7 @@ class TelegramLimits(BaseRateLimiter[int]):
                 if isinstance(chat_id, int | str):
                     reply = answering.get()
                     if attempt == 0 and reply is not None and reply.take(chat_id):
-                        self._chat_window(chat_id).record()
+                        await self._chat_window(chat_id).acquire_at_once(self._margin)
                     else:
                         await self._chat_window(chat_id).acquire()
                 await self._overall.acquire()

@@ -1,8 +1,8 @@
 """Reports in the chat: /status, /missing, /export, /chart, and the round's summary.
 
 Who may ask (services.access.PERMISSIONS): anyone in the management group; in private,
-managers and administrators. Others get the refusal, which shows nothing of the goals; in any
-other group, too.
+managers and administrators, and owners /status of their own goals. Others get the refusal,
+which shows nothing of the goals; in any other group, too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from telegram import Bot, Chat, InputFile, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from goalbot.chat.arguments import split_period
@@ -52,8 +52,16 @@ async def status_command(
     """/status [scope] [period]: the whole town, a department, an area or a goal."""
     chat = _chat(update)
     period, words = split_period(list(context.args or []))
+    # in private, each sees what they may: an owner who is no manager their own goals
+    viewer = identity.telegram_user_id if chat.type == ChatType.PRIVATE else None
     try:
-        parts = await call(report_texts.status_parts, app_context(context), " ".join(words), period)
+        parts = await call(
+            report_texts.status_parts,
+            app_context(context),
+            " ".join(words),
+            period,
+            viewer=viewer,
+        )
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
         return

@@ -227,10 +227,15 @@ def status_report(
 
 
 def status_parts(
-    ctx: AppContext, scope: str = "", period: Period | None = None, limit: int = TEXT_LIMIT
+    ctx: AppContext,
+    scope: str = "",
+    period: Period | None = None,
+    limit: int = TEXT_LIMIT,
+    viewer: int | None = None,
 ) -> list[str]:
-    """The status report as Telegram messages (HTML, each within the limit)."""
-    return split_html(render_status(ctx, status_of(ctx, scope, period)), limit)
+    """The status report as Telegram messages (HTML, each within the limit); ``viewer``: only
+    what that Telegram user may see."""
+    return split_html(render_status(ctx, status_of(ctx, scope, period, viewer)), limit)
 
 
 def missing_report(ctx: AppContext, period: Period | None = None, fmt: Format = "text") -> str:

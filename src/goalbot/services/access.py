@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from goalbot.domain.goals import Catalogue
+from goalbot.domain.goals import Catalogue, Role
 from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
@@ -167,6 +167,7 @@ class Permission:
     private_only: bool = False  # the answer shows invite links or names a group must not see
     management_group: bool = False  # in a group only the management group, and all in it
     refused_in: RefusedIn = RefusedIn.PRIVATE
+    owners: bool = False  # owners may use it too, in private, for their own goals only
 
 
 _ADMIN = Permission(Audience.ADMINS)
@@ -178,7 +179,12 @@ PERMISSIONS: dict[Command, Permission] = {
     Command.HELP: Permission(Audience.KNOWN, refused_in=RefusedIn.PRIVATE_AND_MANAGEMENT_GROUP),
     Command.SCHEDULE: Permission(Audience.KNOWN),
     Command.OTHER: Permission(Audience.KNOWN),
-    Command.STATUS: _REPORT,
+    Command.STATUS: Permission(
+        Audience.MANAGERS,
+        management_group=True,
+        refused_in=RefusedIn.EVERYWHERE,
+        owners=True,  # [telegram] owners_status: their goals, or their department's
+    ),
     Command.MISSING: _REPORT,
     Command.EXPORT: _REPORT,
     Command.CHART: _REPORT,
@@ -226,6 +232,8 @@ def decide(identity: Identity, command: Command, private: bool, management_group
         return Verdict.REFUSED
     if _is_in(identity, permission.who):
         return Verdict.PRIVATE_ONLY if permission.private_only and not private else Verdict.ALLOWED
+    if permission.owners and identity.owns_goals and private:
+        return Verdict.ALLOWED
     if permission.who == Audience.ADMINS and identity.is_known:
         return Verdict.ADMINS_ONLY
     refused = (
@@ -234,6 +242,58 @@ def decide(identity: Identity, command: Command, private: bool, management_group
         or (permission.refused_in == RefusedIn.PRIVATE_AND_MANAGEMENT_GROUP and management_group)
     )
     return Verdict.REFUSED if refused else Verdict.IGNORED
+
+
+ANSWERING = ("report", "raportoi")
+"""The owners' commands of the questionnaire (for whoever holds a role)."""
+MENU: tuple[tuple[str, Command], ...] = (
+    ("status", Command.STATUS),
+    ("missing", Command.MISSING),
+    ("export", Command.EXPORT),
+    ("chart", Command.CHART),
+    ("schedule", Command.SCHEDULE),
+    ("kieli", Command.LANGUAGE),
+    ("invite", Command.INVITE),
+    ("owners", Command.OWNERS),
+    ("pause", Command.PAUSE),
+    ("remind", Command.REMIND),
+    ("close", Command.CLOSE),
+    ("summary", Command.SUMMARY),
+    ("help", Command.HELP),
+)
+"""The private chat's command menu, in its order; each shown to whom PERMISSIONS allows it."""
+
+
+def menu_of(identity: Identity) -> tuple[str, ...]:
+    """The commands ``identity`` may use in private, as their command menu lists them."""
+    answering = ANSWERING if identity.owns_goals else ()
+    allowed = tuple(
+        name for name, command in MENU if decide(identity, command, True, False) == Verdict.ALLOWED
+    )
+    return answering + allowed
+
+
+_AN_OWNER = Identity(0, None, "", (Holder(Role("", ""), HolderKind.OWNER, 0, ""),), False, False)
+OWNERS_MENU = menu_of(_AN_OWNER)
+"""The menu of an owner who is no manager: every private chat's, unless a person's own."""
+
+
+def menu_for(ctx: AppContext, telegram_user_id: int) -> tuple[str, ...]:
+    """The command menu of one Telegram user."""
+    return menu_of(who_is(ctx, telegram_user_id))
+
+
+def personal_menus(ctx: AppContext) -> dict[int, tuple[str, ...]]:
+    """The command menu of each person whose menu differs from the owners' (by Telegram id)."""
+    with ctx.unit_of_work() as uow:
+        ids = set(ctx.config.telegram.admins) | set(ctx.config.telegram.managers)
+        ids |= set(
+            uow.session.scalars(
+                select(PersonRow.telegram_user_id).where(PersonRow.telegram_user_id.is_not(None))
+            )
+        )
+        menus = {tid: menu_of(identify(uow, ctx, tid)) for tid in sorted(i for i in ids if i)}
+    return {tid: menu for tid, menu in menus.items() if menu != OWNERS_MENU}
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from goalbot.domain.goals import (
 )
 from goalbot.domain.obligations import Holder, Obligation, RoleHolders
 from goalbot.domain.periods import Period
+from goalbot.services.access import identify
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import (
@@ -96,6 +97,7 @@ class ScopeKind(StrEnum):
     DEPARTMENT = "department"
     AREA = "area"
     GOAL = "goal"
+    OWN = "own"  # an owner's own goals
 
 
 @dataclass(frozen=True)
@@ -476,10 +478,47 @@ def _metric_status(goal: Goal, metric: Metric, period: Period, judge: Judge) -> 
     return MetricStatus(goal, metric, evaluation, current, previous_status, before)
 
 
-def _collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period) -> StatusData:
+def viewers_scope(
+    uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, viewer: int, text: str
+) -> Scope:
+    """The scope ``text`` names, as far as the Telegram user ``viewer`` may see it.
+
+    Managers and administrators see every scope. An owner sees their own goals (nothing
+    named: all of them), and where ``[telegram] owners_status = "department"`` their
+    department's; asking for more is a ServiceError.
+    """
+    identity = identify(uow, ctx, viewer)
+    if identity.is_manager or identity.is_admin:
+        return resolve_scope(catalogue, text)
+    held = {hold.role.id for hold in identity.roles}
+    own = tuple(g for g in catalogue.goals if g.owner_role in held)
+    if not _normal(text):
+        return Scope(ScopeKind.OWN, "", own)
+    resolved = resolve_scope(catalogue, text)
+    departments = {g.department for g in own if g.department}
+    if set(resolved.goals) <= set(own) or (
+        ctx.config.telegram.owners_status == "department"
+        and resolved.department is not None
+        and resolved.department.id in departments
+    ):
+        return resolved
+    raise ServiceError(
+        "not_your_scope",
+        scope=text,
+        department=ctx.config.telegram.owners_status == "department",
+    )
+
+
+def _collect_status(
+    uow: UnitOfWork, ctx: AppContext, scope: str, period: Period, viewer: int | None = None
+) -> StatusData:
     """status_of inside an open unit of work."""
     catalogue = active_catalogue(uow)
-    resolved = resolve_scope(catalogue, scope)
+    resolved = (
+        resolve_scope(catalogue, scope)
+        if viewer is None
+        else viewers_scope(uow, ctx, catalogue, viewer, scope)
+    )
     check_period(catalogue, period)
     judge = read_judge(uow, ctx, catalogue, period)
     comments = comments_for_period(uow, period)
@@ -494,11 +533,14 @@ def _collect_status(uow: UnitOfWork, ctx: AppContext, scope: str, period: Period
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
 
 
-def status_of(ctx: AppContext, scope: str = "", period: Period | None = None) -> StatusData:
-    """Every metric's verdict in ``scope`` for ``period`` (default: see default_period)."""
+def status_of(
+    ctx: AppContext, scope: str = "", period: Period | None = None, viewer: int | None = None
+) -> StatusData:
+    """Every metric's verdict in ``scope`` for ``period`` (default: see default_period);
+    ``viewer``: only what that Telegram user may see (see viewers_scope)."""
     with ctx.unit_of_work() as uow:
         wanted = period if period is not None else default_period(uow, ctx)
-        return _collect_status(uow, ctx, scope, wanted)
+        return _collect_status(uow, ctx, scope, wanted, viewer)
 
 
 def missing_of(ctx: AppContext, period: Period | None = None) -> MissingData:

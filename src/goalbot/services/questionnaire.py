@@ -415,7 +415,8 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
     if not identity.owns_goals:
         if not identity.is_known:
             return Reply((), accepted=False, stranger=True)
-        return _note("not_an_owner")
+        # an administrator or a manager typing: a hint of their commands, not the refusal
+        return _note("not_an_owner", admin=identity.is_admin, manager=identity.is_manager)
     assert person is not None and catalogue is not None
     # they write to the bot, so they no longer block it: nudges may reach them again
     person.blocked_bot_at = None
