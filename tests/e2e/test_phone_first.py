@@ -84,6 +84,11 @@ async def test_a_changed_answer_edits_the_recap_in_place(
         first = await press(owner, "Aloita vastaaminen", reminder)
         recap = await answer_walk(ctx, owner, first)
         assert "Yhteenveto, Q4/2026" in recap.content
+        # typing at the recap: a short reply to it; the recap is not sent again
+        typed = owner.send("ok")
+        hint = await owner.wait_for_message()
+        assert hint.content == "⚠️ Valitse viestin painikkeista."
+        assert hint.json["reply_to_message"]["message_id"] == typed.message_id
         question = await press(owner, "Muuta 1", recap)
         assert "Nykyinen vastauksesi" in question.content
         # the recap lost its buttons while an answer is being changed

@@ -180,6 +180,9 @@ async def test_a_button_between_rounds_changes_nothing(
         await type_text(owner, "/raportoi")
         question = await type_text(owner, "kyllä")
         close_round_now(ctx)
+        # closed before its deadline: the owner, with an answer still open, is told
+        await owner.wait_for_message(predicate=lambda m: "suljettiin ennen" in m.content)
+        await driver.wait_until_idle()
         before = footprint(ctx, owner.id)
         toast, reply = await press_late(driver, owner, NO_DATA, question)
         assert not toast

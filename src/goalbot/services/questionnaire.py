@@ -121,7 +121,7 @@ class Screen:
     goal: Goal | None = None
     goals: tuple[Goal, ...] = ()
     person_name: str = ""
-    recap_messages: tuple[int, ...] = ()  # RECAP, DONE: the message(s) to edit in place
+    recap_messages: tuple[int, ...] = ()  # RECAP: the message(s) to edit in place
 
 
 @dataclass(frozen=True)
