@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from goalbot.chat import ratelimit
 from goalbot.chat.ratelimit import FirstReply, SlidingWindow, TelegramLimits, answering
 
 CHAT = 700000001
@@ -31,7 +31,7 @@ def limits(monkeypatch: pytest.MonkeyPatch) -> tuple[TelegramLimits, list[float]
             waited.append(seconds)
         clock.now += seconds
 
-    monkeypatch.setattr(ratelimit.asyncio, "sleep", wait)
+    monkeypatch.setattr(asyncio, "sleep", wait)  # the limiter's waits, on the fake clock
     # the overall limit spreads sends 1/30 s apart; what is measured is the chat's own pacing
     limiter = TelegramLimits()
     limiter._overall = SlidingWindow(30, 1.05, clock=clock)
