@@ -60,6 +60,12 @@ async def test_a_person_keeps_the_language_of_their_app_or_the_one_they_choose(
         assert "vain kutsuttuja" in refusal.content
         await driver.wait_until_idle()
     assert (language_of(ctx, sofia.id), language_of(ctx, hans.id)) == ("sv", "en")
+    # the command menu in each language, for the apps set to it
+    for code, help_word in (("sv", "Hjälp"), ("en", "Help"), ("fi", "Ohje"), ("", "Ohje")):
+        menu = driver.commands(scope={"type": "all_private_chats"}, language_code=code)
+        descriptions = {c["command"]: c["description"] for c in menu}
+        assert descriptions["help"] == help_word
+        assert "kieli" in descriptions
 
 
 async def test_the_management_group_has_a_language_of_its_own(

@@ -221,3 +221,20 @@ def test_control_characters_and_direction_overrides_never_reach_a_reason() -> No
 )
 def test_yes_or_no_typed(typed: str, flag: bool | None) -> None:
     assert parse_yes_no(typed) is flag
+
+
+@pytest.mark.parametrize(
+    ("typed", "no_data"),
+    [
+        ("Ei tietoa vielä", True),
+        ("ingen uppgift ännu", True),
+        ("Ingen  uppgift ännu.", True),
+        ("No data yet", True),
+        ("ei", False),
+        ("ingen aning om det", False),
+    ],
+)
+def test_no_data_yet_typed_in_each_language(typed: str, no_data: bool) -> None:
+    from goalbot.domain.answers import parse_no_data
+
+    assert parse_no_data(typed) is no_data

@@ -163,7 +163,8 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the command menus (Finnish by default, English for English-language clients).
+    """Register the command menus (Finnish by default, and in Finnish, Swedish and English for
+    the Telegram apps set to each).
 
     Every private chat shows an owner's commands; the administrators and managers get a menu
     of their own with everything they may use (services.access.PERMISSIONS).

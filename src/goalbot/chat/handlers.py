@@ -28,6 +28,7 @@ from telegram.ext import ContextTypes
 from goalbot.chat.callbacks import decode
 from goalbot.chat.inbox import inbox_of
 from goalbot.chat.keyboards import keyboard_for
+from goalbot.config import LANGUAGES
 from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
@@ -193,8 +194,9 @@ async def _take_buttons_off(chat: Chat, message_id: int) -> None:
         log.debug("could not take the buttons off message %s: %s", message_id, exc)
 
 
-MENU_LANGUAGES = (("fi", None), ("en", "en"))
-"""The command menus' languages: Finnish for everyone, English for English-language clients."""
+MENU_LANGUAGES = (("fi", None), *((language, language) for language in LANGUAGES))
+"""The command menus' languages: Finnish for every app, and each language for the apps set to
+it (Finnish, Swedish, English)."""
 
 
 def commands_of(names: Iterable[str], language: str) -> list[BotCommand]:

@@ -110,6 +110,23 @@ _INVISIBLE = frozenset(
 )
 _YES = frozenset({"kyllä", "kylla", "k", "joo", "on", "yes", "y", "ja"})
 _NO = frozenset({"ei", "e", "no", "n", "nej"})
+# "no data yet" typed in Finnish, Swedish or English: the answer of its own the button gives
+_NO_DATA = frozenset(
+    {
+        "ei tietoa",
+        "ei tietoa vielä",
+        "ei tietoa viela",
+        "tieto puuttuu",
+        "ingen uppgift",
+        "ingen uppgift ännu",
+        "ingen uppgift än",
+        "inga uppgifter",
+        "inga uppgifter ännu",
+        "no data",
+        "no data yet",
+        "not known yet",
+    }
+)
 
 
 def clean_text(text: str) -> str:
@@ -134,6 +151,12 @@ def parse_yes_no(text: str) -> bool | None:
     if word in _NO:
         return False
     return None
+
+
+def parse_no_data(text: str) -> bool:
+    """Whether a typed text says "no data yet" (Finnish, Swedish or English)."""
+    words = " ".join(unicodedata.normalize("NFKC", clean_text(text)).casefold().split())
+    return words.rstrip(".!") in _NO_DATA
 
 
 def _normalise_unit(text: str) -> str:

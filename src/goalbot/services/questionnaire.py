@@ -28,6 +28,7 @@ from goalbot.domain.answers import (
     Answer,
     AnswerValue,
     InvalidAnswer,
+    parse_no_data,
     parse_number,
     parse_reason,
     parse_yes_no,
@@ -535,7 +536,7 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
         # nothing is overwritten unseen: the answer stands; changing it goes via the recap
         screen = replace(s.advance(index), note="answered_meanwhile")
         return Reply((screen,), accepted=False, toast="answered_meanwhile")
-    if given.action == Action.NO_DATA:
+    if given.action == Action.NO_DATA or (given.text is not None and parse_no_data(given.text)):
         return _store_value(s, index, AnswerValue.no_data())
     if given.action == Action.SKIP:
         s.go_item(Step.SKIP_REASON, index)
