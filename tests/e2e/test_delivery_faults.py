@@ -252,3 +252,38 @@ async def test_an_administrator_resends_what_may_not_have_arrived(
     assert [s.resent_as is not None for s in outbox.undelivered_sends(ctx, everything=True)] == [
         True
     ]
+
+
+async def test_one_run_of_the_delivery_delivers_everything_due(
+    sqlite_ctx: AppContext,
+    botapi: FakeBotApi,
+    q4_clock: Clock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More reminders than one claim takes go out at once, not one claim per run of the job."""
+    from bench.send_reminders import catalogue_with_roles
+
+    from goalbot.services.catalogue import load_catalogue
+    from goalbot.services.owners import accept_invite
+
+    monkeypatch.setattr(outbox, "CLAIM_LIMIT", 4)
+    load_catalogue(sqlite_ctx, catalogue_with_roles(10, tmp_path))
+    admin = botapi.driver.create_user("Anna")
+    ctx = with_telegram(sqlite_ctx, botapi, admins=(admin.id,))
+    people = []
+    for number in range(10):
+        user = botapi.driver.create_user(f"Vastaaja{number}")
+        user.start()  # they have opened the chat with the bot
+        invite = invite_owner(ctx, f"bench-{number}", f"Vastaaja {number}")
+        accept_invite(ctx, invite.token, user.id)
+        people.append(user)
+    # the job's own runs are an hour apart: /remind delivers what it queued itself
+    async with running_bot(ctx, delivery_interval=3600):
+        admin.start()
+        await botapi.driver.wait_until_idle(quiet=0.5, timeout=20)
+        admin.send("/remind Q4-2026")
+        await botapi.driver.wait_until(
+            lambda: sum(s.status == SendStatus.SENT for s in sends(ctx)) == 10, timeout=20
+        )
+    assert [reminders_received(u) for u in people] == [1] * 10

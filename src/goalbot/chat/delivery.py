@@ -48,6 +48,7 @@ from goalbot.storage.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
 PARALLEL_CHATS = 32
+MAX_CLAIMS_A_RUN = 20  # claims in one run of the delivery job (2,000 sends)
 # room for the "part 2/3" line under each part of a long summary
 PART_LINE_ROOM = 60
 # the request certainly never left: nothing can have happened at Telegram
@@ -292,28 +293,42 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     me = deliverer(context)
     async with lock:
-        await me.flush(ctx)
-        if me.unrecorded:
-            return  # the database is still away
-        sends = await call(outbox.claim_due, ctx, me.instance)
-        by_chat: dict[int, list[outbox.QueuedSend]] = {}
-        for send in sends:
-            by_chat.setdefault(send.chat_id, []).append(send)
-        slots = asyncio.Semaphore(PARALLEL_CHATS)
-        outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]] = []
+        # a full claim is followed by the next at once: a round's fan-out does not wait for
+        # the job's next run (which is skipped while this one runs); the run ends when Telegram
+        # or the database goes away, and after MAX_CLAIMS_A_RUN claims at most
+        for _ in range(MAX_CLAIMS_A_RUN):
+            claimed = await _deliver_claimed(context, ctx, me)
+            if claimed < outbox.CLAIM_LIMIT or watch.telegram.down or watch.database.down:
+                break
 
-        async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
-            async with slots:
-                for send in chat_sends:
-                    status = await _deliver_safely(context.bot, ctx, me, send)
-                    outcomes.append((send, status))
-                    if status is None and me.unrecorded:
-                        return  # the database went away: the rest waits for it
 
-        await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
-        log_deliveries(outcomes)
-        if any(status is not None and status != SendStatus.SENT for _, status in outcomes):
-            await call(outbox.report_undelivered, ctx)
+async def _deliver_claimed(
+    context: ContextTypes.DEFAULT_TYPE, ctx: AppContext, me: Deliverer
+) -> int:
+    """Claim what is due, deliver it and report what did not arrive; how many were claimed."""
+    await me.flush(ctx)
+    if me.unrecorded:
+        return 0  # the database is still away
+    sends = await call(outbox.claim_due, ctx, me.instance, outbox.CLAIM_LIMIT)
+    by_chat: dict[int, list[outbox.QueuedSend]] = {}
+    for send in sends:
+        by_chat.setdefault(send.chat_id, []).append(send)
+    slots = asyncio.Semaphore(PARALLEL_CHATS)
+    outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]] = []
+
+    async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
+        async with slots:
+            for send in chat_sends:
+                status = await _deliver_safely(context.bot, ctx, me, send)
+                outcomes.append((send, status))
+                if status is None and me.unrecorded:
+                    return  # the database went away: the rest waits for it
+
+    await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
+    log_deliveries(outcomes)
+    if any(status is not None and status != SendStatus.SENT for _, status in outcomes):
+        await call(outbox.report_undelivered, ctx)
+    return 0 if me.unrecorded else len(sends)
 
 
 def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 _PERIOD_RE = re.compile(r"^\s*(?:(\d{4})\s*[Qq/-]?\s*([1-4])|[Qq]([1-4])\s*[/-]\s*(\d{4}))\s*$")
 
@@ -29,12 +30,7 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         """Parse ``2026Q2``, ``2026-2``, ``Q2/2026`` or ``q2-2026``."""
-        match = _PERIOD_RE.match(text)
-        if not match:
-            raise PeriodError(f"not a quarter: {text!r} (use the form 2026Q2)")
-        if match.group(1):
-            return cls(int(match.group(1)), int(match.group(2)))
-        return cls(int(match.group(4)), int(match.group(3)))
+        return _parse(text)
 
     @classmethod
     def containing(cls, day: date) -> Period:
@@ -89,6 +85,17 @@ class Period:
 
     def __str__(self) -> str:
         return self.key
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Period:
+    # reports parse the stored key of every answer they read: a period is parsed once
+    match = _PERIOD_RE.match(text)
+    if not match:
+        raise PeriodError(f"not a quarter: {text!r} (use the form 2026Q2)")
+    if match.group(1):
+        return Period(int(match.group(1)), int(match.group(2)))
+    return Period(int(match.group(4)), int(match.group(3)))
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")

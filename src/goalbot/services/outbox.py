@@ -168,7 +168,10 @@ def _queued(row: SendRow) -> QueuedSend:
     )
 
 
-def claim_due(ctx: AppContext, instance: str, limit: int = 100) -> list[QueuedSend]:
+CLAIM_LIMIT = 100  # sends claimed at a time
+
+
+def claim_due(ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT) -> list[QueuedSend]:
     """Take queued sends that are due for delivery by ``instance``: nothing is sent yet.
 
     A send claimed by another bot is left to it until its claim runs out; one claimed by this

@@ -90,10 +90,11 @@ def answers_before(uow: UnitOfWork, period: Period, metric_ids: Iterable[str]) -
 
 def all_answers(uow: UnitOfWork, up_to: Period | None = None) -> list[AnswerRow]:
     """Every stored answer (optionally up to a period), oldest period first."""
-    rows = list(uow.session.scalars(select(AnswerRow).options(selectinload(AnswerRow.answered_by))))
+    query = select(AnswerRow).options(selectinload(AnswerRow.answered_by))
     if up_to is not None:
-        rows = [r for r in rows if Period.parse(r.period) <= up_to]
-    return sorted(rows, key=lambda r: (Period.parse(r.period), r.metric_id))
+        query = query.where(AnswerRow.period <= up_to.key)
+    # a period's key sorts as the period does (four-digit years)
+    return list(uow.session.scalars(query.order_by(AnswerRow.period, AnswerRow.metric_id)))
 
 
 def save_answer(
