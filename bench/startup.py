@@ -1,0 +1,128 @@
+"""Benchmark: how fast goalbot starts, and how much memory it holds when it has.
+
+Each figure is measured in the same run as its baseline, as a whole process:
+
+- ``goalbot --help`` against ``python -c pass`` (the interpreter's own start): CPU seconds
+  (user + system) of each, and the difference, goalbot's own time;
+- ``goalbot run`` on a fresh SQLite database against the fake Bot API server: seconds from
+  the start of the process to its first ``getUpdates``, and its resident memory then, against
+  a bare python-telegram-bot bot polling the same server.
+
+    .venv/bin/python bench/startup.py --runs 5
+
+Every figure is the median of the runs, with min and max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fakes.botapi import FakeBotApi
+
+REPO = Path(__file__).resolve().parents[1]
+ECHO_BOT = """
+import sys
+from telegram.ext import Application, MessageHandler, filters
+
+async def echo(update, context):
+    await update.effective_message.reply_text(update.effective_message.text)
+
+app = Application.builder().token(sys.argv[1]).base_url(sys.argv[2]).build()
+app.add_handler(MessageHandler(filters.TEXT, echo))
+app.run_polling(timeout=1)
+"""
+
+
+def cpu_seconds(command: list[str]) -> float:
+    """User plus system seconds of one run of ``command``."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, _status, usage = os.wait4(process.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_mib(pid: int) -> float:
+    """The resident memory of a running process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def until_first_poll(
+    botapi: FakeBotApi, command: list[str], env: dict[str, str]
+) -> tuple[float, float]:
+    """Seconds from starting ``command`` to its first getUpdates, and its memory then (MiB)."""
+    polls = len(botapi.driver.requests_for("getUpdates"))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO
+    )
+    try:
+        botapi.driver.wait_until_sync(
+            lambda: len(botapi.driver.requests_for("getUpdates")) > polls, timeout=60
+        )
+        seconds = time.perf_counter() - started
+        return seconds, rss_mib(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def spread(values: list[float], unit: str = "") -> str:
+    return (
+        f"median {statistics.median(values):.3g}{unit} "
+        f"(min {min(values):.3g}{unit}, max {max(values):.3g}{unit})"
+    )
+
+
+def main(runs: int) -> None:
+    python = sys.executable
+    helps, bare = [], []
+    for _ in range(runs):
+        helps.append(cpu_seconds([python, "-m", "goalbot", "--help"]))
+        bare.append(cpu_seconds([python, "-c", "pass"]))
+    own = [h - b for h, b in zip(helps, bare, strict=True)]
+    print(f"goalbot --help    CPU s: {spread(helps)}")
+    print(f"python -c pass    CPU s: {spread(bare)}")
+    print(f"goalbot's own     CPU s: {spread(own)}  (goal: under 0.3)")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    ours, theirs, our_memory, their_memory = [], [], [], []
+    with FakeBotApi() as botapi, tempfile.TemporaryDirectory() as folder:
+        for number in range(runs):
+            config = Path(folder) / f"goalbot-{number}.toml"
+            config.write_text(
+                f'[telegram]\ntoken = "{botapi.token}"\nbase_url = "{botapi.base_url}"\n'
+                f'[database]\nurl = "sqlite:///{folder}/goalbot-{number}.sqlite3"\n',
+                encoding="utf-8",
+            )
+            seconds, memory = until_first_poll(
+                botapi, [python, "-m", "goalbot", "--config", str(config), "run"], env
+            )
+            ours.append(seconds)
+            our_memory.append(memory)
+            seconds, memory = until_first_poll(
+                botapi, [python, "-c", ECHO_BOT, botapi.token, botapi.base_url], env
+            )
+            theirs.append(seconds)
+            their_memory.append(memory)
+    print(f"goalbot run to its first getUpdates (new SQLite database): {spread(ours, ' s')}")
+    print(f"bare PTB bot to its first getUpdates:                     {spread(theirs, ' s')}")
+    print(f"resident memory then: goalbot {spread(our_memory, ' MiB')}")
+    print(f"                      bare PTB {spread(their_memory, ' MiB')}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    main(parser.parse_args().runs)
