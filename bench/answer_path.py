@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +32,8 @@ from tests.conftest import Clock, make_context
 from tests.e2e.harness import running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi, UserHandle
 
+from bench.figures import spread
+from bench.send_reminders import catalogue_with_roles
 from goalbot.domain.answers import AnswerValue
 from goalbot.domain.periods import Period
 from goalbot.scheduling.control import open_round_now
@@ -45,16 +46,10 @@ Q4 = Period(2026, 4)
 START_BUTTON = "Aloita vastaaminen"
 
 
-def bench_catalogue(owners: int, metrics: int, folder: Path) -> Path:
-    """The shipped catalogue plus one role a owner, each with a goal of ``metrics`` counts."""
-    from goalbot.catalogues import shipped_catalogue_path
-
-    text = shipped_catalogue_path().read_text(encoding="utf-8")
-    roles, goals = [], []
-    for number in range(owners):
-        roles.append(f'[[roles]]\nid = "bench-{number}"\nname = "Vastuuhenkilö {number}"\n\n')
-        counts = "".join(
-            f"""
+def count_metrics(metrics: int) -> str:
+    """``metrics`` counts for a goal, in the catalogue's TOML."""
+    return "".join(
+        f"""
   [[goals.metrics]]
   key = "{key}"
   name = "Tapahtumien määrä {key}"
@@ -68,35 +63,8 @@ def bench_catalogue(owners: int, metrics: int, folder: Path) -> Path:
   rule = "increase"
   compared_with = "baseline"
 """
-            for key in range(1, metrics + 1)
-        )
-        goals.append(
-            f"""
-[[goals]]
-id = "BENCH-{number}"
-tier = "area"
-body = "tekninen-lautakunta"
-department = "tekninen"
-area = "rakennusvalvonta"
-title = "Vertailutavoite {number}"
-owner_role = "bench-{number}"
-{counts}"""
-        )
-    head, tail = text.split(
-        "# ================================================================= goals", 1
+        for key in range(1, metrics + 1)
     )
-    bodies = head.index("# ---------------------------------------------------------------- bodies")
-    path = folder / "bench.toml"
-    path.write_text(
-        head[:bodies]
-        + "".join(roles)
-        + head[bodies:]
-        + "# ================================================================= goals"
-        + tail
-        + "".join(goals),
-        encoding="utf-8",
-    )
-    return path
 
 
 def store_history(ctx: AppContext, quarters: int) -> int:
@@ -147,7 +115,8 @@ async def goalbot_run(owners: int, metrics: int, history: int) -> tuple[float, i
     with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
         clock = Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
         base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
-        load_catalogue(base, bench_catalogue(owners, metrics, Path(folder)))
+        catalogue = catalogue_with_roles(owners, Path(folder), count_metrics(metrics))
+        load_catalogue(base, catalogue)
         stored = store_history(base, history) if history else 0
         ctx = with_telegram(base, botapi)
         users = []
@@ -203,10 +172,6 @@ async def echo_run(owners: int, metrics: int) -> float:
             await application.updater.stop()
             await application.stop()
         return owners * metrics / seconds
-
-
-def spread(values: list[float]) -> str:
-    return f"median {statistics.median(values):.3g} (min {min(values):.3g}, max {max(values):.3g})"
 
 
 async def main(owners: int, metrics: int, history: int, runs: int) -> None:

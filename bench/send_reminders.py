@@ -41,9 +41,21 @@ from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner, list_owners
 from goalbot.storage.models import SendRow
 
+DONE_METRIC = """
+  [[goals.metrics]]
+  key = "1"
+  name = "Tehty"
+  kind = "yes_no"
+  baseline = { value = false }
+  target = { rule = "done", value = true }
+"""
 
-def catalogue_with_roles(count: int, folder: Path) -> Path:
-    """The shipped catalogue plus ``count`` extra roles, each owning a copy of one goal."""
+
+def catalogue_with_roles(count: int, folder: Path, metrics: str = DONE_METRIC) -> Path:
+    """The shipped catalogue plus ``count`` extra roles, each owning a copy of one goal.
+
+    ``metrics``: the goal's metrics, as the catalogue's TOML has them (default one yes/no).
+    """
     from goalbot.catalogues import shipped_catalogue_path
 
     text = shipped_catalogue_path().read_text(encoding="utf-8")
@@ -62,14 +74,7 @@ department = "tekninen"
 area = "rakennusvalvonta"
 title = "Vertailutavoite {number}"
 owner_role = "bench-{number}"
-
-  [[goals.metrics]]
-  key = "1"
-  name = "Tehty"
-  kind = "yes_no"
-  baseline = {{ value = false }}
-  target = {{ rule = "done", value = true }}
-""")
+{metrics}""")
     path = folder / "bench.toml"
     head, goals = text.split(
         "# ================================================================= goals", 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fakes.botapi import FakeBotApi
+
+from bench.figures import spread
 
 REPO = Path(__file__).resolve().parents[1]
 ECHO_BOT = """
@@ -75,13 +76,6 @@ def until_first_poll(
     finally:
         process.kill()
         process.wait()
-
-
-def spread(values: list[float], unit: str = "") -> str:
-    return (
-        f"median {statistics.median(values):.3g}{unit} "
-        f"(min {min(values):.3g}{unit}, max {max(values):.3g}{unit})"
-    )
 
 
 def main(runs: int) -> None:
