@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--period", required=True, help="period such as 2026Q2")
 
     audit = command(commands, "audit", "every change recorded: who, when, what, old → new")
-    audit.add_argument("--person", help=person_help + ", or the number of an erased person")
+    audit.add_argument("--person", help=person_help)
     audit.add_argument("--goal", help="goal id, as 'goalbot catalogue show' lists them")
     audit.add_argument("--since", help="first day (2026-12-01)")
     audit.add_argument("--period", help="period such as 2026Q2")

@@ -108,9 +108,5 @@ def audit_log(
     if since is not None:
         start = datetime.combine(since, time(0), tzinfo=ctx.config.schedule.zone)
     with ctx.unit_of_work() as uow:
-        person_id = None
-        if person is not None:
-            # a person erased from the database is still found in the log by their number
-            text = person.strip()
-            person_id = int(text) if text.isdigit() else find_person(uow, text).id
+        person_id = None if person is None else find_person(uow, person).id
         return read_audit(uow, person_id=person_id, goal_id=goal, period=period, since=start)
