@@ -24,6 +24,7 @@ from goalbot.storage.models import (
 from tests.fakes.botapi import MessageView, UserHandle
 
 Q4 = Period(2026, 4)
+Q1_2027 = Period(2027, 1)  # the round that asks for 2026's statistics
 REMINDER = "tavoiteraportointi on alkanut"
 START = "Aloita vastaaminen"
 NO_DATA = "Ei tietoa vielä"
@@ -68,9 +69,11 @@ def walk_to(ctx: AppContext, person: UserHandle, metric_id: str) -> None:
     raise AssertionError(f"{metric_id} never came")
 
 
-async def open_round(ctx: AppContext, *owners: UserHandle) -> list[MessageView]:
-    """Open the Q4/2026 round; returns each owner's reminder once it has arrived."""
-    open_round_now(ctx, Q4)
+async def open_round(
+    ctx: AppContext, *owners: UserHandle, period: Period = Q4
+) -> list[MessageView]:
+    """Open ``period``'s round (Q4/2026); returns each owner's reminder once it has arrived."""
+    open_round_now(ctx, period)
     return [await o.wait_for_message(predicate=lambda m: REMINDER in m.content) for o in owners]
 
 

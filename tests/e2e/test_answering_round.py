@@ -112,7 +112,7 @@ async def test_a_full_round_covering_every_metric_kind(
 
         owner.press("Aloita vastaaminen", message_id=reminder.message_id)
         first = await next_screen(owner)
-        assert "1/24" in first.content
+        assert "1/19" in first.content
         done = await answer_everything(ctx, botapi, owner, await_first(first))
         recap = owner.last_bot_message()
         assert recap is not None and "Yhteenveto, Q4/2026" in recap.content
@@ -138,10 +138,12 @@ async def test_a_full_round_covering_every_metric_kind(
         assert "Hankinta viivästyi" in recap.content
         assert "✅ Vahvista" in recap.button_labels
 
-        # change answer 3 from the recap, then confirm
-        owner.press("Muuta 3", message_id=recap.message_id)
+        # change answer 2 from the recap, then confirm
+        owner.press("Muuta 2", message_id=recap.message_id)
         question = await next_screen(owner)
-        assert "3/24" in question.content and "Nykyinen vastauksesi" in question.content
+        assert "2/19" in question.content and "Nykyinen vastauksesi" in question.content
+        # unemployment is known a month later: the Q4 round asks for Q3's figure
+        assert "Vuosineljänneksen Q3/2026 luku:" in question.content
         _step, metric = current_metric(ctx, owner.id)
         assert metric is not None and metric.id == "STR-3.1"
         changed_metric = metric
@@ -163,15 +165,14 @@ async def test_a_full_round_covering_every_metric_kind(
     with ctx.unit_of_work() as uow:
         rows = {
             r.metric_id: r
-            for r in uow.session.scalars(select(AnswerRow).where(AnswerRow.period == "2026Q4"))
+            for r in uow.session.scalars(select(AnswerRow).where(AnswerRow.given_in == "2026Q4"))
         }
         assert set(rows) == set(done)
         assert all(r.confirmed_at is not None for r in rows.values())
         states = {r.state for r in rows.values()}
-        assert states == {"value", "no_data", "skipped"}
-        skipped = next(r for r in rows.values() if r.state == "skipped")
-        assert skipped.reason == "Tilasto julkaistaan vasta maaliskuussa"
-        assert rows["STR-3.1"].number == Decimal("9")
+        # the one skipped (unemployment) was given a figure from the recap
+        assert done["STR-3.1"] == "skipped" and states == {"value", "no_data"}
+        assert rows["STR-3.1"].number == Decimal("9") and rows["STR-3.1"].period == "2026Q3"
         explained = [r for r in rows.values() if r.explanation]
         assert explained and explained[0].corrective_action == "Uusi kilpailutus tammikuussa."
         history = list(
@@ -183,6 +184,7 @@ async def test_a_full_round_covering_every_metric_kind(
             )
         )
         assert len(history) == 2 and history[0].old is None
+        assert history[0].new["reason"] == "Tilasto julkaistaan vasta maaliskuussa"
         assert history[1].changed_by_name == "Hanna Hallinto"
         comments = list(uow.session.scalars(select(GoalCommentRow)))
         assert [c.text for c in comments] == ["Hyvä neljännes kaikkiaan."]

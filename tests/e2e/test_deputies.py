@@ -16,6 +16,7 @@ from goalbot.storage.models import SendRow
 from tests.conftest import Clock
 from tests.e2e.chat_steps import (
     NO_DATA,
+    Q1_2027,
     Q4,
     REFUSAL,
     REMINDER,
@@ -44,18 +45,21 @@ def q4_ctx(sqlite_ctx: AppContext, clock: Clock, botapi: FakeBotApi) -> AppConte
 
 
 async def test_a_deputy_answers_on_the_owners_behalf(
-    q4_ctx: AppContext, botapi: FakeBotApi
+    q4_ctx: AppContext, botapi: FakeBotApi, clock: Clock
 ) -> None:
     ctx = q4_ctx
+    # the catering figures of 2026 are asked in the first round of 2027
+    clock.set(datetime(2027, 3, 17, 8, 0, tzinfo=UTC))
     driver = botapi.driver
     owner = driver.create_user("Olli")
     deputy = driver.create_user("Dora")
     async with running_bot(ctx):
         await bind(owner, ctx, "tilapalvelupaallikko", "Olli Omistaja")
         enrol(ctx, deputy, "tilapalvelupaallikko", "Dora Sijainen", kind="deputy")
-        (reminder,) = await open_round(ctx, owner)
+        (reminder,) = await open_round(ctx, owner, period=Q1_2027)
         first = await press(owner, START, reminder)
         assert header(1, 2) in first.content and "Vastaat sijaisena" not in first.content
+        assert "Vuoden 2026 luku:" in first.content
 
         # the deputy, not reminded, takes it up while the owner has question 1 open
         question = await type_text(deputy, "/raportoi")
@@ -68,12 +72,14 @@ async def test_a_deputy_answers_on_the_owners_behalf(
         resumed = await type_text(owner, "/raportoi")
         assert header(2, 2) in resumed.content and "Vastaat sijaisena" not in resumed.content
         recap = await type_text(owner, "10 715 kg")
-        assert "Yhteenveto, Q4/2026" in recap.content
-        assert "Luomutuotteiden osuus kaikista raaka-ainehankinnoista: 32 %" in plain(recap.content)
+        assert "Yhteenveto, Q1/2027" in recap.content
+        assert "Luomutuotteiden osuus kaikista raaka-ainehankinnoista: 32 % (2026)" in plain(
+            recap.content
+        )
 
         # and the deputy's open question 2, answered by the owner meanwhile, is not either
         deputys_recap = await type_text(deputy, "/raportoi")
-        assert "Yhteenveto, Q4/2026" in deputys_recap.content
+        assert "Yhteenveto, Q1/2027" in deputys_recap.content
         await driver.wait_until_idle()
 
     answers = stored_answers(ctx)

@@ -36,6 +36,7 @@ from goalbot.services.progress import status_of
 from tests.data.seed_tables import SEED_TABLES, columns_for
 from tests.report_data import Q3, Q4, bind_person, fill_answers, set_answer
 
+Q1_2027 = Period(2027, 1)
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report-schema.json"
 SHEETS = [
     "Strategiset mittarit",
@@ -145,10 +146,12 @@ def test_the_explanations_follow_the_tables(answered: AppContext) -> None:
     assert commented and all(rows[g.goal.id][6] == g.comment for g in commented)
 
 
-def cells_by_metric(sheet: Worksheet, catalogue: Catalogue) -> Iterator[tuple[str, Any]]:
+def cells_by_metric(
+    sheet: Worksheet, catalogue: Catalogue, period: Period = Q4
+) -> Iterator[tuple[str, Any]]:
     """(metric id, its value cell) for every metric row of an adopted table."""
     header = header_of(sheet)
-    value_column, status_column = header.index("Q4/2026"), header.index("Status")
+    value_column, status_column = header.index(period.label), header.index("Status")
     table = next(t for t in catalogue.adopted_tables() if t.sheet == sheet.title)
     metrics = [m for g in catalogue.goals if table.holds(g) for m in g.metrics]
     rows = [row for row in sheet.iter_rows(min_row=4) if row[status_column].value is not None]
@@ -160,7 +163,9 @@ def cells_by_metric(sheet: Worksheet, catalogue: Catalogue) -> Iterator[tuple[st
 def test_figures_are_numbers_shown_as_typed_with_the_period_they_describe(
     answered: AppContext,
 ) -> None:
-    set_answer(answered, "STR-3.1", Q4, AnswerValue.of_number(Decimal("11.9")))
+    # the Q4 round asks for Q3's unemployment (a month's figure is known a month later) …
+    set_answer(answered, "STR-3.1", Q3, AnswerValue.of_number(Decimal("11.9")))
+    # … and the first round of 2027 for 2026's statistics
     set_answer(answered, "STR-4.1", Q4, AnswerValue.of_number(Decimal(-20)))
     set_answer(answered, "TILA-1.1", Q4, AnswerValue.of_number(Decimal("25.5")))  # 0 decimals
     workbook = workbook_of(answered)
@@ -170,14 +175,21 @@ def test_figures_are_numbers_shown_as_typed_with_the_period_they_describe(
         cells.update(dict(cells_by_metric(workbook[name], catalogue)))
     unemployment = cells["STR-3.1"]
     assert unemployment.value == pytest.approx(11.9)
-    assert unemployment.number_format == f'#,##0.0" %";"{MINUS}"#,##0.0" %"'
+    assert unemployment.number_format == (f'#,##0.0" % (Q3/2026)";"{MINUS}"#,##0.0" % (Q3/2026)"')
     # a year's figure says which year it describes
+    next_year = workbook_of(answered, Q1_2027)
+    cells = {}
+    for name in SHEETS:
+        cells.update(dict(cells_by_metric(next_year[name], catalogue, Q1_2027)))
     migration = cells["STR-4.1"]
     assert migration.value == -20
     assert migration.number_format == f'#,##0" hlö (2026)";"{MINUS}"#,##0" hlö (2026)"'
     # typed with a decimal where the metric shows whole per cents: the decimal stays
     assert cells["TILA-1.1"].number_format.startswith('#,##0.0" % (2026)"')
     assert cells["STR-7.1"].number_format.startswith('#,##0" € (2026)"')
+    cells = {}
+    for name in SHEETS:
+        cells.update(dict(cells_by_metric(workbook[name], catalogue)))
     # a deliverable done earlier shows its answer with the quarter it was given in
     done_before = next(
         m.metric.id
@@ -254,11 +266,13 @@ def test_the_docx_has_the_documents_tables_as_it_has_them(answered: AppContext) 
 
 
 def test_the_docx_shows_figures_in_finnish_as_typed(answered: AppContext) -> None:
-    set_answer(answered, "STR-3.1", Q4, AnswerValue.of_number(Decimal("11.9")))
+    set_answer(answered, "STR-3.1", Q3, AnswerValue.of_number(Decimal("11.9")))
     set_answer(answered, "STR-4.1", Q4, AnswerValue.of_number(Decimal(-20)))
     strategic = docx_tables(answered).tables[0]
     values = {row.cells[0].text: row.cells[3].text for row in strategic.rows[1:]}
-    assert values["1. Työttömien osuus työvoimasta"] == "11,9\u00a0%"
+    assert values["1. Työttömien osuus työvoimasta"] == "11,9\u00a0% (Q3/2026)"
+    strategic = Document(io.BytesIO(export_period(answered, Q1_2027, "docx"))).tables[0]
+    values = {row.cells[0].text: row.cells[3].text for row in strategic.rows[1:]}
     assert values["2. Kokonaisnettomuutto"] == f"{MINUS}20\u00a0hlö (2026)"
     assert values["2. Yhteisöverokertymä"].endswith("€ (2026)")
 
@@ -301,7 +315,8 @@ def test_csv_reads_back_in_finnish_excel_form(answered: AppContext) -> None:
 
 
 def test_json_follows_its_documented_schema(answered: AppContext) -> None:
-    document = json.loads(export_period(answered, Q4, "json"))
+    # the first round of 2027: it asks for Q4/2026's unemployment and 2026's statistics
+    document = json.loads(export_period(answered, Q1_2027, "json"))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema, format_checker=jsonschema.FormatChecker())

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from goalbot.domain.answers import AnswerValue
+from goalbot.domain.periods import Period
 from goalbot.reporting.messages import html_to_text
 from goalbot.reporting.rendering import render
 from goalbot.reporting.report_texts import missing_report, render_summary, status_report
@@ -63,7 +64,8 @@ def test_every_report_reads_cleanly(answered: AppContext) -> None:
 
 
 def test_negative_figures_have_the_minus_sign(answered: AppContext) -> None:
-    text = status_report(answered, "strategia", Q4)
+    # 2026's net migration is asked, and reported, in the first round of 2027
+    text = status_report(answered, "strategia", Period(2027, 1))
     assert "−20\u00a0hlö (2026)" in text
 
 

@@ -716,3 +716,38 @@ def test_tables_given_keep_their_order_and_headings(kokemaki: Catalogue) -> None
     ]
     assert all(sum(t.holds(g) for t in tables) == 1 for g in kokemaki.goals)
     assert kokemaki.area("tekninen-hallinto").table_name == "Hallinto"
+
+
+def test_a_figure_says_when_it_becomes_known() -> None:
+    text = GOOD.replace(
+        '  kind = "survey"\n  scale = [1, 4]\n',
+        '  kind = "survey"\n  scale = [1, 4]\n  known_after = 1\n',
+    ).replace('title = "Testi"', 'title = "Testi"\nasked_rounds = 2')
+    catalogue = parse_catalogue(text)
+    assert catalogue.goal("RV-1").metric("2").lag == 1
+    assert catalogue.asked_rounds == 2
+    # the term's last figures are asked in the rounds after it
+    assert catalogue.last_round == Period(2030, 2)
+    assert catalogue.has_round(Period(2030, 2)) and not catalogue.has_round(Period(2030, 3))
+
+
+def test_a_yes_no_is_not_known_later_and_a_lag_has_a_limit() -> None:
+    bad = GOOD.replace('  kind = "yes_no"\n', '  kind = "yes_no"\n  known_after = 1\n').replace(
+        '  kind = "survey"\n', '  kind = "survey"\n  known_after = 9\n'
+    )
+    assert problems_of(bad) == [
+        "goals[RV-1].metrics[1].known_after: only a figure is known after its period",
+        "goals[RV-1].metrics[2].known_after: at most 8 quarters, not 9",
+    ]
+    assert problems_of(GOOD.replace('title = "Testi"', 'title = "Testi"\nasked_rounds = 0')) == [
+        "catalogue.asked_rounds: must be at least 1, not 0"
+    ]
+
+
+def test_the_shipped_statistics_are_asked_in_the_next_year(kokemaki: Catalogue) -> None:
+    for metric_id in ("STR-4.1", "STR-5.1", "STR-6.1", "STR-7.1", "TILA-1.1", "TILA-2.1"):
+        m = metric(kokemaki, metric_id)
+        assert m.lag == 1 and m.describes(Period(2027, 1)) == Period(2026, 4), metric_id
+    assert metric(kokemaki, "STR-2.1").lag == 2  # emissions: spring of the next year
+    assert metric(kokemaki, "STR-3.1").lag == 1  # a month's unemployment: a month later
+    assert kokemaki.last_round == Period(2030, 4)

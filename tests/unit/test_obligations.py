@@ -7,9 +7,17 @@ from datetime import date
 
 import pytest
 
+from goalbot.catalogues import shipped_catalogue_path
 from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.goals import Catalogue
-from goalbot.domain.obligations import Holder, RoleHolders, asked_items, obligations
+from goalbot.domain.obligations import (
+    Holder,
+    RoleHolders,
+    asked_items,
+    asked_period,
+    asked_periods,
+    obligations,
+)
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
 from tests.conftest import SMALL_CATALOGUE
@@ -125,3 +133,48 @@ def test_a_person_holding_a_role_twice_is_found_in_both_holds(catalogue: Catalog
     deputy = holder(catalogue, TECHNICAL, HolderKind.DEPUTY, 7)
     assert RoleHolders(role, owner, deputy).held_by(7) == (owner, deputy)
     assert RoleHolders(role, owner, None).held_by(8) == ()
+
+
+# ---------------------------------------------------------------- the period a round asks for
+
+
+@pytest.fixture(scope="module")
+def kokemaki() -> Catalogue:
+    return read_catalogue(shipped_catalogue_path())
+
+
+def test_a_statistic_is_asked_for_its_year_in_the_next_years_rounds(kokemaki: Catalogue) -> None:
+    population = kokemaki.metric("STR-5.1")
+    asked = {p: asked_period(kokemaki, population, p) for p in kokemaki.rounds()}
+    assert asked[Period(2026, 4)] is None  # the year's figure is not known in its own round
+    assert asked[Period(2027, 1)] == Period(2026, 4)
+    # not given ("Ei tietoa vielä", or no answer): asked again, up to three rounds in all
+    assert asked[Period(2027, 2)] == asked[Period(2027, 3)] == Period(2026, 4)
+    assert asked[Period(2027, 4)] is None
+    # given in an earlier round: not asked again
+    settled = {population.id: {Period(2026, 4)}}
+    assert asked_period(kokemaki, population, Period(2027, 2), settled=settled) is None
+    # the term's last year is asked in 2030
+    assert asked[Period(2030, 1)] == Period(2029, 4)
+
+
+def test_a_newer_figure_due_is_asked_rather_than_an_older_one(kokemaki: Catalogue) -> None:
+    unemployment = kokemaki.metric("STR-3.1")
+    assert asked_period(kokemaki, unemployment, Period(2026, 2)) is None  # Q1 is before the term
+    assert asked_period(kokemaki, unemployment, Period(2027, 1)) == Period(2026, 4)
+    # after the term: the last quarter's figure, while it is missing
+    assert asked_period(kokemaki, unemployment, Period(2030, 2)) == Period(2029, 4)
+    settled = {unemployment.id: {Period(2029, 4)}}
+    assert asked_period(kokemaki, unemployment, Period(2030, 2), settled=settled) is None
+
+
+def test_yes_no_metrics_are_asked_only_in_the_term(kokemaki: Catalogue) -> None:
+    state = kokemaki.metric("YMP-1.1")
+    assert asked_period(kokemaki, state, Period(2029, 4)) == Period(2029, 4)
+    assert asked_period(kokemaki, state, Period(2030, 1)) is None
+    assert asked_periods(kokemaki, Period(2030, 1)).keys() == {
+        m.id for m in kokemaki.metrics() if asked_period(kokemaki, m, Period(2030, 1))
+    }
+    assert all(
+        kokemaki.metric(m).kind.value != "yes_no" for m in asked_periods(kokemaki, Period(2030, 1))
+    )

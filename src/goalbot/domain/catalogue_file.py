@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from goalbot.domain.goals import (
+    DEFAULT_ASKED_ROUNDS,
     SHEET_NAME_LIMIT,
     Area,
     Baseline,
@@ -39,6 +40,8 @@ from goalbot.domain.periods import Period, PeriodError
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _NUMERIC_RULES = frozenset(Rule) - {Rule.DONE}
 _SECOND_RULES = (Rule.INCREASE, Rule.DECREASE)
+MAX_LAG = 8
+"""Quarters a figure may become known after the period it describes (two years)."""
 _T = TypeVar("_T")
 
 
@@ -236,6 +239,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
             "last_period",
             "language",
             "manager_role",
+            "asked_rounds",
         },
         "catalogue",
     )
@@ -317,6 +321,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
     source = r.string(head, "source", "catalogue", required=False)
     language = r.string(head, "language", "catalogue", required=False, default="fi") or "fi"
     manager_role = r.string(head, "manager_role", "catalogue", required=False) or None
+    asked_rounds = r.optional_int(head, "asked_rounds", "catalogue", minimum=1)
     if manager_role and manager_role not in role_ids:
         r.problem("catalogue.manager_role", f"unknown role {manager_role!r}")
 
@@ -345,6 +350,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
         goals=goals,
         manager_role=manager_role,
         tables=tables,
+        asked_rounds=DEFAULT_ASKED_ROUNDS if asked_rounds is None else asked_rounds,
     )
 
 
@@ -531,6 +537,7 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
             "meaning",
             "same_as",
             "adopted_name",
+            "known_after",
         },
         place,
     )
@@ -554,6 +561,11 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
     decimals = r.optional_int(t, "decimals", place, minimum=0)
     cadence = _read_cadence(r, t.get("cadence", {}), f"{place}.cadence")
     is_yes_no = kind == MetricKind.YES_NO
+    lag = r.optional_int(t, "known_after", place, minimum=0) or 0
+    if lag and is_yes_no:
+        r.problem(f"{place}.known_after", "only a figure is known after its period")
+    elif lag > MAX_LAG:
+        r.problem(f"{place}.known_after", f"at most {MAX_LAG} quarters, not {lag}")
     baseline = _read_baseline(r, t.get("baseline"), f"{place}.baseline", is_yes_no)
     target = _read_target(r, t.get("target"), f"{place}.target", kind)
     meaning = Meaning.DELIVERABLE
@@ -588,6 +600,7 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
         meaning=meaning,
         same_as=r.string(t, "same_as", place, required=False),
         adopted_name=r.string(t, "adopted_name", place, required=False),
+        lag=lag,
     )
 
 

@@ -182,6 +182,7 @@ class Metric:
     meaning: Meaning = Meaning.DELIVERABLE  # yes/no metrics only
     same_as: str = ""  # the id of the metric that is asked instead (one figure, two goals)
     adopted_name: str = ""  # the Mittari cell as the document writes it, where name differs
+    lag: int = 0  # quarters from the period a figure describes to the round that first asks it
 
     @property
     def id(self) -> str:
@@ -227,6 +228,14 @@ class Metric:
                     self.cadence.quarter or 1
                 )
         return self.cadence.is_due(period)
+
+    def first_asked(self, described: Period) -> Period:
+        """The round that first asks for the figure describing ``described`` (its lag later)."""
+        return described.shifted(self.lag)
+
+    def describes(self, round_period: Period) -> Period:
+        """The period whose figure ``round_period``'s round first asks for."""
+        return round_period.shifted(-self.lag)
 
     @property
     def describes_years(self) -> bool:
@@ -334,6 +343,9 @@ class Goal:
         return tuple(m for m in self.metrics if m.is_asked(period, yes.get(m.id, ())))
 
 
+DEFAULT_ASKED_ROUNDS = 3
+"""Rounds that ask for a figure: its first round and, while it is missing, the next two."""
+
 SHEET_NAME_LIMIT = 31
 """Spreadsheets cut sheet names longer than this."""
 
@@ -377,6 +389,25 @@ class Catalogue:
     language: str = "fi"
     manager_role: str | None = None  # the town manager: last step of escalation
     tables: tuple[Table, ...] = ()  # the document's tables, in its order (see adopted_tables)
+    asked_rounds: int = DEFAULT_ASKED_ROUNDS  # rounds that ask for a figure still missing
+
+    @property
+    def last_round(self) -> Period:
+        """The last round the term needs: every figure of its periods is asked for, in its
+        first round and again while missing (its last figures are collected after the term)."""
+        lag = max((m.lag for m in self.metrics() if m.is_numeric), default=0)
+        return self.last_period.shifted(lag + self.asked_rounds - 1)
+
+    def has_round(self, period: Period) -> bool:
+        """Whether the catalogue has an answering round for ``period``."""
+        return self.first_period <= period <= self.last_round
+
+    def rounds(self) -> Iterator[Period]:
+        """Every round's period, from the term's first to ``last_round``."""
+        period = self.first_period
+        while period <= self.last_round:
+            yield period
+            period = period.next()
 
     def adopted_tables(self) -> tuple[Table, ...]:
         """The document's tables in order: as the file lists them, else one for the strategic

@@ -1,8 +1,9 @@
 """Who owes what in a period, and who is asked for it.
 
-Every role owes an answer to each metric of its goals that is asked in the period (see
-``Metric.is_asked``), and an answer counts as submitted only once it is confirmed in the
-recap. The person asked is the role's owner, else its deputy. Reminders, nudges, escalations,
+Every role owes an answer to each metric of its goals that is asked in the round (see
+``asked_period``: a figure is asked for the period it describes, which for a statistic known
+only later is an earlier one), and an answer counts as submitted only once it is confirmed in
+the recap. The person asked is the role's owner, else its deputy. Reminders, nudges, escalations,
 ``/missing``, ``/status``, the close and the summary all read this one account.
 """
 
@@ -12,12 +13,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from goalbot.domain.goals import Catalogue, Goal, Metric, Role
+from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind, Role
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
 
 Yes = Mapping[str, Collection[Period]]
 """Metric id → the earlier periods it was answered "Kyllä" in (see ``Metric.is_due``)."""
+
+Settled = Mapping[str, Collection[Period]]
+"""Metric id → the periods whose figure (or a reason to skip it) an earlier round was given."""
 
 
 @dataclass(frozen=True)
@@ -119,15 +123,72 @@ class Obligation:
         return next((goal.department for goal, _ in self.items if goal.department), None)
 
 
+def asked_period(
+    catalogue: Catalogue,
+    metric: Metric,
+    round_period: Period,
+    yes: Yes | None = None,
+    settled: Settled | None = None,
+) -> Period | None:
+    """The period whose answer ``round_period``'s round asks for ``metric``, or None.
+
+    A yes/no is about the round's own quarter (see ``Metric.is_asked``). A figure is about the
+    period it describes, ``metric.lag`` quarters before the round (a year's statistics are
+    known only in the next year's rounds): asked when its cadence is due then. Otherwise the
+    newest period due in the ``catalogue.asked_rounds - 1`` quarters before that is asked
+    again when no earlier round was given its figure ("Ei tietoa vielä", or no answer) — so
+    a closed round never makes a figure impossible to give, and the term's last figures are
+    asked in the rounds after it. Only periods of the term are asked.
+    """
+    if metric.same_as:
+        return None
+    if metric.kind == MetricKind.YES_NO:
+        done = (yes or {}).get(metric.id, ())
+        in_term = catalogue.first_period <= round_period <= catalogue.last_period
+        return round_period if in_term and metric.is_asked(round_period, done) else None
+    given = (settled or {}).get(metric.id, ())
+    described = metric.describes(round_period)
+    for back in range(max(catalogue.asked_rounds, 1)):
+        period = described.shifted(-back)
+        in_term = catalogue.first_period <= period <= catalogue.last_period
+        if not in_term or not metric.cadence.is_due(period):
+            continue
+        if back == 0 or period not in given:
+            return period
+        return None  # the newest figure due was given: no older one is asked for
+    return None
+
+
+def asked_periods(
+    catalogue: Catalogue,
+    round_period: Period,
+    yes: Yes | None = None,
+    settled: Settled | None = None,
+) -> dict[str, Period]:
+    """Metric id → the period its answer is asked for in ``round_period``'s round."""
+    found: dict[str, Period] = {}
+    for metric in catalogue.metrics():
+        period = asked_period(catalogue, metric, round_period, yes, settled)
+        if period is not None:
+            found[metric.id] = period
+    return found
+
+
 def asked_items(
-    catalogue: Catalogue, role_ids: Iterable[str], period: Period, yes: Yes | None = None
+    catalogue: Catalogue,
+    role_ids: Iterable[str],
+    period: Period,
+    yes: Yes | None = None,
+    settled: Settled | None = None,
 ) -> list[tuple[str, Goal, Metric]]:
-    """The (role id, goal, metric) triples the holders of ``role_ids`` are asked in ``period``."""
+    """The (role id, goal, metric) triples the holders of ``role_ids`` are asked in the round
+    of ``period`` (each for the period ``asked_period`` gives)."""
     return [
         (role_id, goal, metric)
         for role_id in role_ids
         for goal in catalogue.goals_of_role(role_id)
-        for metric in goal.metrics_due(period, yes)
+        for metric in goal.metrics
+        if asked_period(catalogue, metric, period, yes, settled) is not None
     ]
 
 
@@ -139,19 +200,20 @@ def obligations(
     confirmed: Collection[str],
     yes: Yes | None = None,
     goals: Iterable[Goal] | None = None,
+    settled: Settled | None = None,
 ) -> tuple[Obligation, ...]:
-    """Each role's obligation in ``period``, in the catalogue's order of roles.
+    """Each role's obligation in ``period``'s round, in the catalogue's order of roles.
 
-    ``answered`` and ``confirmed``: the ids of the metrics answered, and confirmed, for the
-    period. ``goals``: only these goals count (a report's scope); default all. Roles with
-    nothing asked are left out.
+    ``answered`` and ``confirmed``: the ids of the metrics answered, and confirmed, in the
+    round (each for the period it is asked for). ``goals``: only these goals count (a
+    report's scope); default all. Roles with nothing asked are left out.
     """
     wanted = None if goals is None else {goal.id for goal in goals}
     found = []
     for role in catalogue.roles:
         items = tuple(
             (goal, metric)
-            for _role_id, goal, metric in asked_items(catalogue, [role.id], period, yes)
+            for _role_id, goal, metric in asked_items(catalogue, [role.id], period, yes, settled)
             if wanted is None or goal.id in wanted
         )
         if not items:

@@ -275,7 +275,7 @@ def shown_value(ms: MetricStatus, texts: Texts) -> tuple[Decimal | str | None, s
     value, described = ms.latest
     if value is None:
         return None, ""
-    suffix = period_suffix(ms.metric, described, ms.evaluation.period)
+    suffix = period_suffix(ms.metric, described, ms.report_period)
     if value.state == AnswerState.VALUE and value.number is not None:
         return value.number, suffix
     text = format_value(ms.metric, value, texts.locale)

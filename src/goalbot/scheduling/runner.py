@@ -55,7 +55,7 @@ def round_plans(ctx: AppContext, now: datetime) -> list[RoundPlan]:
     period = Period.containing(local - DEFAULT_LOOKBACK - timedelta(days=31))
     plans = []
     for _ in range(PLAN_AHEAD_QUARTERS + 2):
-        if catalogue.first_period <= period <= catalogue.last_period:
+        if catalogue.has_round(period):
             plans.append(plan_round(period, settings, calendar))
         period = period.next()
     return plans

@@ -35,7 +35,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from goalbot.domain.answers import Answer, AnswerValue
+from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.evaluation import (
     Evaluation,
     Status,
@@ -50,15 +50,17 @@ from goalbot.domain.goals import (
     Department,
     Goal,
     Metric,
+    MetricKind,
     Tier,
 )
-from goalbot.domain.obligations import Holder, Obligation, RoleHolders
+from goalbot.domain.obligations import Holder, Obligation, RoleHolders, asked_period
 from goalbot.domain.periods import Period
 from goalbot.services.access import identify
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import (
     RoundInfo,
+    asked_in_round,
     check_period,
     judgement_days,
     latest_round,
@@ -72,6 +74,7 @@ from goalbot.storage.repositories import (
     comments_for_period,
     role_holders,
     row_to_answer,
+    settled_figures,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -122,6 +125,12 @@ class MetricStatus:
     answer: Answer | None
     previous_status: Status | None = None  # the verdict at the metric's previous answer
     previous_period: Period | None = None
+    round_period: Period | None = None  # the report's round, when it asks for another period
+
+    @property
+    def report_period(self) -> Period:
+        """The period of the report the verdict is shown in (its round's)."""
+        return self.round_period or self.evaluation.period
 
     @property
     def status(self) -> Status:
@@ -237,6 +246,16 @@ class MissingData:
 
 
 @dataclass(frozen=True)
+class LackingFigure:
+    """A figure asked for in several rounds, this one the last, and still not given."""
+
+    goal: Goal
+    metric: Metric
+    period: Period  # the period it describes
+    rounds: int  # how many rounds asked for it
+
+
+@dataclass(frozen=True)
 class StatusData:
     """Everything a status report, summary or export shows for one period and scope."""
 
@@ -246,6 +265,7 @@ class StatusData:
     round: RoundInfo | None
     goals: tuple[GoalStatus, ...]
     missing: MissingData
+    lacking: tuple[LackingFigure, ...] = ()  # reported as missing data from this round on
 
     def metrics(self) -> Iterator[MetricStatus]:
         for goal in self.goals:
@@ -390,8 +410,8 @@ def _round_of(uow: UnitOfWork, period: Period) -> RoundInfo | None:
 def default_period(uow: UnitOfWork, ctx: AppContext) -> Period:
     """The open round's period, else the latest round's, else the current quarter.
 
-    The current quarter is taken within the catalogue's term: before the term starts it is
-    the term's first quarter, after it ends the last.
+    The current quarter is taken within the catalogue's rounds: before the term starts it is
+    the term's first quarter, after the last round the last round's.
     """
     row = open_round_row(uow)
     if row is not None:
@@ -401,7 +421,7 @@ def default_period(uow: UnitOfWork, ctx: AppContext) -> Period:
         return latest.period
     catalogue = active_catalogue(uow)
     today = Period.containing(ctx.now().astimezone(ctx.config.schedule.zone).date())
-    return max(catalogue.first_period, min(catalogue.last_period, today))
+    return max(catalogue.first_period, min(catalogue.last_round, today))
 
 
 def report_period(ctx: AppContext, period: Period | None = None) -> Period:
@@ -469,13 +489,27 @@ def read_judge(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Pe
     )
 
 
-def _metric_status(goal: Goal, metric: Metric, period: Period, judge: Judge) -> MetricStatus:
+def reported_period(
+    catalogue: Catalogue, metric: Metric, round_period: Period, asked: dict[str, Period]
+) -> Period:
+    """The period ``round_period``'s report judges ``metric`` for: the one its round asks
+    for (a year's statistics in the next year's rounds, a figure asked again), else the one
+    the round would first ask for, within the term (the rounds after it report its end)."""
+    found = asked.get(metric.answered_as)
+    if found is not None:
+        return found
+    return min(metric.describes(round_period), catalogue.last_period)
+
+
+def _metric_status(
+    goal: Goal, metric: Metric, period: Period, judge: Judge, round_period: Period | None = None
+) -> MetricStatus:
     evaluation, current = judge.evaluate(metric, period)
     previous_status: Status | None = None
     before = evaluation.previous_period
     if before is not None:
         previous_status = judge.evaluate(metric, before)[0].status
-    return MetricStatus(goal, metric, evaluation, current, previous_status, before)
+    return MetricStatus(goal, metric, evaluation, current, previous_status, before, round_period)
 
 
 def viewers_scope(
@@ -523,14 +557,44 @@ def _collect_status(
     judge = read_judge(uow, ctx, catalogue, period)
     comments = comments_for_period(uow, period)
     holders = role_holders(uow, catalogue)
+    asked = asked_in_round(uow, catalogue, period)
     goals = []
     for goal in resolved.goals:
-        metrics = tuple(_metric_status(goal, metric, period, judge) for metric in goal.metrics)
+        metrics = tuple(
+            _metric_status(
+                goal, metric, reported_period(catalogue, metric, period, asked), judge, period
+            )
+            for metric in goal.metrics
+        )
         goals.append(GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role]))
     owed = read_obligations(uow, catalogue, period, resolved.goals)
     round_info = _round_of(uow, period)
     missing = MissingData.of(period, round_info, owed)
-    return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing)
+    lacking = _lacking(uow, catalogue, period, asked, goals)
+    return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)
+
+
+def _lacking(
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    period: Period,
+    asked: dict[str, Period],
+    goals: Iterable[GoalStatus],
+) -> tuple[LackingFigure, ...]:
+    """The figures this round asked for again for the last time, and did not get."""
+    settled = settled_figures(uow, period)
+    found = []
+    for gs in goals:
+        for ms in gs.metrics:
+            metric, described = ms.metric, asked.get(ms.metric.id)
+            if described is None or metric.kind == MetricKind.YES_NO:
+                continue
+            given = ms.answer is not None and ms.answer.value.state != AnswerState.NO_DATA
+            rounds = metric.first_asked(described).quarters_to(period) + 1
+            last = asked_period(catalogue, metric, period.next(), settled=settled) != described
+            if not given and rounds > 1 and last:
+                found.append(LackingFigure(gs.goal, metric, described, rounds))
+    return tuple(found)
 
 
 def status_of(
@@ -611,6 +675,7 @@ __all__ = [
     "GoalStatus",
     "HistoryPoint",
     "Judge",
+    "LackingFigure",
     "MetricHistory",
     "MetricStatus",
     "MissingData",
@@ -626,6 +691,7 @@ __all__ = [
     "missing_of",
     "read_judge",
     "report_period",
+    "reported_period",
     "resolve_scope",
     "scope_keywords",
     "status_of",

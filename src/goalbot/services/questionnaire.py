@@ -42,7 +42,13 @@ from goalbot.services.access import Identity, identify, identity_of, person_by_t
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
-from goalbot.services.rounds import asked_of, judgement_day, open_round_row, read_obligations
+from goalbot.services.rounds import (
+    asked_in_round,
+    asked_of,
+    judgement_day,
+    open_round_row,
+    read_obligations,
+)
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
@@ -52,7 +58,7 @@ from goalbot.storage.models import (
 )
 from goalbot.storage.repositories import (
     answers_before,
-    answers_for_period,
+    asked_answers,
     comments_for_period,
     confirm_answer,
     get_answer,
@@ -100,8 +106,9 @@ class ItemView:
     holders: RoleHolders  # everyone holding that role (a deputy sees for whom they answer)
     goal: Goal
     metric: Metric
-    previous: Answer | None  # the latest earlier period's answer
-    current: Answer | None  # this period's answer so far
+    previous: Answer | None  # the latest answer with a value before the period asked for
+    current: Answer | None  # the answer for the period asked for, so far
+    period: Period  # the period the answer describes: the round's, or an earlier one
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,10 @@ class _Session:
         self.period = Period.parse(round_row.period)
         holds = {hold.role.id: hold for hold in identity.roles}
         triples = asked_of(uow, catalogue, list(holds), self.period)
-        self.answers = answers_for_period(uow, self.period, [m.id for _, _, m in triples])
+        asked = asked_in_round(uow, catalogue, self.period)
+        # metric id → the period its answer describes (a statistic: an earlier one)
+        self.asked = {m.id: asked[m.id] for _, _, m in triples}
+        self.answers = asked_answers(uow, self.period, self.asked)
         # an input reads the history of the person's own metrics, not the town's
         history: dict[str, list[Answer]] = {}
         for row in answers_before(uow, self.period, [m.id for _, _, m in triples]):
@@ -213,7 +223,8 @@ class _Session:
 
     def item(self, index: int) -> ItemView:
         item = self.items[index]
-        earlier = self.history.get(item.metric.id, [])
+        asked = self.asked[item.metric.id]
+        earlier = [a for a in self.history.get(item.metric.id, []) if a.period < asked]
         previous = next((a for a in reversed(earlier) if a.value.has_value), None)
         current_row = self.answers.get(item.metric.id)
         return ItemView(
@@ -225,6 +236,7 @@ class _Session:
             item.metric,
             previous,
             row_to_answer(current_row) if current_row else None,
+            asked,
         )
 
     def index_of(self, metric_id: str | None) -> int | None:
@@ -251,15 +263,16 @@ class _Session:
         row = self.answers.get(metric.id)
         current = row_to_answer(row) if row else None
         term = Term(self.catalogue.first_period, self.catalogue.last_period)
+        asked = self.asked[metric.id]
         reference = metric.target.reference
         reference_row = (
-            get_answer(self.uow, reference.metric, self.period)
+            get_answer(self.uow, reference.metric, asked)
             if reference is not None and reference.metric
             else None
         )
         return evaluate(
             metric,
-            self.period,
+            asked,
             current,
             self.history.get(metric.id, []),
             term=term,
@@ -508,7 +521,14 @@ def _refused(s: _Session, code: str, params: dict[str, object] | None = None) ->
 def _store_value(s: _Session, index: int, value: AnswerValue) -> Reply:
     metric = s.items[index].metric
     answer_row, _ = save_answer(
-        s.uow, metric.id, s.period, value, s.person, s.now, s.on_behalf_of(index)
+        s.uow,
+        metric.id,
+        s.asked[metric.id],
+        value,
+        s.person,
+        s.now,
+        s.on_behalf_of(index),
+        round_period=s.period,
     )
     s.answers[metric.id] = answer_row
     if value.has_value and is_target_missed(s.evaluation(metric)):

@@ -9,7 +9,13 @@ from datetime import UTC, date, datetime, tzinfo
 from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue, Goal, Metric
-from goalbot.domain.obligations import Holder, Obligation, asked_items, obligations
+from goalbot.domain.obligations import (
+    Holder,
+    Obligation,
+    asked_items,
+    asked_periods,
+    obligations,
+)
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import SendKind
 from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
@@ -19,7 +25,12 @@ from goalbot.services.outbox import management_chat_id, queue_send, remember_man
 from goalbot.storage.audit import BOT_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
-from goalbot.storage.repositories import answer_marks, role_holders, yes_answers
+from goalbot.storage.repositories import (
+    answer_marks,
+    role_holders,
+    settled_figures,
+    yes_answers,
+)
 
 
 @dataclass(frozen=True)
@@ -88,36 +99,53 @@ def latest_round(uow: UnitOfWork) -> RoundInfo | None:
 def read_obligations(
     uow: UnitOfWork, catalogue: Catalogue, period: Period, goals: Iterable[Goal] | None = None
 ) -> tuple[Obligation, ...]:
-    """Each role's obligation in ``period`` as the database has it now (see domain.obligations)."""
-    answered, confirmed = answer_marks(uow, period)
+    """Each role's obligation in ``period``'s round as the database has it now (see
+    domain.obligations)."""
+    yes, settled = yes_answers(uow, period), settled_figures(uow, period)
+    asked = asked_periods(catalogue, period, yes, settled)
+    answered, confirmed = answer_marks(uow, period, asked)
     return obligations(
         catalogue,
         period,
         role_holders(uow, catalogue),
         answered,
         confirmed,
-        yes_answers(uow, period),
+        yes,
         goals,
+        settled,
     )
+
+
+def asked_in_round(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> dict[str, Period]:
+    """Metric id → the period ``period``'s round asks its answer for (see asked_period)."""
+    return asked_periods(catalogue, period, yes_answers(uow, period), settled_figures(uow, period))
 
 
 def asked_of(
     uow: UnitOfWork, catalogue: Catalogue, role_ids: Iterable[str], period: Period
 ) -> list[tuple[str, Goal, Metric]]:
-    """What the holders of ``role_ids`` are asked in ``period`` (done deliverables left out)."""
+    """What the holders of ``role_ids`` are asked in ``period``'s round (done deliverables and
+    figures given in an earlier round left out)."""
     roles = list(role_ids)
     metric_ids = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
-    return asked_items(catalogue, roles, period, yes_answers(uow, period, metric_ids))
+    return asked_items(
+        catalogue,
+        roles,
+        period,
+        yes_answers(uow, period, metric_ids),
+        settled_figures(uow, period, metric_ids),
+    )
 
 
 def check_period(catalogue: Catalogue, period: Period) -> None:
-    """ServiceError unless ``period`` lies within the catalogue's term."""
-    if not catalogue.first_period <= period <= catalogue.last_period:
+    """ServiceError unless the catalogue has a round for ``period`` (its term, and the rounds
+    after it that collect the term's last figures)."""
+    if not catalogue.has_round(period):
         raise ServiceError(
             "period_outside_catalogue",
             period=period.label,
             first=catalogue.first_period.label,
-            last=catalogue.last_period.label,
+            last=catalogue.last_round.label,
         )
 
 

@@ -217,6 +217,12 @@ class AnswerRow(Base):
     on_behalf_of_role: Mapped[str | None] = mapped_column(String(100), nullable=True)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # the round the value was given in: a figure known only later is given in a later round
+    # than the period it describes ("2027Q1" for 2026's), and "Ei tietoa vielä" given in an
+    # earlier round does not answer this one
+    given_in: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # who entered the value for the role, when not its holder (an administrator's import)
+    entered_by: Mapped[str] = mapped_column(String(200), default="")
 
     answered_by: Mapped[PersonRow | None] = relationship()
     history: Mapped[list[AnswerHistoryRow]] = relationship(

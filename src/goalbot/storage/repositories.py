@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,20 +63,6 @@ def get_answer(uow: UnitOfWork, metric_id: str, period: Period) -> AnswerRow | N
     ).first()
 
 
-def answers_for_period(
-    uow: UnitOfWork, period: Period, metric_ids: Iterable[str] | None = None
-) -> dict[str, AnswerRow]:
-    """The answers given for ``period``, by metric id."""
-    query = (
-        select(AnswerRow)
-        .where(AnswerRow.period == period.key)
-        .options(selectinload(AnswerRow.answered_by))
-    )
-    if metric_ids is not None:
-        query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
-    return {row.metric_id: row for row in uow.session.scalars(query)}
-
-
 def answers_before(uow: UnitOfWork, period: Period, metric_ids: Iterable[str]) -> list[AnswerRow]:
     """The answers of ``metric_ids`` given for the periods before ``period``, oldest first."""
     query = (
@@ -97,6 +83,17 @@ def all_answers(uow: UnitOfWork, up_to: Period | None = None) -> list[AnswerRow]
     return list(uow.session.scalars(query.order_by(AnswerRow.period, AnswerRow.metric_id)))
 
 
+def given_in(row: AnswerRow) -> Period:
+    """The round the row's value was given in (rows from before rounds were kept: its own)."""
+    return Period.parse(row.given_in or row.period)
+
+
+def answers_round(row: AnswerRow, round_period: Period) -> bool:
+    """Whether the row answers ``round_period``'s question: any value does, but "Ei tietoa
+    vielä" only when given in that round (the figure is asked again in the next)."""
+    return row.state != AnswerState.NO_DATA.value or given_in(row) >= round_period
+
+
 def save_answer(
     uow: UnitOfWork,
     metric_id: str,
@@ -107,15 +104,21 @@ def save_answer(
     on_behalf_of_role: str | None = None,
     *,
     changer: Changer | None = None,
+    round_period: Period | None = None,
+    entered_by: str = "",
 ) -> tuple[AnswerRow, bool]:
-    """Store an answer's value, keeping the change in its history and the audit log;
-    (row, changed). Every answer, from the chat or elsewhere, is recorded here.
+    """Store an answer's value for the ``period`` it describes, keeping the change in its
+    history and the audit log; (row, changed). Every answer, from the chat or elsewhere, is
+    recorded here.
 
-    ``changer`` is who makes the change (default: ``person``, or the operator without one).
+    ``changer`` is who makes the change (default: ``person``, or the operator without one);
+    ``round_period`` the round it is given in (default the period's own); ``entered_by`` the
+    administrator who entered it for the role, when not one of its holders.
     """
     row = get_answer(uow, metric_id, period)
-    by_name = person.name if person else ""
+    by_name = entered_by or (person.name if person else "")
     who = changer or Changer.person(person, on_behalf_of_role)
+    given = (round_period or period).key
     if row is None:
         row = AnswerRow(
             metric_id=metric_id,
@@ -127,6 +130,8 @@ def save_answer(
             answered_by_id=person.id if person else None,
             on_behalf_of_role=on_behalf_of_role,
             answered_at=now,
+            given_in=given,
+            entered_by=entered_by,
         )
         uow.session.add(row)
         uow.session.flush()
@@ -145,7 +150,16 @@ def save_answer(
         return row, True
     old = row_value(row)
     if old == value:
+        if row.given_in != given and round_period is not None:
+            # "Ei tietoa vielä" again, in a later round: it answers this round, once confirmed
+            row.given_in, row.answered_at, row.confirmed_at = given, now, None
+            row.answered_by_id = person.id if person else None
+            row.on_behalf_of_role, row.entered_by = on_behalf_of_role, entered_by
+            json = value_to_json(value)
+            _audit_answer(uow, who, AuditAction.ANSWER, row, now, json, json)
+            return row, True
         return row, False
+    row.given_in, row.entered_by = given, entered_by
     row.state, row.number, row.flag, row.reason = (
         value.state.value,
         value.number,
@@ -340,18 +354,50 @@ def get_setting(uow: UnitOfWork, key: str) -> str | None:
     return None if row is None else row.value
 
 
-def answer_marks(uow: UnitOfWork, period: Period) -> tuple[set[str], set[str]]:
-    """The ids of the metrics answered for ``period``, and of those confirmed."""
-    rows = uow.session.execute(
-        select(AnswerRow.metric_id, AnswerRow.confirmed_at).where(AnswerRow.period == period.key)
+def asked_answers(
+    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Period]
+) -> dict[str, AnswerRow]:
+    """The answers to what ``round_period``'s round asks (metric id → the period asked for),
+    by metric id; "Ei tietoa vielä" of an earlier round does not answer it (answers_round)."""
+    periods = {period.key for period in asked.values()}
+    query = (
+        select(AnswerRow)
+        .where(AnswerRow.period.in_(periods), AnswerRow.metric_id.in_(list(asked)))
+        .options(selectinload(AnswerRow.answered_by))
     )
-    answered: set[str] = set()
-    confirmed: set[str] = set()
-    for metric_id, confirmed_at in rows:
-        answered.add(metric_id)
-        if confirmed_at is not None:
-            confirmed.add(metric_id)
-    return answered, confirmed
+    return {
+        row.metric_id: row
+        for row in uow.session.scalars(query)
+        if asked.get(row.metric_id) == Period.parse(row.period) and answers_round(row, round_period)
+    }
+
+
+def answer_marks(
+    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Period]
+) -> tuple[set[str], set[str]]:
+    """The ids of the metrics answered in ``round_period``'s round, and of those confirmed."""
+    rows = asked_answers(uow, round_period, asked)
+    confirmed = {m for m, row in rows.items() if row.confirmed_at is not None}
+    return set(rows), confirmed
+
+
+def settled_figures(
+    uow: UnitOfWork, before: Period, metric_ids: Iterable[str] | None = None
+) -> dict[str, frozenset[Period]]:
+    """Metric id → the periods given a figure, or a reason to skip it, in a round before
+    ``before`` (those are not asked again). ``metric_ids``: only these metrics' (default all).
+    """
+    query = select(AnswerRow.metric_id, AnswerRow.period, AnswerRow.given_in).where(
+        AnswerRow.state != AnswerState.NO_DATA.value, AnswerRow.period < before.key
+    )
+    if metric_ids is not None:
+        query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
+    rows = uow.session.execute(query)
+    periods: dict[str, set[Period]] = {}
+    for metric_id, key, given in rows:
+        if Period.parse(given or key) < before:
+            periods.setdefault(metric_id, set()).add(Period.parse(key))
+    return {metric_id: frozenset(found) for metric_id, found in periods.items()}
 
 
 def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders]:

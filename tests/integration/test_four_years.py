@@ -1,0 +1,216 @@
+"""Four years of rounds on the Kokemäki catalogue: yearly statistics are given in the next
+year's rounds, for the year they describe, and show in the reports and exports with it.
+
+The town manager and the catering manager answer every round through the questionnaire
+(the service the chat calls), from Q2/2026 to the rounds of 2030 that collect 2029's figures.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from goalbot.chat.handlers import render_screen
+from goalbot.domain.evaluation import Status
+from goalbot.domain.periods import Period
+from goalbot.domain.protocol import ScreenKind
+from goalbot.reporting.export import export_period
+from goalbot.reporting.report_texts import status_report
+from goalbot.scheduling.control import close_round_now, open_round_now
+from goalbot.services.catalogue import get_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.progress import JUDGED, status_of
+from goalbot.services.questionnaire import Action, OwnerInput, Reply, handle_input
+from tests.conftest import Clock
+from tests.report_data import bind_person
+
+MANAGER, CATERING = 5001, 5002
+Asked = dict[Period, dict[str, tuple[Period, str]]]
+"""Round → metric id → (the period it was asked for, the question's text)."""
+YEARS = (2026, 2027, 2028, 2029)
+# the figures of each year, as the statistics give them
+YEARLY = {
+    "STR-2.1": ("7.8", "7.5", "7.1", "6.8"),
+    "STR-4.1": ("-12", "3", "8", "15"),
+    "STR-5.1": ("-60", "-10", "0", "4"),
+    "STR-6.1": ("2401", "2450", "2502", "2551"),
+    "STR-7.1": ("1050000", "1101000", "1150000", "1190000"),
+    "TILA-1.1": ("26", "27.5", "29", "30.5"),
+    "TILA-2.1": ("11500", "11200", "10700", "10650"),
+}
+# "Ei tietoa vielä" in the first rounds that ask for these figures
+NOT_YET = {
+    ("STR-5.1", Period(2026, 4)): 1,  # given in the second round that asks
+    ("TILA-2.1", Period(2028, 4)): 99,  # never given: reported as missing
+}
+
+
+def figure(metric_id: str, period: Period) -> str:
+    """The figure a metric has for the period it describes."""
+    if metric_id in YEARLY:
+        return YEARLY[metric_id][period.year - 2026]
+    if metric_id == "STR-3.1":  # unemployment falls a tenth a quarter
+        return str(Decimal("11.8") - Decimal("0.1") * Period(2026, 2).quarters_to(period))
+    return "3.9"  # the resident survey, 1–5
+
+
+class Owner:
+    """One person answering every question of a round as the chat would."""
+
+    def __init__(self, ctx: AppContext, user_id: int) -> None:
+        self.ctx, self.user_id = ctx, user_id
+        self.update_id = user_id * 100_000
+        self.no_data_given: dict[tuple[str, Period], int] = {}
+
+    def send(self, **given: object) -> Reply:
+        self.update_id += 1
+        return handle_input(self.ctx, OwnerInput(self.update_id, self.user_id, **given))  # type: ignore[arg-type]
+
+    def answer_round(self) -> Iterator[tuple[str, Period, str]]:
+        """Answer the round; (metric id, period described, question text) for each question."""
+        reply = self.send(action=Action.START)
+        for _ in range(100):
+            screen = reply.screens[0]
+            if screen.kind == ScreenKind.NOTE:
+                return  # nothing asked of this person
+            if screen.kind == ScreenKind.DONE:
+                return
+            if screen.kind == ScreenKind.RECAP:
+                reply = self.send(action=Action.CONFIRM, version=screen.version)
+                continue
+            if screen.kind in (ScreenKind.EXPLANATION, ScreenKind.CORRECTIVE):
+                reply = self.send(action=Action.SKIP, version=screen.version)
+                continue
+            assert screen.kind == ScreenKind.QUESTION and screen.item is not None
+            metric, described = screen.item.metric, screen.item.period
+            yield metric.id, described, render_screen(screen, "fi", self.ctx)
+            key = (metric.id, described)
+            if self.no_data_given.get(key, 0) < NOT_YET.get(key, 0):
+                self.no_data_given[key] = self.no_data_given.get(key, 0) + 1
+                reply = self.send(action=Action.NO_DATA, version=screen.version)
+            else:
+                reply = self.send(text=figure(metric.id, described).replace(".", ","))
+        raise AssertionError("the questionnaire did not end")
+
+
+@pytest.fixture
+def four_years(sqlite_ctx: AppContext, clock: Clock) -> tuple[AppContext, Asked]:
+    """Every round of the term and after it answered; what each round asked, by round."""
+    ctx = sqlite_ctx
+    bind_person(ctx, "kaupunginjohtaja", "Kaisa Kaupunki", MANAGER)
+    bind_person(ctx, "tilapalvelupaallikko", "Tiina Tila", CATERING)
+    owners = [Owner(ctx, MANAGER), Owner(ctx, CATERING)]
+    asked: dict[Period, dict[str, tuple[Period, str]]] = {}
+    for period in get_catalogue(ctx).rounds():
+        # the round opens a couple of weeks before its quarter ends
+        day = period.last_day.replace(day=period.last_day.day - 14)
+        clock.set(datetime.combine(day, time(9), tzinfo=UTC))
+        open_round_now(ctx, period)
+        asked[period] = {
+            metric_id: (described, text)
+            for owner in owners
+            for metric_id, described, text in owner.answer_round()
+        }
+        close_round_now(ctx, period)
+    return ctx, asked
+
+
+def test_four_years_of_statistics(four_years: tuple[AppContext, Asked]) -> None:
+    """One run of the four years (it takes a while), checked three ways."""
+    ctx, asked = four_years
+    statistics_are_asked_in_the_next_year_for_the_year_they_describe(ctx, asked)
+    the_next_reports_and_exports_show_the_figures_with_their_period(ctx)
+    a_figure_never_given_is_reported_as_missing_after_its_last_round(ctx, asked)
+
+
+def statistics_are_asked_in_the_next_year_for_the_year_they_describe(
+    ctx: AppContext, asked: Asked
+) -> None:
+    catalogue = get_catalogue(ctx)
+    assert catalogue.last_round.year == 2030
+    assert Period(2026, 2) in asked and Period(2030, 1) in asked
+    for year in YEARS:
+        # the Q4 round of the year does not ask for the year's statistics: not known yet
+        assert "STR-5.1" not in asked[Period(year, 4)]
+        described, text = asked[Period(year + 1, 1)]["STR-4.1"]
+        assert described == Period(year, 4)
+        assert f"Vuoden {year} luku:" in text
+        # emissions are known later still
+        assert asked[Period(year + 1, 2)]["STR-2.1"][0] == Period(year, 4)
+        assert "STR-2.1" not in asked[Period(year + 1, 1)]
+    # "Ei tietoa vielä" is asked again in the next round, and then not again once given
+    assert asked[Period(2027, 2)]["STR-5.1"][0] == Period(2026, 4)
+    assert "STR-5.1" not in asked[Period(2027, 3)]
+    assert "STR-4.1" not in asked[Period(2027, 2)]  # given in its first round
+    # unemployment: each quarter's figure in the next quarter's round, Q4/2029's in 2030
+    assert asked[Period(2026, 3)]["STR-3.1"][0] == Period(2026, 2)
+    assert asked[Period(2030, 1)]["STR-3.1"][0] == Period(2029, 4)
+    # the rounds after the term ask only for the term's figures still to come
+    assert {d for d, _ in asked[Period(2030, 1)].values()} == {Period(2029, 4)}
+    assert all(not m.startswith("STR-1") for m in asked[Period(2030, 1)])
+
+
+def the_next_reports_and_exports_show_the_figures_with_their_period(ctx: AppContext) -> None:
+    for year in YEARS:
+        data = {m.metric.id: m for m in status_of(ctx, "", Period(year + 1, 1)).metrics()}
+        migration = data["STR-4.1"]
+        assert migration.evaluation.period == Period(year, 4)
+        assert migration.status in JUDGED
+        value, described = migration.latest
+        assert value is not None and value.number == Decimal(YEARLY["STR-4.1"][year - 2026])
+        assert described == Period(year, 4)
+        text = status_report(ctx, "strategia", Period(year + 1, 1))
+        shown = YEARLY["STR-6.1"][year - 2026]
+        assert f"{shown[0]}\u00a0{shown[1:]}\u00a0€/as ({year})" in text
+    # given in the second round asked: the report of that round shows and judges it
+    late = {m.metric.id: m for m in status_of(ctx, "", Period(2027, 2)).metrics()}["STR-5.1"]
+    # −60 against at least 0, up from −85: improving
+    assert late.evaluation.period == Period(2026, 4) and late.status == Status.AT_RISK
+    assert "−60\u00a0hlö (2026)" in status_report(ctx, "strategia", Period(2027, 2))
+
+    # the exports of 2030 carry 2029's figures, with their year
+    workbook = openpyxl.load_workbook(io.BytesIO(export_period(ctx, Period(2030, 1), "xlsx")))
+    sheet = workbook["Strategiset mittarit"]
+    header = [c.value for c in sheet[3]]
+    column = header.index("Q1/2030")
+    formats = [
+        row[column].number_format
+        for row in sheet.iter_rows(min_row=4)
+        if isinstance(row[column].value, int | float)
+    ]
+    # net migration, population, tax revenue and corporate tax; emissions come in Q2/2030
+    assert sum("(2029)" in f for f in formats) == 4
+    assert sum("(2028)" in f for f in formats) == 2  # the 2028 survey and emissions
+    document = json.loads(export_period(ctx, Period(2030, 1), "json"))
+    metrics = {m["id"]: m for m in document["metrics"]}
+    assert metrics["STR-7.1"]["value_period"] == {"key": "2029Q4", "label": "2029"}
+    assert metrics["STR-3.1"]["value_period"] == {"key": "2029Q4", "label": "Q4/2029"}
+    assert metrics["TILA-2.1"]["status"] in ("on_track", "at_risk", "off_track")
+
+
+def a_figure_never_given_is_reported_as_missing_after_its_last_round(
+    ctx: AppContext, asked: Asked
+) -> None:
+    rounds = [p for p, questions in asked.items() if "TILA-2.1" in questions]
+    asked_2028 = [p for p in rounds if asked[p]["TILA-2.1"][0] == Period(2028, 4)]
+    assert asked_2028 == [Period(2029, 1), Period(2029, 2), Period(2029, 3)]
+    last = status_of(ctx, "", Period(2029, 3))
+    lacking = [(f.metric.id, f.period, f.rounds) for f in last.lacking]
+    assert ("TILA-2.1", Period(2028, 4), 3) in lacking
+    # the figures of the roles nobody holds are missing too; those answered are not
+    assert ("TEK-1.1", Period(2028, 4), 3) in lacking
+    assert not [m for m, _, _ in lacking if m.startswith("STR") or m == "TILA-1.1"]
+    text = status_report(ctx, "TILA-2", Period(2029, 3))
+    assert "Luvut jäivät saamatta" in text and "2028 – kysytty 3 kierroksella" in text
+    earlier = status_of(ctx, "", Period(2029, 2)).lacking
+    assert "TILA-2.1" not in {f.metric.id for f in earlier}  # still being asked then
+    # the year after, the 2029 figure is asked for and judged: the older gap does not stop it
+    data = {m.metric.id: m for m in status_of(ctx, "", Period(2030, 1)).metrics()}
+    assert data["TILA-2.1"].evaluation.period == Period(2029, 4)
+    assert data["TILA-2.1"].status in JUDGED
