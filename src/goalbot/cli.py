@@ -24,9 +24,10 @@ from goalbot.reporting.rendering import render, use_template_folder
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
-from goalbot.services import outbox
+from goalbot.services import entry, outbox
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.entry import DEFAULT_ENTERED_BY
 from goalbot.services.events import event_states, round_states
 from goalbot.services.rounds import resend_summary
 from goalbot.storage.database import (
@@ -187,6 +188,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     person_erase.add_argument("who", help=person_help)
     person_erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    answer_commands = group(
+        command(commands, "answers", "figures entered for the roles by an administrator"),
+        "answers_command",
+        "ACTION",
+    )
+    by_help = f"whom the figures are recorded as entered by (default: {DEFAULT_ENTERED_BY})"
+    answers_import = command(
+        answer_commands,
+        "import",
+        "record the figures of a CSV or XLSX file (metric, period, value, comment), or none",
+    )
+    answers_import.add_argument("file", type=Path, help="the file: a header row, then one per line")
+    answers_import.add_argument("--by", default=DEFAULT_ENTERED_BY, help=by_help)
+    answers_set = command(answer_commands, "set", "record one figure for its role")
+    answers_set.add_argument("metric", help="metric id, e.g. STR-5.1")
+    answers_set.add_argument(
+        "period", help="the period it describes: 2026Q4, or the year (2026) for a year's figure"
+    )
+    answers_set.add_argument("value", help="the figure as the chat takes it: 11,9 or -85 or kyllä")
+    answers_set.add_argument("--comment", default="", help="kept with the figure")
+    answers_set.add_argument("--by", default=DEFAULT_ENTERED_BY, help=by_help)
 
     send_commands = group(
         command(commands, "sends", "messages the bot sent on its own that may not have arrived"),
@@ -661,6 +684,26 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_answers(args: argparse.Namespace, config: Config) -> int:
+    ctx = _context_with_catalogue(config)
+    if args.answers_command == "import":
+        report = entry.import_figures(ctx, args.file, args.by)
+        source = str(args.file)
+    else:
+        report = entry.enter_figure(
+            ctx, args.metric, args.period, args.value, args.comment, args.by
+        )
+        source = ""
+    if report.refused:
+        print(
+            render("cli/answers_refused.txt.j2", "fi", report=report, source=source),
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    print(render("cli/answers_entered.txt.j2", "fi", report=report, source=source))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "run": cmd_run,
     "health": cmd_health,
@@ -676,6 +719,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "schedule": cmd_schedule,
     "audit": cmd_audit,
     "person": cmd_person,
+    "answers": cmd_answers,
     "sends": cmd_sends,
     "summary": cmd_summary,
     "sandbox": cmd_sandbox,

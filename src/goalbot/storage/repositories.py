@@ -52,7 +52,7 @@ def row_to_answer(row: AnswerRow) -> Answer:
         corrective_action=row.corrective_action,
         confirmed=row.confirmed_at is not None,
         answered_at=row.answered_at,
-        answered_by=person.name if person else "",
+        answered_by=person.name if person else row.entered_by,
         on_behalf_of=row.on_behalf_of_role or "",
     )
 

@@ -1,0 +1,327 @@
+"""Figures an administrator enters for the roles: a file of them, or one at a time.
+
+The finance office often has the statistics for everyone. Each figure is checked as the chat
+checks an owner's (the same reading of ``11,9``, ``1 021 000 €`` or ``kyllä``, the same
+ranges and units, the same messages), and recorded through the one function every answer goes
+through (``save_answer``: history and audit log), as entered by the administrator for the
+goal's role. A file is all or nothing: every refused row is reported with its line, and then
+nothing is stored.
+
+A row names the metric (``STR-5.1``), the period the figure describes (``2026Q4``,
+``Q4/2026``, or for a year's figure the year, ``2026``), the value and, optionally, a comment,
+which is kept with the figure as its explanation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from goalbot.domain.answers import (
+    AnswerValue,
+    InvalidAnswer,
+    parse_number,
+    parse_reason,
+    parse_yes_no,
+)
+from goalbot.domain.goals import Catalogue, Metric, MetricKind
+from goalbot.domain.periods import Period, PeriodError
+from goalbot.services.catalogue import active_catalogue
+from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.rounds import open_round_row
+from goalbot.storage.audit import Changer
+from goalbot.storage.repositories import get_answer, save_answer, save_text
+
+DEFAULT_ENTERED_BY = "ylläpitäjä"
+"""Whom an entered figure is recorded as entered by, unless a name is given."""
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "metric": ("metric", "mittari", "tunnus"),
+    "period": ("period", "kausi", "vuosi"),
+    "value": ("value", "arvo", "luku"),
+    "comment": ("comment", "kommentti"),
+}
+"""The columns of a file, each by the header names that mean it (in any case)."""
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One figure as written: its line in the file, the metric, the period and the value."""
+
+    line: int
+    metric: str
+    period: str
+    value: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a row was refused; ``code`` selects the message (``InvalidAnswer``'s codes for a
+    value the chat would refuse too)."""
+
+    line: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entered:
+    """A figure recorded: for which metric and period, and whether it changed anything."""
+
+    metric_id: str
+    period: Period
+    value: AnswerValue
+    changed: bool
+    new: bool
+
+
+@dataclass(frozen=True)
+class EntryReport:
+    """What a file (or one figure) did: the figures recorded, or the rows refused."""
+
+    entered: tuple[Entered, ...] = ()
+    refused: tuple[Refusal, ...] = ()
+
+    @property
+    def new(self) -> int:
+        return sum(1 for e in self.entered if e.new)
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for e in self.entered if e.changed and not e.new)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(1 for e in self.entered if not e.changed)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    row: EntryRow
+    metric: Metric
+    owner_role: str
+    period: Period
+    value: AnswerValue
+    comment: str
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _cell(value: Any) -> str:
+    """A spreadsheet cell as the text it shows: 11.9 as ``11.9``, 1021000 as ``1021000``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "kyllä" if value else "ei"
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+        return format(number.normalize(), "f") if number == number.to_integral() else repr(value)
+    return str(value).strip()
+
+
+def _column(texts: list[str], index: int | None) -> str:
+    return texts[index] if index is not None and index < len(texts) else ""
+
+
+def _rows_of(table: Iterable[tuple[int, Sequence[Any]]]) -> tuple[list[EntryRow], list[Refusal]]:
+    """Rows of a table whose first non-empty row names the columns."""
+    columns: dict[str, int] | None = None
+    rows: list[EntryRow] = []
+    for line, cells in table:
+        texts = [_cell(c) for c in cells]
+        if not any(texts):
+            continue
+        if columns is None:
+            names = [t.casefold() for t in texts]
+            columns = {
+                key: next(i for i, n in enumerate(names) if n in words)
+                for key, words in COLUMNS.items()
+                if any(n in words for n in names)
+            }
+            missing = [k for k in ("metric", "period", "value") if k not in columns]
+            if missing:
+                return [], [Refusal(line, "missing_columns", {"columns": missing})]
+            continue
+        found = {key: _column(texts, columns.get(key)) for key in COLUMNS}
+        rows.append(
+            EntryRow(line, found["metric"], found["period"], found["value"], found["comment"])
+        )
+    if columns is None:
+        return [], [Refusal(1, "empty_file")]
+    return rows, []
+
+
+def read_entry_file(path: Path) -> tuple[list[EntryRow], list[Refusal]]:
+    """The rows of a CSV (``;``, ``,`` or tab between columns) or XLSX file (its first sheet).
+
+    ServiceError if the file cannot be read at all.
+    """
+    if not path.is_file():
+        raise ServiceError("no_such_file", path=str(path))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
+            raise ServiceError("unreadable_file", path=str(path), reason=str(exc)) from None
+        sheet = workbook.worksheets[0]
+        table = ((number, row) for number, row in enumerate(sheet.iter_rows(values_only=True), 1))
+        try:
+            return _rows_of(table)
+        finally:
+            workbook.close()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ServiceError("unreadable_file", path=str(path), reason=str(exc)) from None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(";,\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _rows_of((reader.line_num, row) for row in reader)
+
+
+# ---------------------------------------------------------------- checking a row
+
+
+def _metric_of(catalogue: Catalogue, ref: str) -> tuple[Metric, str]:
+    """The metric ``ref`` names and the role that answers it; KeyError if none."""
+    metric = catalogue.metric(ref.strip())
+    return metric, catalogue.goal(metric.goal_id).owner_role
+
+
+def _period_of(metric: Metric, text: str) -> Period:
+    """A quarter, or for a year's figure the year (its cadence's quarter); PeriodError."""
+    cleaned = text.strip()
+    if cleaned.isdigit() and len(cleaned) == 4 and metric.describes_years:
+        return Period(int(cleaned), metric.cadence.quarter or 4)
+    return Period.parse(cleaned)
+
+
+def _value_of(metric: Metric, text: str) -> AnswerValue:
+    """The value as the chat reads it; InvalidAnswer as the chat refuses it."""
+    if metric.kind == MetricKind.YES_NO:
+        flag = parse_yes_no(text)
+        if flag is None:
+            raise InvalidAnswer("yes_or_no")
+        return AnswerValue.of_flag(flag)
+    return AnswerValue.of_number(parse_number(text, metric))
+
+
+def _check(catalogue: Catalogue, row: EntryRow) -> _Checked | Refusal:
+    try:
+        metric, role = _metric_of(catalogue, row.metric)
+    except KeyError:
+        return Refusal(row.line, "unknown_metric", {"ref": row.metric})
+    if metric.same_as:
+        return Refusal(row.line, "asked_as", {"ref": metric.id, "other": metric.same_as})
+    try:
+        period = _period_of(metric, row.period)
+    except PeriodError:
+        return Refusal(row.line, "not_a_period", {"ref": metric.id, "period": row.period})
+    if not catalogue.first_period <= period <= catalogue.last_period:
+        first, last = catalogue.first_period.label, catalogue.last_period.label
+        return Refusal(
+            row.line, "outside_term", {"period": period.label, "first": first, "last": last}
+        )
+    if metric.kind != MetricKind.YES_NO and not metric.cadence.is_due(period):
+        return Refusal(row.line, "not_described", {"ref": metric.id, "period": period.label})
+    try:
+        value = _value_of(metric, row.value)
+        comment = parse_reason(row.comment) if row.comment.strip() else ""
+    except InvalidAnswer as exc:
+        return Refusal(row.line, exc.code, {"ref": metric.id, **exc.params})
+    return _Checked(row, metric, role, period, value, comment)
+
+
+def check_rows(catalogue: Catalogue, rows: Iterable[EntryRow]) -> list[_Checked | Refusal]:
+    """Every row checked; the same metric and period twice is refused the second time."""
+    seen: dict[tuple[str, Period], int] = {}
+    result: list[_Checked | Refusal] = []
+    for row in rows:
+        checked = _check(catalogue, row)
+        if isinstance(checked, _Checked):
+            key = (checked.metric.id, checked.period)
+            if key in seen:
+                checked = Refusal(
+                    row.line, "twice", {"ref": key[0], "period": key[1].label, "first": seen[key]}
+                )
+            else:
+                seen[key] = row.line
+        result.append(checked)
+    return result
+
+
+# ---------------------------------------------------------------- recording
+
+
+def enter_figures(
+    ctx: AppContext,
+    rows: Iterable[EntryRow],
+    entered_by: str = DEFAULT_ENTERED_BY,
+    refused: Sequence[Refusal] = (),
+) -> EntryReport:
+    """Record every row's figure for its role, or none of them if any row is refused."""
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        checked = check_rows(catalogue, rows)
+        refusals = [*refused, *(c for c in checked if isinstance(c, Refusal))]
+        if refusals:
+            return EntryReport(refused=tuple(sorted(refusals, key=lambda r: r.line)))
+        open_row = open_round_row(uow)
+        # given in the open round, it answers that round's question; else it stands before
+        # the next round, which then does not ask for it
+        round_period = Period.parse(open_row.period) if open_row is not None else None
+        now: datetime = ctx.now()
+        entered = []
+        for item in checked:
+            assert isinstance(item, _Checked)
+            changer = Changer.person(None, item.owner_role)
+            new = get_answer(uow, item.metric.id, item.period) is None
+            row, changed = save_answer(
+                uow,
+                item.metric.id,
+                item.period,
+                item.value,
+                None,
+                now,
+                item.owner_role,
+                changer=changer,
+                round_period=round_period,
+                entered_by=entered_by,
+            )
+            if row.confirmed_at is None:
+                row.confirmed_at = now  # an administrator's figure needs no confirming
+            if item.comment:
+                save_text(uow, row, "explanation", item.comment, None, now, changer=changer)
+            entered.append(Entered(item.metric.id, item.period, item.value, changed, new))
+        uow.commit()
+        return EntryReport(entered=tuple(entered))
+
+
+def import_figures(
+    ctx: AppContext, path: Path, entered_by: str = DEFAULT_ENTERED_BY
+) -> EntryReport:
+    """``goalbot answers import FILE``: every figure of the file, or none (see the module)."""
+    rows, refused = read_entry_file(path)
+    return enter_figures(ctx, rows, entered_by, refused)
+
+
+def enter_figure(
+    ctx: AppContext,
+    metric: str,
+    period: str,
+    value: str,
+    comment: str = "",
+    entered_by: str = DEFAULT_ENTERED_BY,
+) -> EntryReport:
+    """``goalbot answers set``: one figure, checked and recorded as a file's row is."""
+    return enter_figures(ctx, [EntryRow(0, metric, period, value, comment)], entered_by)
