@@ -238,3 +238,21 @@ def test_no_data_yet_typed_in_each_language(typed: str, no_data: bool) -> None:
     from goalbot.domain.answers import parse_no_data
 
     assert parse_no_data(typed) is no_data
+
+
+def test_a_figure_a_thousand_times_off_has_another_reading() -> None:
+    from goalbot.catalogues import shipped_catalogue_path
+    from goalbot.domain.answers import other_reading
+    from goalbot.domain.catalogue_file import read_catalogue
+
+    catalogue = read_catalogue(shipped_catalogue_path())
+    biowaste, tax, unemployment = (catalogue.metric(m) for m in ("TILA-2.1", "STR-7.1", "STR-3.1"))
+    assert other_reading(Decimal("11.715"), Decimal(11715), biowaste) == Decimal(11715)
+    assert other_reading(Decimal("1.021"), Decimal(1021000), tax) == Decimal(1021000)
+    assert other_reading(Decimal(1021), Decimal(1021000), tax) == Decimal(1021000)
+    assert other_reading(Decimal(11500), Decimal(11715), biowaste) is None  # plausible
+    assert other_reading(Decimal("11.9"), Decimal(12), unemployment) is None
+    assert other_reading(Decimal("0.0119"), Decimal(12), unemployment) == Decimal("11.9")
+    # a reading outside the metric's range is none: 11 900 % is no unemployment rate
+    assert other_reading(Decimal("11.9"), Decimal(11900), unemployment) is None
+    assert other_reading(Decimal(5), None, biowaste) is None

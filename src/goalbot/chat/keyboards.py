@@ -31,6 +31,16 @@ def keyboard_for(screen: Screen, language: str) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     match screen.kind:
         case ScreenKind.QUESTION if screen.item is not None:
+            if screen.readings:
+                metric = screen.item.metric
+                rows.append(
+                    [
+                        _button(
+                            "reading", language, v, Action.READING, str(n), value=r, metric=metric
+                        )
+                        for n, r in enumerate(screen.readings, start=1)
+                    ]
+                )
             if screen.item.metric.kind == MetricKind.YES_NO:
                 rows.append(
                     [_button("yes", language, v, Action.YES), _button("no", language, v, Action.NO)]

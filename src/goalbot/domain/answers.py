@@ -271,3 +271,32 @@ def parse_reason(text: str) -> str:
     if len(cleaned) > MAX_REASON_LENGTH:
         raise InvalidAnswer("too_long", limit=MAX_REASON_LENGTH, length=len(cleaned))
     return cleaned
+
+
+IMPLAUSIBLE_FACTOR = Decimal(300)
+"""How many times off the comparison figure a typed figure is taken for a slip of a thousand
+(a thousands separator read as a decimal point, a figure typed in thousands or millions)."""
+_NEAR_FACTOR = Decimal(3)
+
+
+def other_reading(number: Decimal, compared: Decimal | None, metric: Metric) -> Decimal | None:
+    """What the owner more likely meant, when ``number`` is a thousand (or a million) times
+    off the figure it is compared with (the previous figure, else the baseline): "11.715" for
+    11 715 kg, "1.021" for 1 021 000 €. None when it is not, or no other reading fits."""
+    if compared is None or compared == 0 or number == 0:
+        return None
+    ratio = abs(compared) / abs(number)
+    if 1 / IMPLAUSIBLE_FACTOR < ratio < IMPLAUSIBLE_FACTOR:
+        return None
+    for power in (3, 6, -3, -6):
+        candidate = (number * Decimal(10) ** power).normalize()
+        if candidate == candidate.to_integral_value():
+            candidate = candidate.quantize(Decimal(1))
+        near = abs(compared) / abs(candidate)
+        if 1 / _NEAR_FACTOR <= near <= _NEAR_FACTOR and (candidate > 0) == (compared > 0):
+            try:
+                check_range(candidate, metric)
+            except InvalidAnswer:
+                continue
+            return candidate
+    return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from goalbot.domain.answers import (
     Answer,
     AnswerValue,
     InvalidAnswer,
+    other_reading,
     parse_no_data,
     parse_number,
     parse_reason,
@@ -82,6 +84,7 @@ class Action(StrEnum):
     COMMENT = "cm"
     CONFIRM = "ok"
     CHANGE = "ch"
+    READING = "rd"  # which reading of an implausible figure was meant (argument: 1 or 2)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Screen:
     goals: tuple[Goal, ...] = ()
     person_name: str = ""
     recap_messages: tuple[int, ...] = ()  # RECAP: the message(s) to edit in place
+    readings: tuple[Decimal, ...] = ()  # an implausible figure as typed, and the other reading
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,12 @@ class _Session:
         """The position of the metric the conversation is at (None: none, or not asked now)."""
         return self.index_of(self.conversation.metric_id if self.conversation else None)
 
+    def readings(self) -> list[str]:
+        """The two readings of an implausible figure the owner is asked to choose from."""
+        row = self.conversation
+        found = row.data.get("readings") if row is not None and row.data else None
+        return [str(r) for r in found] if isinstance(found, list) else []
+
     def mode(self) -> Mode:
         row = self.conversation
         stored = row.data.get("mode") if row is not None and row.data else None
@@ -367,7 +377,8 @@ class _Session:
             item = self.item(index)
             judged = step in (Step.EXPLANATION, Step.CORRECTIVE)
             evaluation = self.evaluation(item.metric) if judged else None
-            return replace(base, kind=kind, item=item, evaluation=evaluation)
+            readings = tuple(Decimal(r) for r in self.readings()) if step == Step.ANSWER else ()
+            return replace(base, kind=kind, item=item, evaluation=evaluation, readings=readings)
         if step == Step.COMMENT and row is not None and row.goal_id:
             goal = self.catalogue.goal(row.goal_id)
             return replace(base, kind=kind, goal=goal, comments=self.comments)
@@ -569,13 +580,39 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
             if flag is not None:
                 return _store_value(s, index, AnswerValue.of_flag(flag))
             return _refused(s, "yes_or_no")
+    elif given.action == Action.READING:
+        readings = s.readings()
+        if given.argument not in ("1", "2") or len(readings) != 2:
+            return _stale(s)
+        chosen = Decimal(readings[int(given.argument) - 1])
+        return _store_value(s, index, AnswerValue.of_number(chosen))
     elif given.text is not None:
         try:
             number = parse_number(given.text, metric)
         except InvalidAnswer as exc:
             return _refused(s, exc.code, exc.params)
+        compared, compared_with = _compared(s, index)
+        other = other_reading(number, compared, metric)
+        if other is not None:
+            # nothing stored silently: the owner says which reading was meant
+            s.go_item(Step.ANSWER, index)
+            assert s.conversation is not None
+            s.conversation.data = {**s.conversation.data, "readings": [str(number), str(other)]}
+            params: dict[str, object] = {"compared": compared, "compared_with": compared_with}
+            return Reply((s.screen(note="implausible", error_params=params),))
         return _store_value(s, index, AnswerValue.of_number(number))
     return _stale(s)
+
+
+def _compared(s: _Session, index: int) -> tuple[Decimal | None, str]:
+    """The figure a typed one is checked against: the previous figure, else the baseline."""
+    item = s.item(index)
+    if item.previous is not None and item.previous.value.number is not None:
+        return item.previous.value.number, "previous"
+    baseline = item.metric.baseline.value
+    if isinstance(baseline, Decimal):
+        return baseline, "baseline"
+    return None, ""
 
 
 def _on_skip_reason(s: _Session, given: OwnerInput) -> Reply:
