@@ -36,7 +36,7 @@ from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import open_round_row
 from goalbot.storage.audit import Changer
-from goalbot.storage.repositories import get_answer, save_answer, save_text
+from goalbot.storage.repositories import confirm_answer, get_answer, save_answer, save_text
 
 DEFAULT_ENTERED_BY = "ylläpitäjä"
 """Whom an entered figure is recorded as entered by, unless a name is given."""
@@ -298,8 +298,8 @@ def enter_figures(
                 round_period=round_period,
                 entered_by=entered_by,
             )
-            if row.confirmed_at is None:
-                row.confirmed_at = now  # an administrator's figure needs no confirming
+            # an administrator's figure needs no confirming by the role's holder
+            confirm_answer(uow, row, None, now, changer=changer)
             if item.comment:
                 save_text(uow, row, "explanation", item.comment, None, now, changer=changer)
             entered.append(Entered(item.metric.id, item.period, item.value, changed, new))
