@@ -57,7 +57,9 @@ def owner_at(ctx: AppContext, botapi: FakeBotApi, role: str, metric_id: str) -> 
     of 2027 for the statistics of 2026)."""
     if metric_id in NEXT_YEAR:
         close_round_now(ctx, Q4)
-        ctx.clock.set(datetime(2027, 3, 17, 8, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+        clock = ctx.clock
+        assert isinstance(clock, Clock)
+        clock.set(datetime(2027, 3, 17, 8, 0, tzinfo=UTC))
         open_round_now(ctx, Period(2027, 1))
     owner = botapi.driver.create_user("Olli")
     enrol(ctx, owner, role, "Olli Omistaja")

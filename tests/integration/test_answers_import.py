@@ -20,7 +20,7 @@ from goalbot.services.context import AppContext
 from goalbot.services.progress import missing_of, status_of
 from goalbot.storage.models import AnswerHistoryRow, AnswerRow, AuditRow
 from tests.conftest import Clock, make_context
-from tests.integration.test_cli import run
+from tests.integration.conftest import run
 
 Q4, Q1_2027 = Period(2026, 4), Period(2027, 1)
 GOOD = """\

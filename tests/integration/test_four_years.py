@@ -69,9 +69,12 @@ class Owner:
         self.update_id = user_id * 100_000
         self.no_data_given: dict[tuple[str, Period], int] = {}
 
-    def send(self, **given: object) -> Reply:
+    def send(
+        self, *, text: str | None = None, action: Action | None = None, version: int | None = None
+    ) -> Reply:
         self.update_id += 1
-        return handle_input(self.ctx, OwnerInput(self.update_id, self.user_id, **given))  # type: ignore[arg-type]
+        given = OwnerInput(self.update_id, self.user_id, text=text, action=action, version=version)
+        return handle_input(self.ctx, given)
 
     def answer_round(self) -> Iterator[tuple[str, Period, str]]:
         """Answer the round; (metric id, period described, question text) for each question."""
