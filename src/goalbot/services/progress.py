@@ -70,11 +70,12 @@ from goalbot.services.rounds import (
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
+    PriorAnswers,
     all_answers,
     comments_for_period,
+    prior_answers,
     role_holders,
     row_to_answer,
-    settled_figures,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -557,7 +558,8 @@ def _collect_status(
     judge = read_judge(uow, ctx, catalogue, period)
     comments = comments_for_period(uow, period)
     holders = role_holders(uow, catalogue)
-    asked = asked_in_round(uow, catalogue, period)
+    prior = prior_answers(uow, period)
+    asked = asked_in_round(uow, catalogue, period, prior)
     goals = []
     for goal in resolved.goals:
         metrics = tuple(
@@ -567,22 +569,22 @@ def _collect_status(
             for metric in goal.metrics
         )
         goals.append(GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role]))
-    owed = read_obligations(uow, catalogue, period, resolved.goals)
+    owed = read_obligations(uow, catalogue, period, resolved.goals, prior)
     round_info = _round_of(uow, period)
     missing = MissingData.of(period, round_info, owed)
-    lacking = _lacking(uow, catalogue, period, asked, goals)
+    lacking = _lacking(catalogue, period, asked, prior, goals)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)
 
 
 def _lacking(
-    uow: UnitOfWork,
     catalogue: Catalogue,
     period: Period,
     asked: dict[str, Period],
+    prior: PriorAnswers,
     goals: Iterable[GoalStatus],
 ) -> tuple[LackingFigure, ...]:
     """The figures this round asked for again for the last time, and did not get."""
-    settled = settled_figures(uow, period)
+    settled = prior.settled
     found = []
     for gs in goals:
         for ms in gs.metrics:

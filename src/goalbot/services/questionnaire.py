@@ -37,7 +37,7 @@ from goalbot.domain.answers import (
 )
 from goalbot.domain.evaluation import Evaluation, Term, evaluate, is_target_missed
 from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
-from goalbot.domain.obligations import Holder, RoleHolders
+from goalbot.domain.obligations import Holder, RoleHolders, asked_period
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
 from goalbot.services.access import Identity, identify, identity_of, person_by_telegram_id
@@ -45,7 +45,6 @@ from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
 from goalbot.services.rounds import (
-    asked_in_round,
     asked_of,
     judgement_day,
     open_round_row,
@@ -64,6 +63,7 @@ from goalbot.storage.repositories import (
     comments_for_period,
     confirm_answer,
     get_answer,
+    prior_answers,
     role_holders,
     row_to_answer,
     save_answer,
@@ -203,10 +203,15 @@ class _Session:
         self.round = round_row
         self.period = Period.parse(round_row.period)
         holds = {hold.role.id: hold for hold in identity.roles}
-        triples = asked_of(uow, catalogue, list(holds), self.period)
-        asked = asked_in_round(uow, catalogue, self.period)
+        own = [m.id for role in holds for g in catalogue.goals_of_role(role) for m in g.metrics]
+        prior = prior_answers(uow, self.period, own)
+        triples = asked_of(uow, catalogue, list(holds), self.period, prior)
         # metric id → the period its answer describes (a statistic: an earlier one)
-        self.asked = {m.id: asked[m.id] for _, _, m in triples}
+        self.asked: dict[str, Period] = {}
+        for _, _, metric in triples:
+            asked = asked_period(catalogue, metric, self.period, prior.yes, prior.settled)
+            assert asked is not None
+            self.asked[metric.id] = asked
         self.answers = asked_answers(uow, self.period, self.asked)
         # an input reads the history of the person's own metrics, not the town's
         history: dict[str, list[Answer]] = {}

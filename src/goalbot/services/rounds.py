@@ -26,10 +26,10 @@ from goalbot.storage.audit import BOT_CHANGE, AuditAction, Changer, record_chang
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
+    PriorAnswers,
     answer_marks,
+    prior_answers,
     role_holders,
-    settled_figures,
-    yes_answers,
 )
 
 
@@ -97,12 +97,16 @@ def latest_round(uow: UnitOfWork) -> RoundInfo | None:
 
 
 def read_obligations(
-    uow: UnitOfWork, catalogue: Catalogue, period: Period, goals: Iterable[Goal] | None = None
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    period: Period,
+    goals: Iterable[Goal] | None = None,
+    prior: PriorAnswers | None = None,
 ) -> tuple[Obligation, ...]:
     """Each role's obligation in ``period``'s round as the database has it now (see
-    domain.obligations)."""
-    yes, settled = yes_answers(uow, period), settled_figures(uow, period)
-    asked = asked_periods(catalogue, period, yes, settled)
+    domain.obligations); ``prior``: prior_answers, when the caller read them already."""
+    prior = prior or prior_answers(uow, period)
+    asked = asked_periods(catalogue, period, prior.yes, prior.settled)
     answered, confirmed = answer_marks(uow, period, asked)
     return obligations(
         catalogue,
@@ -110,31 +114,34 @@ def read_obligations(
         role_holders(uow, catalogue),
         answered,
         confirmed,
-        yes,
+        prior.yes,
         goals,
-        settled,
+        prior.settled,
     )
 
 
-def asked_in_round(uow: UnitOfWork, catalogue: Catalogue, period: Period) -> dict[str, Period]:
+def asked_in_round(
+    uow: UnitOfWork, catalogue: Catalogue, period: Period, prior: PriorAnswers | None = None
+) -> dict[str, Period]:
     """Metric id → the period ``period``'s round asks its answer for (see asked_period)."""
-    return asked_periods(catalogue, period, yes_answers(uow, period), settled_figures(uow, period))
+    prior = prior or prior_answers(uow, period)
+    return asked_periods(catalogue, period, prior.yes, prior.settled)
 
 
 def asked_of(
-    uow: UnitOfWork, catalogue: Catalogue, role_ids: Iterable[str], period: Period
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    role_ids: Iterable[str],
+    period: Period,
+    prior: PriorAnswers | None = None,
 ) -> list[tuple[str, Goal, Metric]]:
     """What the holders of ``role_ids`` are asked in ``period``'s round (done deliverables and
     figures given in an earlier round left out)."""
     roles = list(role_ids)
-    metric_ids = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
-    return asked_items(
-        catalogue,
-        roles,
-        period,
-        yes_answers(uow, period, metric_ids),
-        settled_figures(uow, period, metric_ids),
-    )
+    if prior is None:
+        own = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
+        prior = prior_answers(uow, period, own)
+    return asked_items(catalogue, roles, period, prior.yes, prior.settled)
 
 
 def check_period(catalogue: Catalogue, period: Period) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -318,27 +319,6 @@ def comments_for_period(
     return {row.goal_id: row.text for row in uow.session.scalars(query)}
 
 
-def yes_answers(
-    uow: UnitOfWork, before: Period, metric_ids: Iterable[str] | None = None
-) -> dict[str, frozenset[Period]]:
-    """Metric id → the periods before ``before`` it was answered "yes" in (done deliverables).
-
-    ``metric_ids``: only these metrics' (default all).
-    """
-    query = select(AnswerRow.metric_id, AnswerRow.period).where(
-        AnswerRow.flag.is_(True), AnswerRow.period < before.key
-    )
-    if metric_ids is not None:
-        query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
-    rows = uow.session.execute(query)
-    periods: dict[str, set[Period]] = {}
-    for metric_id, key in rows:
-        period = Period.parse(key)
-        if period < before:
-            periods.setdefault(metric_id, set()).add(period)
-    return {metric_id: frozenset(found) for metric_id, found in periods.items()}
-
-
 def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
     """Remember a small value the bot learned at run time."""
     row = uow.session.get(SettingRow, key)
@@ -381,23 +361,40 @@ def answer_marks(
     return set(rows), confirmed
 
 
-def settled_figures(
+@dataclass(frozen=True)
+class PriorAnswers:
+    """What was answered before a round that decides what the round asks (one query)."""
+
+    yes: dict[str, frozenset[Period]]  # metric id → periods answered "Kyllä" (done deliverables)
+    settled: dict[str, frozenset[Period]]  # metric id → periods given a figure or a skip in an
+    # earlier round (not asked again)
+
+
+def prior_answers(
     uow: UnitOfWork, before: Period, metric_ids: Iterable[str] | None = None
-) -> dict[str, frozenset[Period]]:
-    """Metric id → the periods given a figure, or a reason to skip it, in a round before
-    ``before`` (those are not asked again). ``metric_ids``: only these metrics' (default all).
-    """
-    query = select(AnswerRow.metric_id, AnswerRow.period, AnswerRow.given_in).where(
-        AnswerRow.state != AnswerState.NO_DATA.value, AnswerRow.period < before.key
+) -> PriorAnswers:
+    """The answers before ``before``'s round that decide what it asks: the periods each metric
+    was answered "Kyllä" for before ``before``, and the periods given a figure, or a reason to
+    skip it, in a round before it. ``metric_ids``: only these metrics' (default all)."""
+    query = select(
+        AnswerRow.metric_id, AnswerRow.period, AnswerRow.flag, AnswerRow.state, AnswerRow.given_in
+    ).where(
+        AnswerRow.period < before.key,
+        (AnswerRow.flag.is_(True)) | (AnswerRow.state != AnswerState.NO_DATA.value),
     )
     if metric_ids is not None:
         query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
-    rows = uow.session.execute(query)
-    periods: dict[str, set[Period]] = {}
-    for metric_id, key, given in rows:
-        if Period.parse(given or key) < before:
-            periods.setdefault(metric_id, set()).add(Period.parse(key))
-    return {metric_id: frozenset(found) for metric_id, found in periods.items()}
+    yes: dict[str, set[Period]] = {}
+    settled: dict[str, set[Period]] = {}
+    for metric_id, key, flag, state, given in uow.session.execute(query):
+        period = Period.parse(key)
+        if flag is True and period < before:
+            yes.setdefault(metric_id, set()).add(period)
+        if state != AnswerState.NO_DATA.value and Period.parse(given or key) < before:
+            settled.setdefault(metric_id, set()).add(period)
+    return PriorAnswers(
+        {m: frozenset(p) for m, p in yes.items()}, {m: frozenset(p) for m, p in settled.items()}
+    )
 
 
 def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders]:
