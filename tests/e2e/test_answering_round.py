@@ -154,7 +154,7 @@ async def test_a_full_round_covering_every_metric_kind(
         await driver.wait_until_idle()
         assert owner.last_bot_message() == pointer_after(owner, recap.message_id)
         back = driver.message(owner, recap.message_id)
-        assert "Yhteenveto" in back.content and "\n3. 9,0\xa0%\n" in back.content
+        assert "Yhteenveto" in back.content and "\n2. 9,0\xa0% (Q3/2026)\n" in back.content
         owner.press("✅ Vahvista", message_id=back.message_id)
         thanks = await next_screen(owner)
         assert "Vastauksesi (Q4/2026) on vahvistettu" in thanks.content

@@ -93,6 +93,7 @@ class Owner:
                 continue
             assert screen.kind == ScreenKind.QUESTION and screen.item is not None
             metric, described = screen.item.metric, screen.item.period
+            assert described is not None  # the session always says which period it asks
             yield metric.id, described, render_screen(screen, "fi", self.ctx)
             key = (metric.id, described)
             if self.no_data_given.get(key, 0) < NOT_YET.get(key, 0):

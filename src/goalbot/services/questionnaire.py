@@ -111,7 +111,7 @@ class ItemView:
     metric: Metric
     previous: Answer | None  # the latest answer with a value before the period asked for
     current: Answer | None  # the answer for the period asked for, so far
-    period: Period  # the period the answer describes: the round's, or an earlier one
+    period: Period | None = None  # the period the answer describes, if not the round's own
 
 
 @dataclass(frozen=True)
@@ -604,7 +604,7 @@ def _on_answer(s: _Session, given: OwnerInput) -> Reply:
             assert s.conversation is not None
             s.conversation.data = {**s.conversation.data, "readings": [str(number), str(other)]}
             params: dict[str, object] = {"compared": compared, "compared_with": compared_with}
-            return Reply((s.screen(note="implausible", error_params=params),))
+            return Reply((replace(s.screen(note="implausible"), error_params=params),))
         return _store_value(s, index, AnswerValue.of_number(number))
     return _stale(s)
 
