@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -87,8 +88,10 @@ def fill_answers(
     periods: tuple[Period, ...] = (Q3, Q4),
     explanation_length: int = 480,
     unanswered_every: int = 9,
+    where: Callable[[Metric], bool] = lambda metric: True,
 ) -> None:
-    """Answer every metric in every period (some left unanswered in the last one).
+    """Answer every metric (``where`` it holds) in every period (some left unanswered in the
+    last one).
 
     In the last period every answer gets an explanation and a corrective action of
     ``explanation_length`` characters, and every third goal a comment.
@@ -99,8 +102,8 @@ def fill_answers(
         people = {p.id: p for p in uow.session.scalars(select(PersonRow))}
         person = next(iter(people.values()), None)
         for index, metric in enumerate(catalogue.metrics()):
-            if metric.same_as:
-                continue  # answered as the metric it is the same as
+            if metric.same_as or not where(metric):
+                continue  # answered as the metric it is the same as, or left to the test
             for period in periods:
                 if period == last and index % unanswered_every == 4:
                     continue

@@ -81,9 +81,10 @@ class BotProcess:
             print(self.output())
         self.stop()
 
-    def output(self) -> str:
+    def output(self, limit: int | None = 4000) -> str:
+        """What each start of the bot logged (the last ``limit`` characters of each)."""
         return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+            f"--- {path.name}\n{path.read_text(errors='replace')[-(limit or 0) :]}"
             for path in sorted(self.logs.glob("bot-*.log"))
         )
 
@@ -95,6 +96,7 @@ def write_config(
     database_url: str | None = None,
     read_timeout: float = 5.0,
     admins: tuple[int, ...] = (),
+    management_chat_id: int | None = None,
     extra: str = "",
 ) -> Path:
     """A config file for the bot process: the fake server, a database (SQLite by default)."""
@@ -109,6 +111,7 @@ poll_timeout = {POLL_TIMEOUT}
 connect_timeout = 5.0
 read_timeout = {read_timeout}
 admins = [{", ".join(str(a) for a in admins)}]
+{f"management_chat_id = {management_chat_id}" if management_chat_id is not None else ""}
 
 [database]
 url = "{url}"

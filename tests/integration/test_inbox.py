@@ -28,7 +28,7 @@ def test_a_new_start_takes_over_what_was_not_done(ctx: AppContext) -> None:
     # another bot does not take claims that have not run out
     assert inbox.claim_stored(ctx, "other-bot") == []
     claimed = inbox.claim_stored(ctx, "new-bot", take_over=True)
-    assert [(u.update_id, u.attempts) for u in claimed] == [(2, 2), (3, 2)]
+    assert [u.update_id for u in claimed] == [2, 3]
     assert claimed[1].payload == '{"update_id": 3}'
 
 
@@ -47,9 +47,18 @@ def test_an_expired_claim_is_taken_by_another_bot(ctx: AppContext, clock: Clock)
 
 def test_an_update_that_stops_the_bot_each_time_is_set_aside(ctx: AppContext) -> None:
     inbox.store_received(ctx, 7, "{}", "bot")
+    inbox.begin_handling(ctx, 7)  # and the bot died
     for _ in range(inbox.MAX_ATTEMPTS - 1):
         assert [u.update_id for u in inbox.claim_stored(ctx, "bot", take_over=True)] == [7]
+        inbox.begin_handling(ctx, 7)
     assert inbox.claim_stored(ctx, "bot", take_over=True) == []
+
+
+def test_an_update_that_only_waited_its_turn_is_never_set_aside(ctx: AppContext) -> None:
+    """The bot was stopped again and again for other reasons before it came to the update."""
+    inbox.store_received(ctx, 7, "{}", "bot")
+    for _ in range(3 * inbox.MAX_ATTEMPTS):
+        assert [u.update_id for u in inbox.claim_stored(ctx, "bot", take_over=True)] == [7]
 
 
 def test_applied_and_done_are_kept_apart(ctx: AppContext) -> None:

@@ -22,6 +22,7 @@ class Figures:
     summaries_incomplete: int = 0
     unreported: int = 0
     crashes: int = 0
+    invalid_calls: int = 0  # calls the real Telegram would refuse
 
     @property
     def losses(self) -> dict[str, int]:

@@ -89,6 +89,15 @@ class Inbox:
         self.told.add(update_id)
         return True
 
+    async def begin(self, update: Update) -> None:
+        """The update's handlers are about to run (an update that stops the bot each time it is
+        handled is set aside after a few starts; one that only waited its turn is not)."""
+        try:
+            await asyncio.to_thread(inbox.begin_handling, self.ctx, update.update_id)
+        except Exception as exc:
+            # the handlers meet the same database and wait for it; nothing is lost meanwhile
+            log.debug("update %d: its start could not be recorded: %s", update.update_id, exc)
+
     async def done(self, update: Update) -> None:
         """The update's handlers ran: mark it done, or keep it for another try."""
         update_id = update.update_id
@@ -206,6 +215,8 @@ class InboxProcessor(SimpleUpdateProcessor):
         self.inbox: Inbox | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if isinstance(update, Update) and self.inbox is not None:
+            await self.inbox.begin(update)
         chat = update.effective_chat if isinstance(update, Update) else None
         # the first message answering a person's input goes at once (see FirstReply)
         token = answering.set(

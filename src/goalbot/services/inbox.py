@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # A bot handles an update within seconds; a claim older than this belongs to a bot that died.
 CLAIM_LEASE = timedelta(minutes=2)
 # An update whose handling killed the bot this often is set aside rather than tried for ever.
+# Only a handling begun counts: an update that waited its turn while the bot was stopped for
+# another reason is handled however often that happened.
 MAX_ATTEMPTS = 5
 # Telegram redelivers an unconfirmed update for at most a day, and starts update ids afresh at
 # random after a week without updates: older ids are forgotten so a new one never collides
@@ -74,7 +76,7 @@ def store_received(ctx: AppContext, update_id: int, payload: str, instance: str)
             "outcome": "",
             "claimed_by": instance,
             "claimed_until": now + CLAIM_LEASE,
-            "attempts": 1,
+            "attempts": 0,
         }
         dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
         inserted = uow.session.execute(
@@ -96,8 +98,8 @@ def claim_stored(
     handled again too: its handler finds it applied and only shows where things stand.
 
     ``take_over``: every update not done, whoever claimed it (at the start of the only bot that
-    polls: the bot that claimed them is gone). An update claimed ``MAX_ATTEMPTS`` times is set
-    aside (its handling stopped the bot each time) and logged.
+    polls: the bot that claimed them is gone). An update whose handling began ``MAX_ATTEMPTS``
+    times and never ended is set aside (its handling stopped the bot each time) and logged.
     """
     now = ctx.now()
     with ctx.unit_of_work() as uow:
@@ -122,10 +124,20 @@ def claim_stored(
                 )
                 continue
             row.claimed_by, row.claimed_until = instance, now + CLAIM_LEASE
-            row.attempts += 1
             claimed.append(StoredUpdate(row.update_id, row.payload, row.attempts))
         uow.commit()
         return claimed
+
+
+def begin_handling(ctx: AppContext, update_id: int) -> None:
+    """The update's handlers start now: if the bot dies before they end, that counts."""
+    with ctx.unit_of_work() as uow:
+        uow.session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id, InboxRow.outcome == "")
+            .values(attempts=InboxRow.attempts + 1)
+        )
+        uow.commit()
 
 
 def renew_claims(ctx: AppContext, instance: str, update_ids: list[int]) -> None:
