@@ -297,3 +297,91 @@ def test_a_scheduled_event_that_cannot_be_done_is_reported(ctx: AppContext, cloc
     assert ("event_failed", "no_management_chat") in [
         (n.payload["code"], n.payload["reason"]) for n in notices
     ]
+
+
+def the_bot_runs_since_now(ctx: AppContext) -> None:
+    """A ``goalbot run`` started at the clock's moment, as its start records it."""
+    import uuid
+
+    from goalbot.services.health import Instance, start_instance
+
+    start_instance(ctx, Instance(id=str(uuid.uuid4()), host="vm", pid=1, bot_id=1))
+
+
+def notices_of(sent: list[outbox.QueuedSend]) -> dict[str, tuple[str, str, str]]:
+    """Each event's notice to the administrator: (code, reason, text)."""
+    from goalbot.reporting.rendering import render
+
+    return {
+        n.payload["event"]: (
+            n.payload["code"],
+            n.payload["reason"],
+            render(
+                "chat/admin_notice.html.j2",
+                "fi",
+                period=n.period,
+                payload=n.payload,
+                timezone=HELSINKI,
+            ),
+        )
+        for n in sent
+        if n.kind == "admin_notice" and n.chat_id == ADMIN
+    }
+
+
+def test_a_clock_jump_over_a_whole_round_still_closes_it_with_its_summary(
+    year_ctx: AppContext, clock: Clock
+) -> None:
+    """A virtual machine suspended before a round and resumed weeks after its close."""
+    ctx = year_ctx
+    the_bot_runs_since_now(ctx)
+    tick(ctx)
+    deliver_all(ctx)
+    plan = {p.period: p for p in round_plans(ctx, clock.now)}[Period(2026, 4)]
+    clock.set(plan.close.due_at + timedelta(weeks=3))
+    tick(ctx)  # the same running bot, its clock suddenly weeks later
+    sent = deliver_all(ctx)
+    summaries = [s for s in sent if s.kind == "summary"]
+    assert [(s.chat_id, s.period) for s in summaries] == [(GROUP, Period(2026, 4))]
+    assert not [s for s in sent if s.kind in ("reminder", "nudge", "escalation")]
+    notices = notices_of(sent)
+    assert notices["close"][:2] == ("late_event", "frozen")
+    assert notices["open"][:2] == ("skipped_event", "frozen")
+    for _code, _reason, text in notices.values():
+        assert "kello siirtyi eteenpäin" in text and "ei ollut käynnissä" not in text, text
+    assert "yhteenveto lähetettiin johtoryhmälle" in notices["close"][2]
+    with ctx.unit_of_work() as uow:
+        round_row = uow.session.get(RoundRow, "2026Q4")
+        assert round_row is not None and round_row.closed_at is not None
+    # done once: the next check finds nothing more to do
+    tick(ctx)
+    assert deliver_all(ctx) == []
+
+
+def test_a_clock_jump_into_an_open_round_sends_the_reminders_late(
+    year_ctx: AppContext, clock: Clock
+) -> None:
+    ctx = year_ctx
+    tick(ctx)
+    deliver_all(ctx)
+    plan = {p.period: p for p in round_plans(ctx, clock.now)}[Period(2026, 4)]
+    the_bot_runs_since_now(ctx)
+    clock.set(plan.open.due_at + timedelta(days=3))  # past the grace period, before the close
+    tick(ctx)
+    sent = deliver_all(ctx)
+    reminded = [s for s in sent if s.kind == "reminder"]
+    assert len(reminded) == len(
+        [r for r in ROLES if asked_items(get_catalogue(ctx), [r], Period(2026, 4))]
+    )
+    notices = notices_of(sent)
+    assert notices["open"][:2] == ("late_event", "frozen")
+    assert "muistutukset lähetettiin" in notices["open"][2]
+    # a bot that was not running at all says so
+    clock.set(plan.close.due_at + timedelta(days=2))
+    ctx = restarted(ctx, clock)
+    the_bot_runs_since_now(ctx)
+    tick(ctx)
+    sent = deliver_all(ctx)
+    assert [s.kind for s in sent if s.kind == "summary"] == ["summary"]
+    code, reason, text = notices_of(sent)["close"]
+    assert (code, reason) == ("late_event", "down") and "botti ei ollut käynnissä" in text

@@ -168,9 +168,12 @@ def format_described(metric: Metric, p: Period) -> str:
 
 
 def format_datetime(
-    dt: datetime, tz: tzinfo | str = DEFAULT_TIMEZONE, locale: str = "fi_FI"
+    dt: datetime | str, tz: tzinfo | str = DEFAULT_TIMEZONE, locale: str = "fi_FI"
 ) -> str:
-    """A moment in ``tz`` local time, e.g. ``31.12.2026 klo 16.00``; naive means UTC."""
+    """A moment in ``tz`` local time, e.g. ``31.12.2026 klo 16.00``; naive means UTC (an ISO
+    string, as a stored notice keeps it, is read first)."""
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     moment = dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
     babel_locale = Locale.parse(locale)

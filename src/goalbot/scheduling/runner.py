@@ -8,7 +8,7 @@ database, so calling it again, or after a restart, does nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from goalbot.domain.periods import Period
 from goalbot.scheduling.calendar import (
@@ -23,6 +23,8 @@ from goalbot.scheduling.settings import working_calendar
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.events import (
+    LATE_DOWN,
+    LATE_FROZEN,
     EventOutcome,
     PlannedEvent,
     finished_keys,
@@ -30,6 +32,7 @@ from goalbot.services.events import (
     perform_event,
     record_plan,
 )
+from goalbot.services.health import latest_instance
 
 PLAN_AHEAD_QUARTERS = 5
 
@@ -96,18 +99,42 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
             else:
                 mark_skipped(ctx, [event.key], "before goalbot was started")
             continue
+        closes = deadlines.get(event.period)
+        late = "" if due.within_grace else _why_late(ctx, event)
         outcomes.append(
             perform_event(
                 ctx,
                 _planned(event),
-                send=due.within_grace,
+                send=due.within_grace or _still_worth_doing(event, closes, now),
                 today=today,
-                deadline=deadlines.get(event.period),
+                deadline=closes,
+                late=late,
             )
         )
     done = finished_keys(ctx)
     upcoming = sorted(e.due_at for e in events if e.key not in done and e.due_at > now)
     return TickReport(tuple(outcomes), upcoming[0] if upcoming else None)
+
+
+def _still_worth_doing(event: ScheduledEvent, deadline: datetime | None, now: datetime) -> bool:
+    """Whether an event past its grace period is still done in full, late.
+
+    A close always posts its summary, however late; an opening still sends the reminders while
+    the round is open. A nudge or an escalation that late would only confuse: not sent.
+    """
+    if event.kind == EventKind.CLOSE:
+        return True
+    return event.kind == EventKind.OPEN and deadline is not None and deadline > now
+
+
+def _why_late(ctx: AppContext, event: ScheduledEvent) -> str:
+    """No bot ran when the event fell due, or the one running now did, frozen meanwhile."""
+    running = latest_instance(ctx)
+    if running is not None and running.stopped_at is None:
+        started = running.started_at.replace(tzinfo=running.started_at.tzinfo or UTC)
+        if started <= event.due_at_utc:
+            return LATE_FROZEN
+    return LATE_DOWN
 
 
 def coming_events(ctx: AppContext, now: datetime, days: int = 366) -> list[ScheduledEvent]:

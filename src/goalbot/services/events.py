@@ -27,6 +27,11 @@ from goalbot.services.rounds import (
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow, ScheduledEventRow
 
+# why an event comes past its grace period: no bot ran, or the running bot's machine was
+# suspended or its clock jumped forward (a virtual machine resumed weeks later)
+LATE_DOWN = "down"
+LATE_FROZEN = "frozen"
+
 
 @dataclass(frozen=True)
 class PlannedEvent:
@@ -114,11 +119,13 @@ def perform_event(
     today: date,
     deadline: datetime | None = None,
     notify: bool = True,
+    late: str = "",
 ) -> EventOutcome:
     """Do an event now (once): open, nudge, escalate or close.
 
     ``send`` False: too late to send (state changes only; the admins are told unless
-    ``notify`` is False).
+    ``notify`` is False). ``late``: why the event comes past its grace period (``LATE_DOWN``,
+    ``LATE_FROZEN``); the admins are told that it was done late, or not sent.
     """
     now = ctx.now()
     with ctx.unit_of_work() as uow:
@@ -140,6 +147,8 @@ def perform_event(
             row.done_at = now
             if note:
                 _tell_admins(uow, ctx, event, now, "event_failed", note)
+            elif late:
+                _tell_admins(uow, ctx, event, now, "late_event", late)
             elif (
                 event.kind == EventKind.CLOSE
                 and not queued
@@ -149,7 +158,7 @@ def perform_event(
         else:
             row.skipped_at = now
             if notify:
-                _tell_admins(uow, ctx, event, now)
+                _tell_admins(uow, ctx, event, now, reason=late)
         row.note = note
         uow.commit()
         return EventOutcome(event.key, True, not send, queued, note)
