@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from goalbot.cli import main
 from tests.conftest import SMALL_CATALOGUE
 from tests.fakes.botapi import FakeBotApi
 from tests.integration.conftest import run
@@ -174,9 +175,10 @@ def _run_bot(tmp_path: Path, base_url: str, token: str) -> subprocess.CompletedP
     config = tmp_path / "bot.toml"
     config.write_text(
         f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
-        '[database]\nurl = "sqlite:///bot.sqlite3"\n',
+        f'[database]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n',
         encoding="utf-8",
     )
+    assert main(["--config", str(config), "db", "upgrade"]) == 0  # as on installing
     return subprocess.run(
         [sys.executable, "-m", "goalbot", "--config", str(config), "run"],
         capture_output=True,

@@ -50,7 +50,7 @@ from goalbot.services import owners as owner_service
 from goalbot.services.access import OWNERS_MENU, personal_menus
 from goalbot.services.context import AppContext
 from goalbot.services.health import latest_instance, start_instance, stop_instance
-from goalbot.storage.database import Database
+from goalbot.storage.database import Database, StorageError, file_identity
 from goalbot.storage.instance import AlreadyRunning, InstanceLock
 
 log = logging.getLogger(__name__)
@@ -232,15 +232,19 @@ def run_bot(config: Config) -> None:
     database = Database.connect(config.database.url, config.database.echo)
     lock = _lock(database)
     try:
-        # the lock is held before anything changes, migrations included
-        ctx = bootstrap(config, create=True, delivers=True)
+        # the lock is held before anything changes, migrations included; the database must
+        # exist ('goalbot db upgrade' makes it): one that vanished is not replaced by an empty one
+        ctx = bootstrap(config, delivers=True)
         application = build_application(ctx)
         instance = this_instance(config.telegram.token)
         start_instance(ctx, instance)
-        supervision(application).instance = instance
-        supervision(application).lock = lock
+        watch = supervision(application)
+        watch.instance, watch.lock = instance, lock
+        watch.database_file = file_identity(config.database.url)
         try:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            if watch.fatal:
+                raise StorageError(watch.fatal)
             if supervision(application).conflict:
                 raise AlreadyRunning(
                     "another program polls Telegram with this bot's token "
@@ -255,7 +259,8 @@ def run_bot(config: Config) -> None:
         finally:
             notify("STOPPING=1")
             try:
-                stop_instance(ctx, instance.id)
+                if not watch.fatal:  # (a vanished file would be made again, empty)
+                    stop_instance(ctx, instance.id)
             except Exception as exc:  # the database may be the reason for the stop
                 log.warning("could not record the stop: %s", exc)
             ctx.db.dispose()

@@ -25,7 +25,7 @@ from goalbot.chat.handlers import app_context, call
 from goalbot.chat.systemd import notify, watchdog_seconds
 from goalbot.logs import TOKEN_SHAPE
 from goalbot.services import health
-from goalbot.storage.database import is_database_unavailable
+from goalbot.storage.database import file_vanished, is_database_unavailable
 from goalbot.storage.instance import AlreadyRunning, InstanceLock
 from goalbot.storage.models import utcnow
 
@@ -81,6 +81,8 @@ class Supervision:
     lock: InstanceLock | None = None
     ready: bool = False
     conflict: str = ""  # Telegram's word that another program polls with the same token
+    database_file: tuple[int, int] | None = None  # the SQLite file started on (device, inode)
+    fatal: str = ""  # why the bot stopped itself (the database file vanished)
 
 
 def supervision(application: Application[Any, Any, Any, Any, Any, Any]) -> Supervision:
@@ -154,6 +156,12 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
     # the watchdog watches the event loop: it is fed even while Telegram or the database is lost
     notify("WATCHDOG=1")
     if watch.instance is None:
+        return
+    vanished = file_vanished(ctx.config.database.url, watch.database_file)
+    if vanished:
+        # going on would write into a file nobody can open again, or into a new empty one
+        watch.fatal = vanished
+        context.application.stop_running()
         return
     tg = watch.telegram
     if tg.down:

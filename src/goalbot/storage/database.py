@@ -115,6 +115,33 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).expanduser().resolve()
 
 
+def file_identity(url: str) -> tuple[int, int] | None:
+    """The device and inode of a SQLite database's file (None for other databases)."""
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def file_vanished(url: str, identity: tuple[int, int] | None) -> str:
+    """Why the SQLite file a bot started on is no longer the database ("" while it is)."""
+    path = sqlite_file(url)
+    if path is None or identity is None:
+        return ""
+    now = file_identity(url)
+    if now == identity:
+        return ""
+    what = "deleted" if now is None else "replaced by another file"
+    return (
+        f"the database file {path} was {what} while the bot ran; stopping "
+        "('goalbot restore FILE' puts a backup back, 'goalbot db upgrade' makes an empty one)"
+    )
+
+
 class NoDatabase(StorageError):
     """The configured database does not exist (or holds no goalbot tables)."""
 
