@@ -250,6 +250,7 @@ def test_losing_the_database_is_one_warning_and_one_recovery(
         f'[database]\nurl = "{own_postgres.url}"\n',
         encoding="utf-8",
     )
+    make_context(own_postgres.url, Clock(datetime.now(UTC))).db.dispose()  # 'db upgrade'
     bot = BotProcess(config, tmp_path, botapi.driver)
     bot.start()
     # afterwards it holds the database again: health needs the instance lock
