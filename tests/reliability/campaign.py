@@ -51,10 +51,15 @@ PART = re.compile(r"Osa (\d+)/(\d+)\s*$")
 RECAP = "Yhteenveto, Q4/2026"
 CONFIRMED = "on vahvistettu"
 UNDELIVERED_NOTICE = "eivät ehkä menneet perille"
-STUCK_SECONDS = 25.0  # no answer this long: the owner asks for the question again
+PATIENCE = 15.0  # no answer this long: the owner asks for the question again
 # a button pressed while the bot was down is answered too late for Telegram: refused, harmless
 TOO_LATE = "query is too old"
 SETTLED = {SendStatus.SENT, SendStatus.UNCERTAIN, SendStatus.FAILED, SendStatus.BLOCKED}
+
+
+def reached(count: Callable[[], int], mark: int) -> Callable[[], bool]:
+    """A condition: ``count()`` is at ``mark`` or beyond."""
+    return lambda: count() >= mark
 
 
 def opened_chat(driver: Driver, user: UserHandle) -> None:
@@ -71,6 +76,7 @@ class Owner:
 
     user: UserHandle
     figure: int
+    patience: float = PATIENCE
     acted_on: tuple[int, int, str] | None = None
     acted_at: float = 0.0
     asked_again: int = 0
@@ -85,7 +91,7 @@ class Owner:
             return
         key = (last.message_id, last.version, last.content)
         if key == self.acted_on:
-            if now - self.acted_at > STUCK_SECONDS:
+            if now - self.acted_at > self.patience:
                 self.user.send("/raportoi")  # where was I?
                 self.asked_again += 1
                 self.acted_at = now
@@ -123,6 +129,7 @@ class Quarter:
     group: GroupHandle
     owners: list[Owner]
     rng: random.Random
+    figures_asked: bool = True  # each owner types a figure besides pressing Kyllä
     figures: Figures = field(init=False)
 
     def __post_init__(self) -> None:
@@ -200,15 +207,15 @@ class Quarter:
     def report(self) -> str:
         stuck = [o.user.id for o in self.owners if not o.done]
         chat = [
-            ("bot" if m.from_bot else "owner", m.message_id, m.version, m.content[:120])
-            for o in self.owners[:1] + [o for o in self.owners if not o.done][:1]
+            ("bot" if m.from_bot else "owner", m.message_id, m.content[:60], m.button_labels)
+            for o in [o for o in self.owners if not o.done][:1]
             for m in o.user.transcript()[-8:]
         ]
         last = self.owners[0].user.last_bot_message()
         summaries = [(r.id, r.status, r.error) for r in self.sends("summary")]
         return (
             f"{self.figures}; summary sends {summaries}, parts {self.summary_parts()}; "
-            f"owners not done: {stuck[:10]}…; the first owner's actions: "
+            f"{len(stuck)} owners not done: {stuck[:10]}…; the first owner's actions: "
             f"{self.owners[0].actions}, last message: {last.content if last else None!r}\n"
             f"the first owners' chats: {chat}\n{self.bot.output()[-3000:]}"
         )
@@ -237,9 +244,10 @@ class Quarter:
             after_kill=lambda: at_restart.__setitem__(0, received()),
         )
 
-    def answering(self, kills: int) -> None:
+    def answering(self, kills: int, timeout: float = 150) -> None:
         """The owners answer; kill after a random number of them has confirmed or typed."""
-        total = 3 * len(self.owners)  # start, a button, a figure (then confirm): each owner's
+        # start, a button, a figure (then confirm): each owner's steps
+        total = (2 + self.figures_asked) * len(self.owners)
 
         def steps() -> int:
             return sum(o.actions for o in self.owners)
@@ -247,8 +255,8 @@ class Quarter:
         marks = sorted(self.rng.sample(range(1, total), kills))
         self.run_until(
             lambda: all(o.done for o in self.owners or ()),
-            timeout=150,
-            kill_when=[lambda mark=mark: steps() >= mark for mark in marks],
+            timeout=timeout,
+            kill_when=[reached(steps, mark) for mark in marks],
             owners=True,
         )
 
@@ -270,7 +278,7 @@ class Quarter:
         self.run_until(
             lambda: self.settled("summary"),
             timeout=240,
-            kill_when=[lambda mark=mark: requests() > mark for mark in marks],
+            kill_when=[reached(requests, mark + 1) for mark in marks],
         )
 
     def all_settled(self) -> bool:
@@ -324,10 +332,10 @@ class Quarter:
             figures.reminders_missing += got == 0
             figures.duplicates += max(0, got - 1)
             flag = answers.get(f"BENCH-{number}.1")
-            count = answers.get(f"BENCH-{number}.2")
-            figures.answers_acknowledged += 2 * owner.done
+            count = answers.get(f"BENCH-{number}.2") if self.figures_asked else None
+            figures.answers_acknowledged += (1 + self.figures_asked) * owner.done
             figures.answers_lost += (flag is None or flag.flag is not True) + (
-                count is None or count.number != Decimal(owner.figure)
+                self.figures_asked and (count is None or count.number != Decimal(owner.figure))
             )
             if not owner.asked_again:
                 # an answer applied twice would show as a second change
@@ -356,14 +364,20 @@ def quarter(
     owners: int,
     seed: int,
     read_timeout: float = 5.0,
+    figures: bool = True,
+    patience: float = PATIENCE,
 ) -> Quarter:
-    """A database with ``owners`` roles filled, the management group, the bot started."""
+    """A database with ``owners`` roles filled, the management group, the bot started.
+
+    ``figures``: each owner is asked a count besides a yes/no; ``patience``: how long an owner
+    waits for an answer before asking for the question again."""
     driver = botapi.driver
     admin = driver.create_user("Anna")
     member = driver.create_user("Mikko")
     group = driver.create_group("Johtoryhmä", members=[member])
     opened_chat(driver, admin)
-    catalogue = catalogue_with_roles(owners, folder, DONE_METRIC + FIGURE_METRIC)
+    metrics = DONE_METRIC + (FIGURE_METRIC if figures else "")
+    catalogue = catalogue_with_roles(owners, folder, metrics)
     config_path = write_config(
         folder,
         botapi,
@@ -382,7 +396,9 @@ def quarter(
         user = driver.create_user(f"Omistaja{number}")
         opened_chat(driver, user)
         enrol(ctx, user, f"bench-{number}", f"Omistaja {number}")
-        people.append(Owner(user, figure=number + 1))
+        people.append(Owner(user, figure=number + 1, patience=patience))
     bot = BotProcess(config_path, folder, driver)
     bot.start()
-    return Quarter(name, botapi, folder, ctx, bot, admin, group, people, random.Random(seed))
+    return Quarter(
+        name, botapi, folder, ctx, bot, admin, group, people, random.Random(seed), figures
+    )
