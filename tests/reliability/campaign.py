@@ -337,14 +337,20 @@ class Quarter:
             figures.answers_lost += (flag is None or flag.flag is not True) + (
                 self.figures_asked and (count is None or count.number != Decimal(owner.figure))
             )
+            if got > 1:
+                print(f"{self.name}: owner {owner.user.id} got {got} reminders")
             if not owner.asked_again:
                 # an answer applied twice would show as a second change
-                figures.duplicates += sum(
-                    len(a.history) - 1 for a in (flag, count) if a is not None
-                )
+                twice = sum(len(a.history) - 1 for a in (flag, count) if a is not None)
+                figures.duplicates += twice
+                if twice:
+                    print(f"{self.name}: owner {owner.user.id}: an answer changed {twice} more")
         parts, tables = self.summary_parts()
         total = parts[0][1] if parts else 0
-        figures.duplicates += len(parts) - len(set(parts)) + max(0, tables - 1)
+        again = len(parts) - len(set(parts)) + max(0, tables - 1)
+        if again:
+            print(f"{self.name}: summary parts {parts}, {tables} tables")
+        figures.duplicates += again
         complete = tables >= 1 and (
             not parts or set(parts) == {(n, total) for n in range(1, total + 1)}
         )
