@@ -20,7 +20,7 @@ from goalbot.bootstrap import bootstrap
 from goalbot.config import Config, DatabaseConfig
 from goalbot.services.context import AppContext
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.own_postgres"]
 
 POSTGRES_URL_ENV = "GOALBOT_TEST_POSTGRES_URL"
 SMALL_CATALOGUE = Path(__file__).parent / "data" / "small_catalogue.toml"

@@ -6,15 +6,11 @@ started again on the same port, as a Telegram that could not be reached for a wh
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -27,6 +23,7 @@ from goalbot.config import load_config
 from tests.conftest import Clock, make_context
 from tests.e2e.bot_process import REPO_ROOT, BotProcess
 from tests.fakes.botapi import FakeBotApi
+from tests.own_postgres import OwnPostgres
 
 OUTAGE = "Telegram cannot be reached"
 RECOVERY = "Telegram reachable again"
@@ -178,61 +175,6 @@ def test_a_second_bot_on_the_same_database_refuses_in_one_line(
         assert not bot.exited()
     finally:
         bot.stop()
-
-
-class OwnPostgres:
-    """A PostgreSQL server of this test's own, to stop and start (never the shared one)."""
-
-    def __init__(self) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        if not found:
-            pytest.skip("PostgreSQL's initdb is not installed")
-        self.bin = found[-1].parent
-        # outside pytest's private tmp folders: the server runs as the postgres user
-        self.data = Path(tempfile.mkdtemp(prefix="goalbot-test-pg-"))
-        self.port = free_port()
-        self.runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.runner:
-            shutil.chown(self.data, "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self.runner, str(self.bin / tool), *args],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
-        log = str(self.data / "server.log")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[OwnPostgres]:
-    server = OwnPostgres()
-    try:
-        server.start()
-        yield server
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            server.stop()
-        shutil.rmtree(server.data, ignore_errors=True)
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.request import HTTPXRequest, RequestData
 
 from goalbot.chat.handlers import app_context, call
+from goalbot.chat.inbox import InboxUnavailable
 from goalbot.chat.systemd import notify, watchdog_seconds
 from goalbot.logs import TOKEN_SHAPE
 from goalbot.services import health
@@ -140,8 +141,10 @@ class TrackingRequest(HTTPXRequest):
 
 def is_outage_error(error: BaseException | None, watch: Supervision) -> bool:
     """Whether ``error`` belongs to an outage already logged (so no traceback for it)."""
-    if is_database_unavailable(error):
-        watch.database.failed(_describe(error) if error else "")
+    # an update that could not be kept (InboxUnavailable) names the database's error as cause
+    cause = error.__cause__ if isinstance(error, InboxUnavailable) else error
+    if is_database_unavailable(cause):
+        watch.database.failed(_describe(cause) if cause else "")
         return True
     # a failed poll or a job's request: the TrackingRequest has recorded the outage
     return isinstance(error, NetworkError) and watch.telegram.down
