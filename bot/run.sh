@@ -29,4 +29,12 @@ PY
     echo "bot/run.sh: to go live, set GOALBOT_TOKEN (from @BotFather) and run bot/run.sh again" >&2
     exec .venv/bin/goalbot sandbox "$@"
 fi
+# goalbot run never makes its database, so one that vanishes later is refused rather than
+# replaced by an empty one. The first live start from this checkout makes it, once.
+made=.venv/.goalbot-database-made
+if [ ! -e "$made" ]; then
+    echo "bot/run.sh: first start here: making the database (goalbot db upgrade)" >&2
+    .venv/bin/goalbot db upgrade "$@"
+    touch "$made"
+fi
 exec .venv/bin/goalbot run "$@"
