@@ -7,12 +7,14 @@ The town manager and the catering manager answer every round through the questio
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
+import docx
 import openpyxl
 import pytest
 
@@ -32,8 +34,8 @@ from tests.integration.test_report_texts import faults
 from tests.report_data import bind_person
 
 MANAGER, CATERING = 5001, 5002
-Asked = dict[Period, dict[str, tuple[Period, str]]]
-"""Round → metric id → (the period it was asked for, the question's text)."""
+Asked = dict[Period, dict[tuple[str, Period], str]]
+"""Round → (metric id, the period it was asked for) → the question's text, in asking order."""
 YEARS = (2026, 2027, 2028, 2029)
 # the figures of each year, as the statistics give them
 YEARLY = {
@@ -49,7 +51,13 @@ YEARLY = {
 NOT_YET = {
     ("STR-5.1", Period(2026, 4)): 1,  # given in the second round that asks
     ("TILA-2.1", Period(2028, 4)): 99,  # never given: reported as missing
+    ("STR-3.1", Period(2027, 2)): 1,  # a quarter's figure, given beside the next quarter's
 }
+
+
+def asked_for(asked: Asked, round_period: Period, metric_id: str) -> list[Period]:
+    """The periods a round asked a metric's figures for, in the order asked."""
+    return [p for m, p in asked[round_period] if m == metric_id]
 
 
 def figure(metric_id: str, period: Period) -> str:
@@ -111,14 +119,14 @@ def four_years(sqlite_ctx: AppContext, clock: Clock) -> tuple[AppContext, Asked]
     bind_person(ctx, "kaupunginjohtaja", "Kaisa Kaupunki", MANAGER)
     bind_person(ctx, "tilapalvelupaallikko", "Tiina Tila", CATERING)
     owners = [Owner(ctx, MANAGER), Owner(ctx, CATERING)]
-    asked: dict[Period, dict[str, tuple[Period, str]]] = {}
+    asked: Asked = {}
     for period in get_catalogue(ctx).rounds():
         # the round opens a couple of weeks before its quarter ends
         day = period.last_day.replace(day=period.last_day.day - 14)
         clock.set(datetime.combine(day, time(9), tzinfo=UTC))
         open_round_now(ctx, period)
         asked[period] = {
-            metric_id: (described, text)
+            (metric_id, described): text
             for owner in owners
             for metric_id, described, text in owner.answer_round()
         }
@@ -132,6 +140,7 @@ def test_four_years_of_statistics(four_years: tuple[AppContext, Asked]) -> None:
     statistics_are_asked_in_the_next_year_for_the_year_they_describe(ctx, asked)
     the_next_reports_and_exports_show_the_figures_with_their_period(ctx)
     a_figure_never_given_is_reported_as_missing_after_its_last_round(ctx, asked)
+    a_quarters_figure_not_yet_known_is_asked_again_beside_the_next_one(ctx, asked)
 
 
 def statistics_are_asked_in_the_next_year_for_the_year_they_describe(
@@ -142,23 +151,22 @@ def statistics_are_asked_in_the_next_year_for_the_year_they_describe(
     assert Period(2026, 2) in asked and Period(2030, 1) in asked
     for year in YEARS:
         # the Q4 round of the year does not ask for the year's statistics: not known yet
-        assert "STR-5.1" not in asked[Period(year, 4)]
-        described, text = asked[Period(year + 1, 1)]["STR-4.1"]
-        assert described == Period(year, 4)
-        assert f"Vuoden {year} luku:" in text
+        assert not asked_for(asked, Period(year, 4), "STR-5.1")
+        assert asked_for(asked, Period(year + 1, 1), "STR-4.1") == [Period(year, 4)]
+        assert f"Vuoden {year} luku:" in asked[Period(year + 1, 1)][("STR-4.1", Period(year, 4))]
         # emissions are known later still
-        assert asked[Period(year + 1, 2)]["STR-2.1"][0] == Period(year, 4)
-        assert "STR-2.1" not in asked[Period(year + 1, 1)]
+        assert asked_for(asked, Period(year + 1, 2), "STR-2.1") == [Period(year, 4)]
+        assert not asked_for(asked, Period(year + 1, 1), "STR-2.1")
     # "Ei tietoa vielä" is asked again in the next round, and then not again once given
-    assert asked[Period(2027, 2)]["STR-5.1"][0] == Period(2026, 4)
-    assert "STR-5.1" not in asked[Period(2027, 3)]
-    assert "STR-4.1" not in asked[Period(2027, 2)]  # given in its first round
+    assert asked_for(asked, Period(2027, 2), "STR-5.1") == [Period(2026, 4)]
+    assert not asked_for(asked, Period(2027, 3), "STR-5.1")
+    assert not asked_for(asked, Period(2027, 2), "STR-4.1")  # given in its first round
     # unemployment: each quarter's figure in the next quarter's round, Q4/2029's in 2030
-    assert asked[Period(2026, 3)]["STR-3.1"][0] == Period(2026, 2)
-    assert asked[Period(2030, 1)]["STR-3.1"][0] == Period(2029, 4)
+    assert asked_for(asked, Period(2026, 3), "STR-3.1") == [Period(2026, 2)]
+    assert asked_for(asked, Period(2030, 1), "STR-3.1") == [Period(2029, 4)]
     # the rounds after the term ask only for the term's figures still to come
-    assert {d for d, _ in asked[Period(2030, 1)].values()} == {Period(2029, 4)}
-    assert all(not m.startswith("STR-1") for m in asked[Period(2030, 1)])
+    assert {d for _, d in asked[Period(2030, 1)]} == {Period(2029, 4)}
+    assert all(not m.startswith("STR-1") for m, _ in asked[Period(2030, 1)])
 
 
 def the_next_reports_and_exports_show_the_figures_with_their_period(ctx: AppContext) -> None:
@@ -202,8 +210,7 @@ def the_next_reports_and_exports_show_the_figures_with_their_period(ctx: AppCont
 def a_figure_never_given_is_reported_as_missing_after_its_last_round(
     ctx: AppContext, asked: Asked
 ) -> None:
-    rounds = [p for p, questions in asked.items() if "TILA-2.1" in questions]
-    asked_2028 = [p for p in rounds if asked[p]["TILA-2.1"][0] == Period(2028, 4)]
+    asked_2028 = [p for p, questions in asked.items() if ("TILA-2.1", Period(2028, 4)) in questions]
     assert asked_2028 == [Period(2029, 1), Period(2029, 2), Period(2029, 3)]
     last = status_of(ctx, "", Period(2029, 3))
     lacking = [(f.metric.id, f.period, f.rounds) for f in last.lacking]
@@ -214,9 +221,52 @@ def a_figure_never_given_is_reported_as_missing_after_its_last_round(
     text = status_report(ctx, "TILA-2", Period(2029, 3))
     assert "Luvut jäivät saamatta" in text and "2028 – kysytty 3 kertaa" in text
     assert faults(text) == []
-    earlier = status_of(ctx, "", Period(2029, 2)).lacking
-    assert "TILA-2.1" not in {f.metric.id for f in earlier}  # still being asked then
+    assert all(f.given_up for f in last.lacking if f.period == Period(2028, 4))
+    # while it is still being asked for, the reports list it as lacking, not given up
+    earlier = {(f.metric.id, f.period): f for f in status_of(ctx, "", Period(2029, 2)).lacking}
+    assert earlier[("TILA-2.1", Period(2028, 4))].rounds == 2
+    assert not earlier[("TILA-2.1", Period(2028, 4))].given_up
+    # from the close of the first round that asked for it
+    first = {(f.metric.id, f.period): f for f in status_of(ctx, "", Period(2029, 1)).lacking}
+    assert first[("TILA-2.1", Period(2028, 4))].rounds == 1
+    # every later report (and export) still says the town lacks it
+    later = status_of(ctx, "", Period(2030, 1)).lacking
+    assert ("TILA-2.1", Period(2028, 4), 3) in [(f.metric.id, f.period, f.rounds) for f in later]
+    assert "2028 – kysytty 3 kertaa" in status_report(ctx, "TILA-2", Period(2030, 1))
     # the year after, the 2029 figure is asked for and judged: the older gap does not stop it
     data = {m.metric.id: m for m in status_of(ctx, "", Period(2030, 1)).metrics()}
     assert data["TILA-2.1"].evaluation.period == Period(2029, 4)
     assert data["TILA-2.1"].status in JUDGED
+
+
+def a_quarters_figure_not_yet_known_is_asked_again_beside_the_next_one(
+    ctx: AppContext, asked: Asked
+) -> None:
+    q2, q3 = Period(2027, 2), Period(2027, 3)
+    assert asked_for(asked, q3, "STR-3.1") == [q2]  # answered "Ei tietoa vielä"
+    # the next round asks it again, before the next quarter's, each labelled with its period
+    assert asked_for(asked, Period(2027, 4), "STR-3.1") == [q2, q3]
+    assert "Vuosineljänneksen Q2/2027 luku:" in asked[Period(2027, 4)][("STR-3.1", q2)]
+    assert "Vuosineljänneksen Q3/2027 luku:" in asked[Period(2027, 4)][("STR-3.1", q3)]
+    assert asked_for(asked, Period(2028, 1), "STR-3.1") == [Period(2027, 4)]  # given
+    data = {m.metric.id: m for m in status_of(ctx, "", Period(2027, 4)).metrics()}
+    assert data["STR-3.1"].evaluation.period == q3  # the report judges the newest
+    # the exports list what is still lacking, with its period, until it is given
+    assert not [f for f in status_of(ctx, "", Period(2027, 4)).lacking if f.metric.id == "STR-3.1"]
+    for fmt in ("xlsx", "docx"):
+        content = export_period(ctx, Period(2030, 1), fmt)
+        if fmt == "xlsx":
+            sheet = openpyxl.load_workbook(io.BytesIO(content))["Puuttuvat luvut"]
+            rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+        else:
+            tables = docx.Document(io.BytesIO(content)).tables
+            rows = [[c.text for c in row.cells] for table in tables for row in table.rows]
+        assert ["TILA-2.1", "2028", "Ei saatu: kysytty 3 kertaa"] in [
+            [r[0], r[3], r[4]] for r in rows if len(r) == 5
+        ], fmt
+    document = json.loads(export_period(ctx, Period(2030, 1), "json"))
+    lacking = {(f["id"], f["period"]["key"]): f for f in document["lacking"]}
+    assert lacking[("TILA-2.1", "2028Q4")]["given_up"] and ("STR-5.1", "2026Q4") not in lacking
+    csv_text = export_period(ctx, Period(2030, 1), "csv").decode("utf-8-sig")
+    line = next(r for r in csv.reader(io.StringIO(csv_text), delimiter=";") if r[4] == "TILA-2.1")
+    assert "2028: Ei saatu: kysytty 3 kertaa" in ";".join(line)

@@ -12,17 +12,19 @@ from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.goals import Catalogue
 from goalbot.domain.obligations import (
     Holder,
+    Question,
     RoleHolders,
     asked_items,
     asked_period,
     asked_periods,
+    asked_periods_of,
     obligations,
 )
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
 from tests.conftest import SMALL_CATALOGUE
 
-Q3, Q4 = Period(2026, 3), Period(2026, 4)
+Q2, Q3, Q4 = Period(2026, 2), Period(2026, 3), Period(2026, 4)
 MANAGER, TECHNICAL = "kunnanjohtaja", "tekninen-johtaja"
 
 
@@ -59,18 +61,18 @@ def test_an_unconfirmed_answer_is_owed_as_unconfirmed_not_as_unanswered(
     and 1 unconfirmed. An answer given but not confirmed is answered and still owed."""
     (technical,) = (
         o
-        for o in obligations(catalogue, Q3, {}, answered={"RV-1.1"}, confirmed=set())
+        for o in obligations(catalogue, Q3, {}, answered={Question("RV-1.1", Q3)}, confirmed=set())
         if o.role.id == TECHNICAL
     )
     assert technical.metric_ids == ("RV-1.1", "RV-1.2")
     assert (technical.due, technical.answered, technical.missing) == (2, 1, 1)
-    assert technical.unanswered == ("RV-1.2",)
-    assert technical.unconfirmed == ("RV-1.1",)
+    assert technical.unanswered == (Question("RV-1.2", Q3),)
+    assert technical.unconfirmed == (Question("RV-1.1", Q3),)
     assert technical.owes and technical.confirmed == 0
 
 
 def test_confirmed_answers_are_not_owed(catalogue: Catalogue) -> None:
-    done = {"RV-1.1", "RV-1.2"}
+    done = {Question("RV-1.1", Q3), Question("RV-1.2", Q3)}
     (technical,) = obligations(catalogue, Q3, {}, answered=done, confirmed=done)
     assert not technical.owes
     assert (technical.missing, technical.unconfirmed, technical.confirmed) == (0, (), 2)
@@ -145,7 +147,8 @@ def kokemaki() -> Catalogue:
 
 def test_a_statistic_is_asked_for_its_year_in_the_next_years_rounds(kokemaki: Catalogue) -> None:
     population = kokemaki.metric("STR-5.1")
-    asked = {p: asked_period(kokemaki, population, p) for p in kokemaki.rounds()}
+    held = set(kokemaki.rounds())
+    asked = {p: asked_period(kokemaki, population, p, held=held) for p in kokemaki.rounds()}
     assert asked[Period(2026, 4)] is None  # the year's figure is not known in its own round
     assert asked[Period(2027, 1)] == Period(2026, 4)
     # not given ("Ei tietoa vielä", or no answer): asked again, up to three rounds in all
@@ -153,19 +156,43 @@ def test_a_statistic_is_asked_for_its_year_in_the_next_years_rounds(kokemaki: Ca
     assert asked[Period(2027, 4)] is None
     # given in an earlier round: not asked again
     settled = {population.id: {Period(2026, 4)}}
-    assert asked_period(kokemaki, population, Period(2027, 2), settled=settled) is None
+    assert asked_period(kokemaki, population, Period(2027, 2), settled=settled, held=held) is None
+    # a round that was never held asked nothing: nothing is asked again
+    assert asked_period(kokemaki, population, Period(2027, 2), held={Period(2026, 4)}) is None
     # the term's last year is asked in 2030
     assert asked[Period(2030, 1)] == Period(2029, 4)
 
 
-def test_a_newer_figure_due_is_asked_rather_than_an_older_one(kokemaki: Catalogue) -> None:
+def test_a_quarters_figure_still_missing_is_asked_before_the_next_quarters(
+    kokemaki: Catalogue,
+) -> None:
     unemployment = kokemaki.metric("STR-3.1")
-    assert asked_period(kokemaki, unemployment, Period(2026, 2)) is None  # Q1 is before the term
-    assert asked_period(kokemaki, unemployment, Period(2027, 1)) == Period(2026, 4)
-    # after the term: the last quarter's figure, while it is missing
-    assert asked_period(kokemaki, unemployment, Period(2030, 2)) == Period(2029, 4)
-    settled = {unemployment.id: {Period(2029, 4)}}
-    assert asked_period(kokemaki, unemployment, Period(2030, 2), settled=settled) is None
+    held = set(kokemaki.rounds())
+    assert asked_periods_of(kokemaki, unemployment, Period(2026, 2), held=held) == ()  # Q1/2026
+    assert asked_periods_of(kokemaki, unemployment, Period(2026, 3), held=held) == (Q2,)
+    # not given in its round: asked again beside the next quarter's, the older one first
+    assert asked_periods_of(kokemaki, unemployment, Period(2027, 1), held=held) == (
+        Period(2026, 2),
+        Q3,
+        Q4,
+    )
+    settled = {unemployment.id: {Period(2026, 2), Q4}}
+    both = asked_periods_of(kokemaki, unemployment, Period(2027, 2), settled=settled, held=held)
+    assert both == (Q3, Period(2027, 1))
+    # three rounds in all: Q2/2026's was asked in the rounds of Q3/2026, Q4/2026 and Q1/2027
+    assert Period(2026, 2) not in asked_periods_of(
+        kokemaki, unemployment, Period(2027, 2), held=held
+    )
+    # only what a held round asked is asked again
+    assert asked_periods_of(kokemaki, unemployment, Period(2027, 1)) == (Q4,)
+    assert asked_period(kokemaki, unemployment, Period(2027, 1), held=held) == Q4
+    # after the term: the last quarters' figures, while they are missing
+    assert asked_periods_of(kokemaki, unemployment, Period(2030, 2), held=held) == (
+        Period(2029, 3),
+        Period(2029, 4),
+    )
+    settled = {unemployment.id: {Period(2029, 3), Period(2029, 4)}}
+    assert asked_period(kokemaki, unemployment, Period(2030, 2), settled=settled, held=held) is None
 
 
 def test_yes_no_metrics_are_asked_only_in_the_term(kokemaki: Catalogue) -> None:

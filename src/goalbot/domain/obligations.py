@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind, Role
 from goalbot.domain.periods import Period
@@ -22,6 +23,22 @@ Yes = Mapping[str, Collection[Period]]
 
 Settled = Mapping[str, Collection[Period]]
 """Metric id → the periods whose figure (or a reason to skip it) an earlier round was given."""
+
+
+class Question(NamedTuple):
+    """One answer a round asks for: a metric's, for the period it describes."""
+
+    metric_id: str
+    period: Period
+
+
+Asked = dict[str, tuple[Period, ...]]
+"""Metric id → the periods a round asks its answers for, oldest first (see asked_periods_of)."""
+
+
+def questions_of(asked: Mapping[str, Iterable[Period]]) -> tuple[Question, ...]:
+    """Every question of ``asked``."""
+    return tuple(Question(m, p) for m, periods in asked.items() for p in periods)
 
 
 @dataclass(frozen=True)
@@ -70,13 +87,13 @@ class RoleHolders:
 
 @dataclass(frozen=True)
 class Obligation:
-    """What one role owes in a period: the metrics asked of it, those not yet answered, and
-    those answered but not yet confirmed (not submitted)."""
+    """What one role owes in a period: the answers asked of it (a metric's, for a period it
+    describes), those not yet given, and those given but not yet confirmed (not submitted)."""
 
     holders: RoleHolders
-    items: tuple[tuple[Goal, Metric], ...]  # in catalogue order
-    unanswered: tuple[str, ...]  # metric ids
-    unconfirmed: tuple[str, ...]  # metric ids
+    items: tuple[tuple[Goal, Metric, Period], ...]  # in catalogue order, older periods first
+    unanswered: tuple[Question, ...]
+    unconfirmed: tuple[Question, ...]
 
     @property
     def role(self) -> Role:
@@ -93,7 +110,7 @@ class Obligation:
 
     @property
     def metric_ids(self) -> tuple[str, ...]:
-        return tuple(metric.id for _goal, metric in self.items)
+        return tuple(dict.fromkeys(metric.id for _goal, metric, _period in self.items))
 
     @property
     def due(self) -> int:
@@ -120,7 +137,56 @@ class Obligation:
     @property
     def department(self) -> str | None:
         """The department of the role's goals (the first one that has one)."""
-        return next((goal.department for goal, _ in self.items if goal.department), None)
+        return next((goal.department for goal, _m, _p in self.items if goal.department), None)
+
+
+def asked_periods_of(
+    catalogue: Catalogue,
+    metric: Metric,
+    round_period: Period,
+    yes: Yes | None = None,
+    settled: Settled | None = None,
+    held: Collection[Period] | None = None,
+) -> tuple[Period, ...]:
+    """The periods whose answers ``round_period``'s round asks for ``metric``, oldest first.
+
+    A yes/no is about the round's own quarter (see ``Metric.is_asked``). A figure is about the
+    period it describes, ``metric.lag`` quarters before the round (a year's statistics are
+    known only in the next year's rounds): asked when its cadence is due then. Every period
+    due in the ``catalogue.asked_rounds - 1`` quarters before that is asked again while no
+    earlier round was given its figure ("Ei tietoa vielä", or no answer), before the newest
+    one: a quarter's figure still missing is asked beside the next quarter's, and the term's
+    last figures are asked in the rounds after it. ``held``: the rounds there were before this
+    one (default none); a figure is asked again only when one of them asked it. Only periods
+    of the term are asked.
+    """
+    if metric.same_as:
+        return ()
+    if metric.kind == MetricKind.YES_NO:
+        done = (yes or {}).get(metric.id, ())
+        in_term = catalogue.first_period <= round_period <= catalogue.last_period
+        return (round_period,) if in_term and metric.is_asked(round_period, done) else ()
+    given = (settled or {}).get(metric.id, ())
+    described = metric.describes(round_period)
+    found = []
+    for back in range(max(catalogue.asked_rounds, 1)):
+        period = described.shifted(-back)
+        in_term = catalogue.first_period <= period <= catalogue.last_period
+        if not in_term or not metric.cadence.is_due(period):
+            continue
+        again = back > 0
+        if again and (period in given or not _asked_before(metric, period, round_period, held)):
+            continue
+        found.append(period)
+    return tuple(reversed(found))
+
+
+def _asked_before(
+    metric: Metric, described: Period, round_period: Period, held: Collection[Period] | None
+) -> bool:
+    """Whether a round held before ``round_period`` asked for the figure of ``described``."""
+    first = metric.first_asked(described)
+    return any(first <= r < round_period for r in held or ())
 
 
 def asked_period(
@@ -129,34 +195,19 @@ def asked_period(
     round_period: Period,
     yes: Yes | None = None,
     settled: Settled | None = None,
+    held: Collection[Period] | None = None,
 ) -> Period | None:
-    """The period whose answer ``round_period``'s round asks for ``metric``, or None.
+    """The newest period whose answer ``round_period``'s round asks for ``metric``, or None
+    (see asked_periods_of)."""
+    periods = asked_periods_of(catalogue, metric, round_period, yes, settled, held)
+    return periods[-1] if periods else None
 
-    A yes/no is about the round's own quarter (see ``Metric.is_asked``). A figure is about the
-    period it describes, ``metric.lag`` quarters before the round (a year's statistics are
-    known only in the next year's rounds): asked when its cadence is due then. Otherwise the
-    newest period due in the ``catalogue.asked_rounds - 1`` quarters before that is asked
-    again when no earlier round was given its figure ("Ei tietoa vielä", or no answer) — so
-    a closed round never makes a figure impossible to give, and the term's last figures are
-    asked in the rounds after it. Only periods of the term are asked.
-    """
-    if metric.same_as:
-        return None
-    if metric.kind == MetricKind.YES_NO:
-        done = (yes or {}).get(metric.id, ())
-        in_term = catalogue.first_period <= round_period <= catalogue.last_period
-        return round_period if in_term and metric.is_asked(round_period, done) else None
-    given = (settled or {}).get(metric.id, ())
-    described = metric.describes(round_period)
-    for back in range(max(catalogue.asked_rounds, 1)):
-        period = described.shifted(-back)
-        in_term = catalogue.first_period <= period <= catalogue.last_period
-        if not in_term or not metric.cadence.is_due(period):
-            continue
-        if back == 0 or period not in given:
-            return period
-        return None  # the newest figure due was given: no older one is asked for
-    return None
+
+def asked_rounds_of(catalogue: Catalogue, metric: Metric, described: Period) -> tuple[Period, ...]:
+    """The rounds that ask for the figure describing ``described`` while it is missing: its
+    first round and the next ones, ``catalogue.asked_rounds`` in all."""
+    first = metric.first_asked(described)
+    return tuple(first.shifted(n) for n in range(max(catalogue.asked_rounds, 1)))
 
 
 def asked_periods(
@@ -164,13 +215,14 @@ def asked_periods(
     round_period: Period,
     yes: Yes | None = None,
     settled: Settled | None = None,
-) -> dict[str, Period]:
-    """Metric id → the period its answer is asked for in ``round_period``'s round."""
-    found: dict[str, Period] = {}
+    held: Collection[Period] | None = None,
+) -> Asked:
+    """Metric id → the periods its answers are asked for in ``round_period``'s round."""
+    found: Asked = {}
     for metric in catalogue.metrics():
-        period = asked_period(catalogue, metric, round_period, yes, settled)
-        if period is not None:
-            found[metric.id] = period
+        periods = asked_periods_of(catalogue, metric, round_period, yes, settled, held)
+        if periods:
+            found[metric.id] = periods
     return found
 
 
@@ -180,15 +232,16 @@ def asked_items(
     period: Period,
     yes: Yes | None = None,
     settled: Settled | None = None,
+    held: Collection[Period] | None = None,
 ) -> list[tuple[str, Goal, Metric]]:
     """The (role id, goal, metric) triples the holders of ``role_ids`` are asked in the round
-    of ``period`` (each for the period ``asked_period`` gives)."""
+    of ``period`` (each for the periods ``asked_periods_of`` gives)."""
     return [
         (role_id, goal, metric)
         for role_id in role_ids
         for goal in catalogue.goals_of_role(role_id)
         for metric in goal.metrics
-        if asked_period(catalogue, metric, period, yes, settled) is not None
+        if asked_periods_of(catalogue, metric, period, yes, settled, held)
     ]
 
 
@@ -196,29 +249,33 @@ def obligations(
     catalogue: Catalogue,
     period: Period,
     holders: Mapping[str, RoleHolders],
-    answered: Collection[str],
-    confirmed: Collection[str],
+    answered: Collection[Question],
+    confirmed: Collection[Question],
     yes: Yes | None = None,
     goals: Iterable[Goal] | None = None,
     settled: Settled | None = None,
+    held: Collection[Period] | None = None,
 ) -> tuple[Obligation, ...]:
     """Each role's obligation in ``period``'s round, in the catalogue's order of roles.
 
-    ``answered`` and ``confirmed``: the ids of the metrics answered, and confirmed, in the
-    round (each for the period it is asked for). ``goals``: only these goals count (a
-    report's scope); default all. Roles with nothing asked are left out.
+    ``answered`` and ``confirmed``: the questions answered, and confirmed, in the round.
+    ``goals``: only these goals count (a report's scope); default all. Roles with nothing
+    asked are left out.
     """
     wanted = None if goals is None else {goal.id for goal in goals}
     found = []
     for role in catalogue.roles:
         items = tuple(
-            (goal, metric)
-            for _role_id, goal, metric in asked_items(catalogue, [role.id], period, yes, settled)
+            (goal, metric, asked)
+            for _role_id, goal, metric in asked_items(
+                catalogue, [role.id], period, yes, settled, held
+            )
             if wanted is None or goal.id in wanted
+            for asked in asked_periods_of(catalogue, metric, period, yes, settled, held)
         )
         if not items:
             continue
-        ids = [metric.id for _goal, metric in items]
+        ids = [Question(metric.id, asked) for _goal, metric, asked in items]
         found.append(
             Obligation(
                 holders.get(role.id) or RoleHolders(role),

@@ -16,6 +16,7 @@ from typing import Any
 from goalbot.reporting.export import (
     GREY_FILL,
     HEADER_FILL,
+    LACKING_COLUMNS,
     NOTES_COLUMNS,
     REMARK_COLUMNS,
     STATUS_FILLS,
@@ -25,6 +26,7 @@ from goalbot.reporting.export import (
     cell,
     explanation_rows,
     explanation_values,
+    lacking_rows,
     remarks,
     value_text,
 )
@@ -244,6 +246,10 @@ def export_docx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     if notes:
         heading = f"{texts.heading('explanations', data.catalogue)} · {data.period.label}"
         _listing(document, heading, NOTES_COLUMNS, notes, texts, width)
+    lacking = lacking_rows(data, texts)
+    if lacking:
+        heading = f"{texts.heading('lacking', data.catalogue)} · {data.period.label}"
+        _listing(document, heading, LACKING_COLUMNS, lacking, texts, width)
     found = remarks(data.catalogue, data)
     if found:
         heading = texts.heading("remarks", data.catalogue)

@@ -44,7 +44,7 @@ from goalbot.reporting.formatting import MINUS, format_described, format_value, 
 from goalbot.reporting.rendering import DEFAULT_LANGUAGE
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
-from goalbot.services.progress import MetricStatus, StatusData, status_of
+from goalbot.services.progress import LackingFigure, MetricStatus, StatusData, status_of
 
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is made, not when the bot starts
     from openpyxl.styles import Alignment, Border, Font, PatternFill
@@ -92,6 +92,7 @@ SPANNING = {"department": "group", "area": "group", "department_goal": "goal", "
 SPANNING["action"] = "goal"
 NOTES_COLUMNS = ("id", "goal", "metric", "status", "explanation", "corrective_action", "comment")
 REMARK_COLUMNS = ("id", "subject", "note")
+LACKING_COLUMNS = ("id", "goal", "metric", "described", "lacking")
 CSV_COLUMNS = (
     "body",
     "tier",
@@ -107,6 +108,7 @@ CSV_COLUMNS = (
     "value_period",
     "unit",
     "status",
+    "lacking",
     "explanation",
     "corrective_action",
     "comment",
@@ -133,6 +135,8 @@ COLUMN_WIDTHS = {
     "comment": 30,
     "subject": 40,
     "note": 60,
+    "described": 14,
+    "lacking": 40,
 }
 DEFAULT_WIDTH = 24
 FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
@@ -260,6 +264,9 @@ class Texts:
 
     def heading(self, key: str, catalogue: Catalogue) -> str:
         return self.export("heading", key, catalogue, self.period)
+
+    def lacking(self, figure: LackingFigure) -> str:
+        return self.export("lacking_cell", figure)
 
 
 def period_suffix(metric: Metric, described: Period | None, report: Period) -> str:
@@ -389,6 +396,17 @@ def explanation_rows(data: StatusData) -> list[NoteRow]:
                 NoteRow(goal_status.goal.id, goal_status.goal, None, comment=goal_status.comment)
             )
     return rows
+
+
+def lacking_values(f: LackingFigure, texts: Texts) -> tuple[str, ...]:
+    """A row of the figures the town still lacks."""
+    described = format_described(f.metric, f.period)
+    return (f.metric.id, f.goal.title, _metric_name(f.metric), described, texts.lacking(f))
+
+
+def lacking_rows(data: StatusData, texts: Texts) -> list[tuple[str, ...]]:
+    """The rows of the figures not received, oldest period first (see StatusData.lacking)."""
+    return [lacking_values(f, texts) for f in data.lacking]
 
 
 def remarks(catalogue: Catalogue, data: StatusData) -> list[tuple[str, str, str]]:
@@ -608,6 +626,11 @@ def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
         sheet = workbook.create_sheet(sheet_name(texts.heading("explanations", catalogue), taken))
         title = f"{texts.heading('explanations', catalogue)} · {data.period.label}"
         _write_list(sheet, title, NOTES_COLUMNS, notes, texts)
+    lacking = lacking_rows(data, texts)
+    if lacking:
+        sheet = workbook.create_sheet(sheet_name(texts.heading("lacking", catalogue), taken))
+        title = f"{texts.heading('lacking', catalogue)} · {data.period.label}"
+        _write_list(sheet, title, LACKING_COLUMNS, lacking, texts)
     found = remarks(catalogue, data)
     if found:
         sheet = workbook.create_sheet(sheet_name(texts.heading("remarks", catalogue), taken))
@@ -668,6 +691,14 @@ def _csv_cell(ms: MetricStatus, key: str, texts: Texts, data: StatusData, commen
             return _unit(metric) or None
         case "status":
             return texts.status_name(ms.status)
+        case "lacking":
+            lacking = [f for f in data.lacking if f.metric.id == metric.id]
+            return (
+                "; ".join(
+                    f"{format_described(f.metric, f.period)}: {texts.lacking(f)}" for f in lacking
+                )
+                or None
+            )
         case "explanation":
             return (answer.explanation or answer.value.reason or None) if answer else None
         case "corrective_action":
@@ -809,6 +840,17 @@ def report_json(data: StatusData, language: str = DEFAULT_LANGUAGE) -> dict[str,
         ),
         "counts": {status.value: counts[status] for status in Status},
         "metrics": [_json_metric(ms, texts, data, comments[ms.goal.id]) for ms in data.metrics()],
+        "lacking": [
+            {
+                "id": f.metric.id,
+                "goal": f.goal.id,
+                "period": _json_period(f.metric, f.period),
+                "rounds": f.rounds,
+                "given_up": f.given_up,
+                "text": texts.lacking(f),
+            }
+            for f in data.lacking
+        ],
     }
 
 

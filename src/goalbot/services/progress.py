@@ -35,6 +35,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.evaluation import (
     Evaluation,
@@ -53,7 +55,7 @@ from goalbot.domain.goals import (
     MetricKind,
     Tier,
 )
-from goalbot.domain.obligations import Holder, Obligation, RoleHolders, asked_period
+from goalbot.domain.obligations import Asked, Holder, Obligation, RoleHolders, asked_rounds_of
 from goalbot.domain.periods import Period
 from goalbot.services.access import identify
 from goalbot.services.catalogue import active_catalogue
@@ -70,7 +72,6 @@ from goalbot.services.rounds import (
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
-    PriorAnswers,
     all_answers,
     comments_for_period,
     prior_answers,
@@ -248,12 +249,14 @@ class MissingData:
 
 @dataclass(frozen=True)
 class LackingFigure:
-    """A figure asked for in several rounds, this one the last, and still not given."""
+    """A figure an earlier round (or this one, closed) asked for and did not get: asked again
+    in the next rounds, or, after the last round that asks it, reported as missing data."""
 
     goal: Goal
     metric: Metric
     period: Period  # the period it describes
-    rounds: int  # how many rounds asked for it
+    rounds: int  # how many rounds asked for it, up to the report's
+    given_up: bool = False  # no later round asks for it (it can still be given late)
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,7 @@ class StatusData:
     round: RoundInfo | None
     goals: tuple[GoalStatus, ...]
     missing: MissingData
-    lacking: tuple[LackingFigure, ...] = ()  # reported as missing data from this round on
+    lacking: tuple[LackingFigure, ...] = ()  # figures asked for and not received (see _lacking)
 
     def metrics(self) -> Iterator[MetricStatus]:
         for goal in self.goals:
@@ -491,14 +494,15 @@ def read_judge(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Pe
 
 
 def reported_period(
-    catalogue: Catalogue, metric: Metric, round_period: Period, asked: dict[str, Period]
+    catalogue: Catalogue, metric: Metric, round_period: Period, asked: Asked
 ) -> Period:
-    """The period ``round_period``'s report judges ``metric`` for: the one its round asks
-    for (a year's statistics in the next year's rounds, a figure asked again), else the one
-    the round would first ask for, within the term (the rounds after it report its end)."""
+    """The period ``round_period``'s report judges ``metric`` for: the newest one its round
+    asks for (a year's statistics in the next year's rounds, a figure asked again), else the
+    one the round would first ask for, within the term (the rounds after it report its end).
+    Older figures the round asks for again are listed as lacking (see _lacking)."""
     found = asked.get(metric.answered_as)
-    if found is not None:
-        return found
+    if found:
+        return found[-1]
     return min(metric.describes(round_period), catalogue.last_period)
 
 
@@ -572,31 +576,39 @@ def _collect_status(
     owed = read_obligations(uow, catalogue, period, resolved.goals, prior)
     round_info = _round_of(uow, period)
     missing = MissingData.of(period, round_info, owed)
-    lacking = _lacking(catalogue, period, asked, prior, goals)
+    lacking = _lacking(uow, catalogue, period, judge, resolved.goals)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)
 
 
 def _lacking(
-    catalogue: Catalogue,
-    period: Period,
-    asked: dict[str, Period],
-    prior: PriorAnswers,
-    goals: Iterable[GoalStatus],
+    uow: UnitOfWork, catalogue: Catalogue, period: Period, judge: Judge, goals: Iterable[Goal]
 ) -> tuple[LackingFigure, ...]:
-    """The figures this round asked for again for the last time, and did not get."""
-    settled = prior.settled
+    """The figures of ``goals`` the town still lacks in ``period``'s report, oldest first:
+    each asked for in a round before it (or in its own, once closed) and given no figure
+    since, whether still asked for again or past its last round (then missing data, which
+    a late figure still fills in). Every later report lists them until they are given."""
+    rows = {Period.parse(r.period): r for r in uow.session.scalars(select(RoundRow))}
+    held = {p for p, r in rows.items() if p < period or (p == period and r.closed_at is not None)}
+    if not held:
+        return ()
     found = []
-    for gs in goals:
-        for ms in gs.metrics:
-            metric, described = ms.metric, asked.get(ms.metric.id)
-            if described is None or metric.kind == MetricKind.YES_NO:
+    for goal in goals:
+        for metric in goal.metrics:
+            if metric.same_as or metric.kind == MetricKind.YES_NO:
                 continue
-            given = ms.answer is not None and ms.answer.value.state != AnswerState.NO_DATA
-            rounds = metric.first_asked(described).quarters_to(period) + 1
-            last = asked_period(catalogue, metric, period.next(), settled=settled) != described
-            if not given and rounds > 1 and last:
-                found.append(LackingFigure(gs.goal, metric, described, rounds))
-    return tuple(found)
+            answers = {a.period: a for a in judge.answers_of(metric)}
+            for described in catalogue.periods():
+                if not metric.cadence.is_due(described):
+                    continue
+                rounds = asked_rounds_of(catalogue, metric, described)
+                if not held.intersection(rounds):
+                    continue
+                answer = answers.get(described)
+                if answer is not None and answer.value.state != AnswerState.NO_DATA:
+                    continue
+                times = sum(1 for r in rounds if r in rows and r <= period)
+                found.append(LackingFigure(goal, metric, described, times, period >= rounds[-1]))
+    return tuple(sorted(found, key=lambda f: f.period))
 
 
 def status_of(

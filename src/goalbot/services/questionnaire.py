@@ -37,7 +37,7 @@ from goalbot.domain.answers import (
 )
 from goalbot.domain.evaluation import Evaluation, Term, evaluate, is_target_missed
 from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
-from goalbot.domain.obligations import Holder, RoleHolders, asked_period
+from goalbot.domain.obligations import Asked, Holder, Question, RoleHolders, asked_periods_of
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
 from goalbot.services.access import Identity, identify, identity_of, person_by_telegram_id
@@ -153,6 +153,7 @@ def _note(code: str, **params: object) -> Reply:
 
 _SHOWN = "shown"  # conversation data: the messages that show the current step
 _RECAP = "recap"  # conversation data: the messages that show the round's recap
+_PERIOD = "period"  # conversation data: the period the question at hand describes
 
 
 def _message_ids(value: object) -> tuple[int, ...]:
@@ -174,11 +175,17 @@ _SCREENS: dict[Step, ScreenKind] = {
 
 @dataclass(frozen=True)
 class _Item:
-    """A metric the person is asked for, with their hold on the role it is asked of."""
+    """An answer the person is asked for (a metric's, for the period it describes), with their
+    hold on the role it is asked of."""
 
     holder: Holder
     goal: Goal
     metric: Metric
+    period: Period
+
+    @property
+    def question(self) -> Question:
+        return Question(self.metric.id, self.period)
 
 
 class _Session:
@@ -206,12 +213,18 @@ class _Session:
         own = [m.id for role in holds for g in catalogue.goals_of_role(role) for m in g.metrics]
         prior = prior_answers(uow, self.period, own)
         triples = asked_of(uow, catalogue, list(holds), self.period, prior)
-        # metric id → the period its answer describes (a statistic: an earlier one)
-        self.asked: dict[str, Period] = {}
-        for _, _, metric in triples:
-            asked = asked_period(catalogue, metric, self.period, prior.yes, prior.settled)
-            assert asked is not None
-            self.asked[metric.id] = asked
+        # a metric owned by two roles the person holds is asked once; a figure still missing
+        # from an earlier period is asked before the newest one
+        self.items: list[_Item] = []
+        self.asked: Asked = {}  # metric id → the periods its answers describe
+        for role_id, goal, metric in triples:
+            if metric.id in self.asked:
+                continue
+            periods = asked_periods_of(
+                catalogue, metric, self.period, prior.yes, prior.settled, prior.held
+            )
+            self.asked[metric.id] = periods
+            self.items.extend(_Item(holds[role_id], goal, metric, p) for p in periods)
         self.answers = asked_answers(uow, self.period, self.asked)
         # an input reads the history of the person's own metrics, not the town's
         history: dict[str, list[Answer]] = {}
@@ -220,22 +233,15 @@ class _Session:
         self.history = history
         self.comments = comments_for_period(uow, self.period, {g.id for _, g, _ in triples})
         self.holders = holders
-        # a metric owned by two roles the person holds is asked once
-        seen: set[str] = set()
-        self.items: list[_Item] = []
-        for role_id, goal, metric in triples:
-            if metric.id not in seen:
-                seen.add(metric.id)
-                self.items.append(_Item(holds[role_id], goal, metric))
         self.conversation = uow.session.get(ConversationRow, person.id)
         self.left_messages: tuple[int, ...] = ()  # the messages of the step this input left
 
     def item(self, index: int) -> ItemView:
         item = self.items[index]
-        asked = self.asked[item.metric.id]
+        asked = item.period
         earlier = [a for a in self.history.get(item.metric.id, []) if a.period < asked]
         previous = next((a for a in reversed(earlier) if a.value.has_value), None)
-        current_row = self.answers.get(item.metric.id)
+        current_row = self.answers.get(item.question)
         return ItemView(
             index + 1,
             len(self.items),
@@ -248,11 +254,13 @@ class _Session:
             asked,
         )
 
-    def index_of(self, metric_id: str | None) -> int | None:
+    def index_of(self, metric_id: str | None, period: Period | None = None) -> int | None:
+        """The position of the metric's question for ``period`` (without one: its newest)."""
+        found = None
         for i, item in enumerate(self.items):
-            if item.metric.id == metric_id:
-                return i
-        return None
+            if item.metric.id == metric_id and (period is None or item.period == period):
+                found = i
+        return found
 
     def goals(self) -> tuple[Goal, ...]:
         """The owner's goals this round, in questionnaire order."""
@@ -266,13 +274,14 @@ class _Session:
 
     def first_unanswered(self, start: int = 0) -> int | None:
         order = [*range(start, len(self.items)), *range(0, start)]
-        return next((i for i in order if self.items[i].metric.id not in self.answers), None)
+        return next((i for i in order if self.items[i].question not in self.answers), None)
 
-    def evaluation(self, metric: Metric) -> Evaluation:
-        row = self.answers.get(metric.id)
+    def evaluation(self, index: int) -> Evaluation:
+        item = self.items[index]
+        metric, asked = item.metric, item.period
+        row = self.answers.get(item.question)
         current = row_to_answer(row) if row else None
         term = Term(self.catalogue.first_period, self.catalogue.last_period)
-        asked = self.asked[metric.id]
         reference = metric.target.reference
         reference_row = (
             get_answer(self.uow, reference.metric, asked)
@@ -303,8 +312,12 @@ class _Session:
 
     @property
     def index(self) -> int | None:
-        """The position of the metric the conversation is at (None: none, or not asked now)."""
-        return self.index_of(self.conversation.metric_id if self.conversation else None)
+        """The position of the question the conversation is at (None: none, or not asked now)."""
+        row = self.conversation
+        if row is None:
+            return None
+        period = row.data.get(_PERIOD) if row.data else None
+        return self.index_of(row.metric_id, Period.parse(period) if period else None)
 
     def readings(self) -> list[str]:
         """The two readings of an implausible figure the owner is asked to choose from."""
@@ -326,9 +339,8 @@ class _Session:
         """Move to ``step`` for the item at ``index`` (keeping the walk/change mode)."""
         item = self.items[index]
         chosen = mode if mode is not None else self.mode()
-        return self._go(
-            step, item.metric.id, item.goal.id, item.holder.role.id, {"mode": chosen.value}
-        )
+        data: dict[str, object] = {"mode": chosen.value, _PERIOD: item.period.key}
+        return self._go(step, item.metric.id, item.goal.id, item.holder.role.id, data)
 
     def _go(
         self,
@@ -381,7 +393,7 @@ class _Session:
         if step.is_about_an_item and index is not None:
             item = self.item(index)
             judged = step in (Step.EXPLANATION, Step.CORRECTIVE)
-            evaluation = self.evaluation(item.metric) if judged else None
+            evaluation = self.evaluation(index) if judged else None
             readings = tuple(Decimal(r) for r in self.readings()) if step == Step.ANSWER else ()
             return replace(base, kind=kind, item=item, evaluation=evaluation, readings=readings)
         if step == Step.COMMENT and row is not None and row.goal_id:
@@ -535,27 +547,27 @@ def _refused(s: _Session, code: str, params: dict[str, object] | None = None) ->
 
 
 def _store_value(s: _Session, index: int, value: AnswerValue) -> Reply:
-    metric = s.items[index].metric
+    item = s.items[index]
     answer_row, _ = save_answer(
         s.uow,
-        metric.id,
-        s.asked[metric.id],
+        item.metric.id,
+        item.period,
         value,
         s.person,
         s.now,
         s.on_behalf_of(index),
         round_period=s.period,
     )
-    s.answers[metric.id] = answer_row
-    if value.has_value and is_target_missed(s.evaluation(metric)):
+    s.answers[item.question] = answer_row
+    if value.has_value and is_target_missed(s.evaluation(index)):
         s.go_item(Step.EXPLANATION, index)
         return Reply((s.screen(),))
     return Reply((s.advance(index),))
 
 
-def _answered_meanwhile(s: _Session, metric_id: str) -> bool:
-    """Someone else (a deputy, the owner) answered this metric after the question was shown."""
-    row = s.answers.get(metric_id)
+def _answered_meanwhile(s: _Session, question: Question) -> bool:
+    """Someone else (a deputy, the owner) answered this question after it was shown."""
+    row = s.answers.get(question)
     shown_at = s.conversation.updated_at if s.conversation is not None else None
     return (
         row is not None
@@ -568,7 +580,7 @@ def _answered_meanwhile(s: _Session, metric_id: str) -> bool:
 def _on_answer(s: _Session, given: OwnerInput) -> Reply:
     index = _item_index(s)
     metric = s.items[index].metric
-    if _answered_meanwhile(s, metric.id):
+    if _answered_meanwhile(s, s.items[index].question):
         # nothing is overwritten unseen: the answer stands; changing it goes via the recap
         screen = replace(s.advance(index), note="answered_meanwhile")
         return Reply((screen,), accepted=False, toast="answered_meanwhile")
@@ -645,7 +657,7 @@ def _on_explanation(s: _Session, given: OwnerInput) -> Reply:
             text = parse_reason(given.text)
         except InvalidAnswer as exc:
             return _refused(s, exc.code, exc.params)
-    answer_row = s.answers[s.items[index].metric.id]
+    answer_row = s.answers[s.items[index].question]
     field_name = "explanation" if step == Step.EXPLANATION else "corrective_action"
     if text:
         save_text(s.uow, answer_row, field_name, text, s.person, s.now)
@@ -694,10 +706,10 @@ def _on_comment(s: _Session, given: OwnerInput) -> Reply:
 def _on_recap(s: _Session, given: OwnerInput) -> Reply:
     """RECAP, and DONE (whose screen is the recap confirmed: its buttons work the same)."""
     if given.action == Action.CONFIRM:
-        if any(item.metric.id not in s.answers for item in s.items):
+        if any(item.question not in s.answers for item in s.items):
             return _go_to_first_missing(s)
         for item in s.items:
-            confirm_answer(s.uow, s.answers[item.metric.id], s.person, s.now)
+            confirm_answer(s.uow, s.answers[item.question], s.person, s.now)
         s.go(Step.DONE)
         return Reply((s.screen(),))
     if given.action == Action.CHANGE:
@@ -736,7 +748,7 @@ def _resume(s: _Session) -> Reply:
     if step.is_about_an_item and index is None:
         # the item is no longer asked of this person (role reassigned, catalogue changed)
         return Reply((s.advance(None),))
-    answered = index is not None and s.items[index].metric.id in s.answers
+    answered = index is not None and s.items[index].question in s.answers
     if step == Step.ANSWER and s.mode() == Mode.WALK and answered:
         # a deputy (or the owner, for a deputy) answered this question meanwhile
         return Reply((s.advance(index),))
@@ -805,7 +817,7 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
         owed = [
             o for o in read_obligations(uow, active_catalogue(uow), period) if o.role.id in held
         ]
-        metrics = {metric.id for o in owed for _goal, metric in o.items}
+        metrics = {Question(m.id, p) for o in owed for _goal, m, p in o.items}
         if not metrics:
             return None
         unanswered = {m for o in owed for m in o.unanswered}
@@ -814,7 +826,7 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
             person.name,
             period,
             round_row.closes_at,
-            len({goal.id for o in owed for goal, _metric in o.items}),
+            len({goal.id for o in owed for goal, _metric, _period in o.items}),
             len(metrics),
             len(metrics - unanswered),
             identity.roles,

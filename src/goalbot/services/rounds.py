@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from goalbot.domain.goals import Catalogue, Goal, Metric
 from goalbot.domain.obligations import (
+    Asked,
     Holder,
     Obligation,
     asked_items,
@@ -106,7 +107,7 @@ def read_obligations(
     """Each role's obligation in ``period``'s round as the database has it now (see
     domain.obligations); ``prior``: prior_answers, when the caller read them already."""
     prior = prior or prior_answers(uow, period)
-    asked = asked_periods(catalogue, period, prior.yes, prior.settled)
+    asked = asked_periods(catalogue, period, prior.yes, prior.settled, prior.held)
     answered, confirmed = answer_marks(uow, period, asked)
     return obligations(
         catalogue,
@@ -117,15 +118,16 @@ def read_obligations(
         prior.yes,
         goals,
         prior.settled,
+        prior.held,
     )
 
 
 def asked_in_round(
     uow: UnitOfWork, catalogue: Catalogue, period: Period, prior: PriorAnswers | None = None
-) -> dict[str, Period]:
-    """Metric id → the period ``period``'s round asks its answer for (see asked_period)."""
+) -> Asked:
+    """Metric id → the periods ``period``'s round asks its answers for (see asked_periods_of)."""
     prior = prior or prior_answers(uow, period)
-    return asked_periods(catalogue, period, prior.yes, prior.settled)
+    return asked_periods(catalogue, period, prior.yes, prior.settled, prior.held)
 
 
 def asked_of(
@@ -141,7 +143,7 @@ def asked_of(
     if prior is None:
         own = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
         prior = prior_answers(uow, period, own)
-    return asked_items(catalogue, roles, period, prior.yes, prior.settled)
+    return asked_items(catalogue, roles, period, prior.yes, prior.settled, prior.held)
 
 
 def check_period(catalogue: Catalogue, period: Period) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.goals import Catalogue
-from goalbot.domain.obligations import Holder, RoleHolders
+from goalbot.domain.obligations import Holder, Question, RoleHolders, questions_of
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
 from goalbot.storage.audit import AuditAction, Changer, record_change
@@ -24,6 +24,7 @@ from goalbot.storage.models import (
     GoalCommentRow,
     MetricRow,
     PersonRow,
+    RoundRow,
     SettingRow,
 )
 
@@ -335,29 +336,31 @@ def get_setting(uow: UnitOfWork, key: str) -> str | None:
 
 
 def asked_answers(
-    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Period]
-) -> dict[str, AnswerRow]:
-    """The answers to what ``round_period``'s round asks (metric id → the period asked for),
-    by metric id; "Ei tietoa vielä" of an earlier round does not answer it (answers_round)."""
-    periods = {period.key for period in asked.values()}
+    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Iterable[Period]]
+) -> dict[Question, AnswerRow]:
+    """The answers to what ``round_period``'s round asks (metric id → the periods asked for),
+    by question; "Ei tietoa vielä" of an earlier round does not answer it (answers_round)."""
+    wanted = set(questions_of(asked))
+    periods = {question.period.key for question in wanted}
     query = (
         select(AnswerRow)
         .where(AnswerRow.period.in_(periods), AnswerRow.metric_id.in_(list(asked)))
         .options(selectinload(AnswerRow.answered_by))
     )
-    return {
-        row.metric_id: row
-        for row in uow.session.scalars(query)
-        if asked.get(row.metric_id) == Period.parse(row.period) and answers_round(row, round_period)
-    }
+    found = {}
+    for row in uow.session.scalars(query):
+        question = Question(row.metric_id, Period.parse(row.period))
+        if question in wanted and answers_round(row, round_period):
+            found[question] = row
+    return found
 
 
 def answer_marks(
-    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Period]
-) -> tuple[set[str], set[str]]:
-    """The ids of the metrics answered in ``round_period``'s round, and of those confirmed."""
+    uow: UnitOfWork, round_period: Period, asked: Mapping[str, Iterable[Period]]
+) -> tuple[set[Question], set[Question]]:
+    """The questions answered in ``round_period``'s round, and those confirmed."""
     rows = asked_answers(uow, round_period, asked)
-    confirmed = {m for m, row in rows.items() if row.confirmed_at is not None}
+    confirmed = {q for q, row in rows.items() if row.confirmed_at is not None}
     return set(rows), confirmed
 
 
@@ -368,6 +371,7 @@ class PriorAnswers:
     yes: dict[str, frozenset[Period]]  # metric id → periods answered "Kyllä" (done deliverables)
     settled: dict[str, frozenset[Period]]  # metric id → periods given a figure or a skip in an
     # earlier round (not asked again)
+    held: frozenset[Period] | None = None  # the rounds held before (figures asked again)
 
 
 def prior_answers(
@@ -375,7 +379,8 @@ def prior_answers(
 ) -> PriorAnswers:
     """The answers before ``before``'s round that decide what it asks: the periods each metric
     was answered "Kyllä" for before ``before``, and the periods given a figure, or a reason to
-    skip it, in a round before it. ``metric_ids``: only these metrics' (default all)."""
+    skip it, in a round before it, and the rounds held before it. ``metric_ids``: only these
+    metrics' (default all)."""
     query = select(
         AnswerRow.metric_id, AnswerRow.period, AnswerRow.flag, AnswerRow.state, AnswerRow.given_in
     ).where(
@@ -392,8 +397,14 @@ def prior_answers(
             yes.setdefault(metric_id, set()).add(period)
         if state != AnswerState.NO_DATA.value and Period.parse(given or key) < before:
             settled.setdefault(metric_id, set()).add(period)
+    held = frozenset(
+        Period.parse(key)
+        for key in uow.session.scalars(select(RoundRow.period).where(RoundRow.period < before.key))
+    )
     return PriorAnswers(
-        {m: frozenset(p) for m, p in yes.items()}, {m: frozenset(p) for m, p in settled.items()}
+        {m: frozenset(p) for m, p in yes.items()},
+        {m: frozenset(p) for m, p in settled.items()},
+        held,
     )
 
 
