@@ -25,8 +25,9 @@ from goalbot.services import outbox
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner
+from goalbot.services.rounds import asked_in_round
 from goalbot.storage.models import AnswerRow, PersonRow, RoundRow, ScheduledEventRow, SendRow
-from goalbot.storage.repositories import save_answer
+from goalbot.storage.repositories import prior_answers, save_answer
 from tests.conftest import Clock, make_context
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -64,14 +65,20 @@ def answer_role(ctx: AppContext, role_id: str, period: Period) -> None:
         person = uow.session.scalars(
             select(PersonRow).where(PersonRow.telegram_user_id == ROLES[role_id])
         ).one()
-        for _, _, metric in asked_items(catalogue, [role_id], period):
-            value = (
-                AnswerValue.of_flag(True)
-                if metric.kind.value == "yes_no"
-                else AnswerValue.no_data()
-            )
-            row, _ = save_answer(uow, metric.id, period, value, person, ctx.now())
-            row.confirmed_at = ctx.now()
+        # every question of the round, a figure still missing from an earlier period too
+        asked = asked_in_round(uow, catalogue, period)
+        for goal in catalogue.goals_of_role(role_id):
+            for metric in goal.metrics:
+                value = (
+                    AnswerValue.of_flag(True)
+                    if metric.kind.value == "yes_no"
+                    else AnswerValue.no_data()
+                )
+                for described in asked.get(metric.id, ()):
+                    row, _ = save_answer(
+                        uow, metric.id, described, value, person, ctx.now(), round_period=period
+                    )
+                    row.confirmed_at = ctx.now()
         uow.commit()
 
 
@@ -155,12 +162,11 @@ def test_a_year_of_rounds_with_restarts(year_ctx: AppContext, clock: Clock) -> N
 
     for period in periods:
         kinds = Counter((s.kind, people.get(s.person_id)) for s in sends if s.period == period.key)
-        # deliverables reported done are not asked again
-        yes: dict[str, set[Period]] = {}
-        for a in answers:
-            if a.flag and Period.parse(a.period) < period:
-                yes.setdefault(a.metric_id, set()).add(Period.parse(a.period))
-        owing = {ROLES[r] for r in ROLES if asked_items(catalogue, [r], period, yes)}
+        # deliverables reported done are not asked again; figures still missing are
+        with ctx.unit_of_work() as uow:
+            prior = prior_answers(uow, period)
+        asked = (prior.yes, prior.settled, prior.held)
+        owing = {ROLES[r] for r in ROLES if asked_items(catalogue, [r], period, *asked)}
         # one reminder per owner with something due
         assert {p for (k, p), n in kinds.items() if k == "reminder" and n == 1} == owing
         # nudges never go to those who answered everything on the first day

@@ -152,13 +152,13 @@ def asked_periods_of(
 
     A yes/no is about the round's own quarter (see ``Metric.is_asked``). A figure is about the
     period it describes, ``metric.lag`` quarters before the round (a year's statistics are
-    known only in the next year's rounds): asked when its cadence is due then. Every period
-    due in the ``catalogue.asked_rounds - 1`` quarters before that is asked again while no
-    earlier round was given its figure ("Ei tietoa vielä", or no answer), before the newest
-    one: a quarter's figure still missing is asked beside the next quarter's, and the term's
-    last figures are asked in the rounds after it. ``held``: the rounds there were before this
-    one (default none); a figure is asked again only when one of them asked it. Only periods
-    of the term are asked.
+    known only in the next year's rounds): asked when its cadence is due then. Otherwise the
+    newest period due in the ``catalogue.asked_rounds - 1`` quarters before that is asked
+    while no earlier round was given its figure ("Ei tietoa vielä", or no answer), so the
+    term's last figures are asked in the rounds after it; and an older period still missing
+    that a round before this one asked (``held``: the rounds there were, default none) is
+    asked again too, before the newer one: a quarter's figure not yet known is asked beside
+    the next quarter's. Only periods of the term are asked.
     """
     if metric.same_as:
         return ()
@@ -169,15 +169,18 @@ def asked_periods_of(
     given = (settled or {}).get(metric.id, ())
     described = metric.describes(round_period)
     found = []
+    newest = True  # no newer period of the metric is due in the window
     for back in range(max(catalogue.asked_rounds, 1)):
         period = described.shifted(-back)
         in_term = catalogue.first_period <= period <= catalogue.last_period
         if not in_term or not metric.cadence.is_due(period):
             continue
-        again = back > 0
-        if again and (period in given or not _asked_before(metric, period, round_period, held)):
-            continue
-        found.append(period)
+        wanted = back == 0 or (
+            period not in given and (newest or _asked_before(metric, period, round_period, held))
+        )
+        if wanted:
+            found.append(period)
+        newest = False
     return tuple(reversed(found))
 
 

@@ -35,8 +35,6 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.evaluation import (
     Evaluation,
@@ -72,6 +70,7 @@ from goalbot.services.rounds import (
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
+    PriorAnswers,
     all_answers,
     comments_for_period,
     prior_answers,
@@ -576,20 +575,29 @@ def _collect_status(
     owed = read_obligations(uow, catalogue, period, resolved.goals, prior)
     round_info = _round_of(uow, period)
     missing = MissingData.of(period, round_info, owed)
-    lacking = _lacking(uow, catalogue, period, judge, resolved.goals)
+    lacking = _lacking(catalogue, period, round_info, prior, judge, resolved.goals)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)
 
 
 def _lacking(
-    uow: UnitOfWork, catalogue: Catalogue, period: Period, judge: Judge, goals: Iterable[Goal]
+    catalogue: Catalogue,
+    period: Period,
+    round_info: RoundInfo | None,
+    prior: PriorAnswers,
+    judge: Judge,
+    goals: Iterable[Goal],
 ) -> tuple[LackingFigure, ...]:
     """The figures of ``goals`` the town still lacks in ``period``'s report, oldest first:
     each asked for in a round before it (or in its own, once closed) and given no figure
     since, whether still asked for again or past its last round (then missing data, which
     a late figure still fills in). Every later report lists them until they are given."""
-    rows = {Period.parse(r.period): r for r in uow.session.scalars(select(RoundRow))}
-    held = {p for p, r in rows.items() if p < period or (p == period and r.closed_at is not None)}
-    if not held:
+    rounds_held = set(prior.held or ())
+    done = set(rounds_held)
+    if round_info is not None:
+        rounds_held.add(period)
+        if not round_info.is_open:
+            done.add(period)
+    if not done:
         return ()
     found = []
     for goal in goals:
@@ -601,12 +609,12 @@ def _lacking(
                 if not metric.cadence.is_due(described):
                     continue
                 rounds = asked_rounds_of(catalogue, metric, described)
-                if not held.intersection(rounds):
+                if not done.intersection(rounds):
                     continue
                 answer = answers.get(described)
                 if answer is not None and answer.value.state != AnswerState.NO_DATA:
                     continue
-                times = sum(1 for r in rounds if r in rows and r <= period)
+                times = len(rounds_held.intersection(rounds))
                 found.append(LackingFigure(goal, metric, described, times, period >= rounds[-1]))
     return tuple(sorted(found, key=lambda f: f.period))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, null, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
@@ -381,30 +381,39 @@ def prior_answers(
     was answered "Kyllä" for before ``before``, and the periods given a figure, or a reason to
     skip it, in a round before it, and the rounds held before it. ``metric_ids``: only these
     metrics' (default all)."""
-    query = select(
+    answers = select(
         AnswerRow.metric_id, AnswerRow.period, AnswerRow.flag, AnswerRow.state, AnswerRow.given_in
     ).where(
         AnswerRow.period < before.key,
         (AnswerRow.flag.is_(True)) | (AnswerRow.state != AnswerState.NO_DATA.value),
     )
     if metric_ids is not None:
-        query = query.where(AnswerRow.metric_id.in_(list(metric_ids)))
+        answers = answers.where(AnswerRow.metric_id.in_(list(metric_ids)))
+    # the rounds held before, in the same query: rows without a metric
+    rounds = select(
+        literal("").label("metric_id"),
+        RoundRow.period,
+        null().label("flag"),
+        null().label("state"),
+        null().label("given_in"),
+    ).where(RoundRow.period < before.key)
     yes: dict[str, set[Period]] = {}
     settled: dict[str, set[Period]] = {}
-    for metric_id, key, flag, state, given in uow.session.execute(query):
+    held: set[Period] = set()
+    found: Iterable[Any] = uow.session.execute(union_all(answers, rounds))
+    for metric_id, key, flag, state, given in found:
         period = Period.parse(key)
+        if not metric_id:
+            held.add(period)
+            continue
         if flag is True and period < before:
             yes.setdefault(metric_id, set()).add(period)
         if state != AnswerState.NO_DATA.value and Period.parse(given or key) < before:
             settled.setdefault(metric_id, set()).add(period)
-    held = frozenset(
-        Period.parse(key)
-        for key in uow.session.scalars(select(RoundRow.period).where(RoundRow.period < before.key))
-    )
     return PriorAnswers(
         {m: frozenset(p) for m, p in yes.items()},
         {m: frozenset(p) for m, p in settled.items()},
-        held,
+        frozenset(held),
     )
 
 
