@@ -21,7 +21,12 @@ from goalbot.domain.periods import Period, PeriodError, parse_day
 from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.outline import outline
 from goalbot.reporting.rendering import render, use_template_folder
-from goalbot.scheduling.control import close_round_now, open_round_now
+from goalbot.scheduling.control import (
+    close_round_now,
+    extend_round_now,
+    open_round_now,
+    reopen_round_now,
+)
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import catalogue as catalogue_service
 from goalbot.services import entry, outbox
@@ -228,6 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     close = command(commands, "close", "close the open answering round")
     close.add_argument("--now", action="store_true", required=True, help=now_help)
     close.add_argument("--period", help="period such as 2026Q2 (default: the open one)")
+
+    round_commands = group(
+        command(commands, "round", "change a round's deadline: extend it, or reopen a closed one"),
+        "round_command",
+        "ACTION",
+    )
+    until_help = "the new last day (2027-01-25); the round closes at the configured closing time"
+    reopen = command(round_commands, "reopen", "open a closed round again until a day")
+    reopen.add_argument("--period", required=True, help="period such as 2026Q4")
+    reopen.add_argument("--until", required=True, help=until_help)
+    extend = command(round_commands, "extend", "move the open round's deadline to a later day")
+    extend.add_argument("--until", required=True, help=until_help)
+    extend.add_argument("--period", help="period such as 2026Q4 (default: the open one)")
 
     summary = command(commands, "summary", "send a round's summary to the group again")
     summary.add_argument("--period", required=True, help="period such as 2026Q2")
@@ -546,6 +564,21 @@ def cmd_close(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_round(args: argparse.Namespace, config: Config) -> int:
+    """``round reopen`` / ``round extend``: a new deadline; the owners who still owe are told."""
+    until = _day("--until", args.until)
+    assert until is not None
+    period = Period.parse(args.period) if args.period else None
+    ctx = _context_with_catalogue(config)
+    if args.round_command == "reopen":
+        assert period is not None
+        changed = reopen_round_now(ctx, period, until)
+    else:
+        changed = extend_round_now(ctx, period, until)
+    print(render("cli/round_deadline.txt.j2", "fi", changed=changed, timezone=config.schedule.zone))
+    return EXIT_OK
+
+
 def cmd_sends(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
     if args.sends_command == "resend":
@@ -716,6 +749,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
     "export": cmd_export,
     "remind": cmd_remind,
     "close": cmd_close,
+    "round": cmd_round,
     "schedule": cmd_schedule,
     "audit": cmd_audit,
     "person": cmd_person,

@@ -104,3 +104,60 @@ async def test_an_administrators_round_from_telegram(
         assert person.nudges_paused_until is not None
         summaries = list(uow.session.scalars(select(SendRow).where(SendRow.kind == "summary")))
     assert [s.status for s in summaries] == ["sent", "sent"]
+
+
+async def test_an_administrator_extends_and_reopens_a_round_from_telegram(
+    sqlite_ctx: AppContext, botapi: FakeBotApi, december: Clock
+) -> None:
+    driver = botapi.driver
+    admin = driver.create_user("Anna")
+    maija = driver.create_user("Maija")
+    ctx = with_telegram(sqlite_ctx, botapi, admins=(admin.id,))
+    async with running_bot(ctx):
+        admin.start()
+        await admin.wait_for_message()
+        admin.send("/invite rakennustarkastaja Maija Meikäläinen")
+        link = await admin.wait_for_message()
+        maija.start(link.content.split("start=")[1].split()[0])
+        await maija.wait_for_message(predicate=lambda m: "Tervetuloa" in m.content)
+        admin.send("/remind")
+        await admin.wait_for_message(predicate=lambda m: "on avattu" in m.content)
+        await maija.wait_for_message(predicate=lambda m: "alkanut" in m.content)
+
+        admin.send("/extend huomenna")
+        usage = await admin.wait_for_message()
+        assert "Käyttö: /extend" in usage.content
+        admin.send("/extend 29.1.2027")
+        extended = await admin.wait_for_message()
+        assert "Raportointikierros Q4/2026 sulkeutuu nyt 29.1.2027" in extended.content
+        told = await maija.wait_for_message(predicate=lambda m: "jatkettu" in m.content)
+        assert "Vastauksia voi antaa ja muuttaa 29.1.2027" in told.content
+        assert told.reply_markup is not None  # the start button takes her to her answers
+        admin.send("/extend 20.1.2027")
+        refused = await admin.wait_for_message()
+        assert "sulkeutuu jo 29.1.2027" in refused.content
+
+        admin.send("/close")
+        await admin.wait_for_message(predicate=lambda m: "on suljettu" in m.content)
+        await maija.wait_for_message(predicate=lambda m: "suljettiin" in m.content)
+        admin.send("/reopen 30.1.2027")
+        usage = await admin.wait_for_message()
+        assert "Käyttö: /reopen" in usage.content
+        admin.send("/reopen 2026Q4 30.1.2027")
+        reopened = await admin.wait_for_message()
+        assert "avattu uudelleen 30.1.2027" in reopened.content
+        await maija.wait_for_message(predicate=lambda m: "avattu uudelleen" in m.content)
+
+        maija.send("/extend 31.1.2027")  # an owner: the administrators' command is not hers
+        await driver.wait_until_idle()
+    assert rounds(ctx) == {"2026Q4": True}
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(RoundRow, "2026Q4")
+        assert row is not None and row.closes_at is not None
+        assert row.closes_at.astimezone(UTC).date().isoformat() == "2027-01-30"
+        told = list(uow.session.scalars(select(SendRow).where(SendRow.kind == "round_changed")))
+    assert [s.payload["change"] for s in told if s.payload] == [
+        "extended",
+        "closed_early",
+        "reopened",
+    ]

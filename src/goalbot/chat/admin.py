@@ -15,7 +15,12 @@ from goalbot.chat.handlers import allowed_for, app_context, call, language_of, s
 from goalbot.domain.periods import Period, parse_day
 from goalbot.domain.protocol import HolderKind
 from goalbot.reporting.rendering import render
-from goalbot.scheduling.control import close_round_now, open_round_now
+from goalbot.scheduling.control import (
+    close_round_now,
+    extend_round_now,
+    open_round_now,
+    reopen_round_now,
+)
 from goalbot.scheduling.runner import coming_events
 from goalbot.services import owners as owner_service
 from goalbot.services.access import Actor, Command, Identity
@@ -125,6 +130,45 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Id
     await _round_now(update, context, identity, "close", _closed, "round_closed", "closed")
 
 
+async def _new_deadline(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    identity: Identity,
+    command: str,
+) -> None:
+    """/reopen 2026Q4 25.1.2027 or /extend 25.1.2027 [2026Q4]: a new deadline, announced."""
+    period, rest = split_period(list(context.args or []))
+    until = parse_day(rest[0]) if len(rest) == 1 else None
+    if until is None or (command == "reopen" and period is None):
+        await _reply(update, context, "admin_usage", command=command)
+        return
+    ctx = app_context(context)
+    by = _actor(identity)
+    try:
+        if command == "reopen":
+            assert period is not None
+            changed = await call(reopen_round_now, ctx, period, until, by=by)
+        else:
+            changed = await call(extend_round_now, ctx, period, until, by=by)
+    except ServiceError as exc:
+        await _service_error(update, context, exc)
+        return
+    await _reply(update, context, "round_deadline", changed=changed)
+    await deliver_pending(context)
+
+
+@allowed_for(Command.REOPEN)
+async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
+    """/reopen 2026Q4 25.1.2027: open a closed round again until the day."""
+    await _new_deadline(update, context, identity, "reopen")
+
+
+@allowed_for(Command.EXTEND)
+async def extend(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
+    """/extend 25.1.2027 [2026Q4]: the open round closes on that day instead."""
+    await _new_deadline(update, context, identity, "extend")
+
+
 @allowed_for(Command.SUMMARY)
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity) -> None:
     """/summary 2026Q4: post a round's summary to the management group again."""
@@ -201,6 +245,8 @@ def add_admin_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -
         ("owners", owners),
         ("remind", remind),
         ("close", close),
+        ("reopen", reopen),
+        ("extend", extend),
         ("summary", summary),
         ("pause", pause),
         ("schedule", schedule),

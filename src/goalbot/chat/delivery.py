@@ -108,7 +108,8 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
                 deadline=datetime.fromisoformat(deadline) if isinstance(deadline, str) else None,
                 timezone=zone,
             )
-            return [Part(text)]
+            # reopened or extended: the start button takes them back to their answers
+            return [Part(text, with_button=bool(payload.get("button")))]
         case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
             text = render(
                 f"chat/{send.kind.value}.html.j2",

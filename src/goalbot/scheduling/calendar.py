@@ -10,8 +10,8 @@ settings are the configuration's :class:`~goalbot.config.ScheduleConfig`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ __all__ = [
     "ScheduledEvent",
     "WorkingCalendar",
     "current_round",
+    "due_among",
     "due_events",
     "local_datetime",
     "next_event",
@@ -138,6 +139,13 @@ class RoundPlan:
     def deadline(self) -> datetime:
         """When the round closes (local); answers are accepted until this instant."""
         return self.close.due_at
+
+    def closing_at(self, deadline: datetime) -> RoundPlan:
+        """The same round with its close moved to ``deadline`` (one an administrator set)."""
+        close = ScheduledEvent(
+            EventKind.CLOSE, self.period, deadline.astimezone(self.close.due_at.tzinfo)
+        )
+        return replace(self, close=close)
 
     def is_open_at(self, now: datetime) -> bool:
         """Whether the round is open at ``now``: from the opening instant until before the close."""
@@ -321,12 +329,22 @@ def due_events(
     window_start = now_utc - max(lookback, settings.grace_period)
     # The end bound is exclusive, so a microsecond past now includes events due exactly now.
     window_end = now_utc + timedelta(microseconds=1)
+    events = _events_between(window_start, window_end, settings, calendar)
+    return due_among(events, now_utc, done_keys, settings.grace_period)
+
+
+def due_among(
+    events: Iterable[ScheduledEvent], now: datetime, done_keys: Collection[str], grace: timedelta
+) -> list[DueEvent]:
+    """Those of ``events`` due by ``now`` and not in ``done_keys``, oldest first, each within
+    ``grace`` or missed."""
+    now_utc = _to_utc(now)
     due: list[DueEvent] = []
-    for event in _events_between(window_start, window_end, settings, calendar):
-        if event.key in done_keys:
+    for event in sorted(events, key=ScheduledEvent.sort_key):
+        if event.key in done_keys or event.due_at_utc > now_utc:
             continue
         lateness = now_utc - event.due_at_utc
-        due.append(DueEvent(event, lateness, lateness <= settings.grace_period))
+        due.append(DueEvent(event, lateness, lateness <= grace))
     return due
 
 

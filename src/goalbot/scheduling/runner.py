@@ -16,7 +16,7 @@ from goalbot.scheduling.calendar import (
     EventKind,
     RoundPlan,
     ScheduledEvent,
-    due_events,
+    due_among,
     plan_round,
 )
 from goalbot.scheduling.settings import working_calendar
@@ -27,6 +27,7 @@ from goalbot.services.events import (
     LATE_FROZEN,
     EventOutcome,
     PlannedEvent,
+    calendar_state,
     finished_keys,
     mark_skipped,
     perform_event,
@@ -50,37 +51,45 @@ def _planned(event: ScheduledEvent) -> PlannedEvent:
 
 
 def round_plans(ctx: AppContext, now: datetime) -> list[RoundPlan]:
-    """The rounds around ``now`` that the catalogue covers: the last ones and the coming ones."""
+    """The rounds around ``now`` that the catalogue covers: the last ones and the coming ones,
+    and every round since the oldest event not yet dealt with (after a stop or a clock jump of
+    any length); a round whose deadline an administrator set closes then."""
     catalogue = get_catalogue(ctx)
     settings = ctx.config.schedule
     calendar = working_calendar(ctx.config.schedule)
     local = now.astimezone(settings.zone).date()
     period = Period.containing(local - DEFAULT_LOOKBACK - timedelta(days=31))
+    last = period
+    for _ in range(PLAN_AHEAD_QUARTERS + 1):
+        last = last.next()
+    state = calendar_state(ctx)
+    if state.unfinished_from is not None and state.unfinished_from < period:
+        period = state.unfinished_from
     plans = []
-    for _ in range(PLAN_AHEAD_QUARTERS + 2):
+    while period <= last:
         if catalogue.has_round(period):
-            plans.append(plan_round(period, settings, calendar))
+            plan = plan_round(period, settings, calendar)
+            deadline = state.deadlines.get(period)
+            plans.append(plan if deadline is None else plan.closing_at(deadline))
         period = period.next()
     return plans
 
 
 def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
-    """Do every event that is due and not yet done; too-late sends are skipped and reported."""
+    """Do every event that is due and not yet done, in order; too-late sends are skipped and
+    reported."""
     now = now or ctx.now()
     settings = ctx.config.schedule
-    calendar = working_calendar(ctx.config.schedule)
     plans = round_plans(ctx, now)
     events = [e for plan in plans for e in plan.events]
     first_run = record_plan(ctx, (_planned(e) for e in events))
     deadlines = {plan.period: plan.deadline for plan in plans}
-    planned = {e.key for e in events}
     done = finished_keys(ctx)
     today = now.astimezone(settings.zone).date()
     outcomes = []
-    for due in due_events(now, done, settings, calendar):
+    opened: set[Period] = set()
+    for due in due_among(events, now, done, settings.grace_period):
         event = due.event
-        if event.key not in planned:
-            continue  # a period outside the catalogue
         if first_run and not due.within_grace:
             # The calendar starts now: what fell due before goalbot ran is not reported as
             # missed; a round still in progress is opened (quietly: /remind sends reminders).
@@ -101,19 +110,31 @@ def tick(ctx: AppContext, now: datetime | None = None) -> TickReport:
             continue
         closes = deadlines.get(event.period)
         late = "" if due.within_grace else _why_late(ctx, event)
-        outcomes.append(
-            perform_event(
-                ctx,
-                _planned(event),
-                send=due.within_grace or _still_worth_doing(event, closes, now),
-                today=today,
-                deadline=closes,
-                late=late,
-            )
+        send = due.within_grace or _still_worth_doing(event, closes, now)
+        # caught up late, the reminders went out in this very run: no nudge on top of them
+        reminded_now = event.kind == EventKind.NUDGE and event.period in opened
+        outcome = perform_event(
+            ctx,
+            _planned(event),
+            send=send and not reminded_now,
+            today=today,
+            deadline=closes,
+            late=late,
+            # a nudge or an escalation of a round that is over by now: its close says so
+            notify=not reminded_now and (send or not _round_over(event, closes, now)),
         )
+        if event.kind == EventKind.OPEN and outcome.queued:
+            opened.add(event.period)
+        outcomes.append(outcome)
     done = finished_keys(ctx)
     upcoming = sorted(e.due_at for e in events if e.key not in done and e.due_at > now)
     return TickReport(tuple(outcomes), upcoming[0] if upcoming else None)
+
+
+def _round_over(event: ScheduledEvent, deadline: datetime | None, now: datetime) -> bool:
+    """A nudge or escalation whose round's deadline has passed too."""
+    reminds = event.kind in (EventKind.NUDGE, EventKind.ESCALATE_HEAD, EventKind.ESCALATE_MANAGER)
+    return reminds and deadline is not None and deadline <= now
 
 
 def _still_worth_doing(event: ScheduledEvent, deadline: datetime | None, now: datetime) -> bool:

@@ -137,6 +137,8 @@ class Command(StrEnum):
     PAUSE = "pause"
     REMIND = "remind"
     CLOSE = "close"
+    REOPEN = "reopen"
+    EXTEND = "extend"
     SUMMARY = "summary"
     SETGROUP = "setgroup"
     LANGUAGE = "language"  # /kieli, /språk, /language: a person's own, or the group's
@@ -193,6 +195,8 @@ PERMISSIONS: dict[Command, Permission] = {
     Command.PAUSE: _ADMIN_IN_PRIVATE,
     Command.REMIND: _ADMIN,
     Command.CLOSE: _ADMIN,
+    Command.REOPEN: _ADMIN,
+    Command.EXTEND: _ADMIN,
     Command.SUMMARY: _ADMIN,
     Command.SETGROUP: _ADMIN,
     Command.LANGUAGE: Permission(Audience.KNOWN, management_group=True),
@@ -258,6 +262,8 @@ MENU: tuple[tuple[str, Command], ...] = (
     ("pause", Command.PAUSE),
     ("remind", Command.REMIND),
     ("close", Command.CLOSE),
+    ("extend", Command.EXTEND),
+    ("reopen", Command.REOPEN),
     ("summary", Command.SUMMARY),
     ("help", Command.HELP),
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import assert_never
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import EventKind
@@ -23,6 +23,7 @@ from goalbot.services.rounds import (
     open_round,
     queue_escalations,
     queue_nudges,
+    set_deadlines,
 )
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow, ScheduledEventRow
@@ -52,6 +53,26 @@ class EventOutcome:
     skipped: bool  # True: too late to send; state changes only, the admins were told
     queued: int  # messages queued
     note: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarState:
+    """What the calendar must take from the database before it plans."""
+
+    unfinished_from: Period | None  # the oldest period with an event neither done nor skipped
+    deadlines: dict[Period, datetime]  # open rounds whose deadline an administrator set
+
+
+def calendar_state(ctx: AppContext) -> CalendarState:
+    """Where the calendar must resume, and the deadlines set by hand (one short read)."""
+    with ctx.unit_of_work() as uow:
+        periods = uow.session.scalars(
+            select(func.distinct(ScheduledEventRow.period)).where(
+                ScheduledEventRow.done_at.is_(None), ScheduledEventRow.skipped_at.is_(None)
+            )
+        ).all()
+        oldest = min((Period.parse(p) for p in periods), default=None)
+        return CalendarState(oldest, set_deadlines(uow))
 
 
 def record_plan(ctx: AppContext, events: Iterable[PlannedEvent]) -> bool:

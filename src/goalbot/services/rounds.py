@@ -18,14 +18,14 @@ from goalbot.domain.obligations import (
     obligations,
 )
 from goalbot.domain.periods import Period
-from goalbot.domain.protocol import SendKind
+from goalbot.domain.protocol import EventKind, SendKind
 from goalbot.services.access import OPERATOR, Actor, Command, changer_of, require
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.outbox import management_chat_id, queue_send, remember_management_chat
 from goalbot.storage.audit import BOT_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
-from goalbot.storage.models import RoundRow
+from goalbot.storage.models import RoundRow, ScheduledEventRow
 from goalbot.storage.repositories import (
     PriorAnswers,
     answer_marks,
@@ -245,7 +245,9 @@ def close_round(
     if row.closed_at is None:
         if row.closes_at is not None and now < _aware(row.closes_at):
             # they were told they could answer or change answers until then: say it is over
-            _announce_closed_early(uow, catalogue, period, row.closes_at, now)
+            _announce_round_change(
+                uow, catalogue, row, "closed_early", row.closes_at, now, with_button=False
+            )
         row.closed_at = now
         record_change(
             uow,
@@ -267,10 +269,27 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _announce_closed_early(
-    uow: UnitOfWork, catalogue: Catalogue, period: Period, deadline: datetime, now: datetime
-) -> None:
-    """Tell everyone asked who still had answers open or unconfirmed that the round closed."""
+def round_key(row: RoundRow, what: str) -> str:
+    """The key of a send that happens once per round, e.g. ``2026Q4:summary``; a reopened
+    round is a new one in this (its close posts a summary of its own)."""
+    key = f"{row.period}:{what}"
+    if row.reopened_at is not None:
+        key = f"{key}:{_aware(row.reopened_at).strftime('%Y%m%dT%H%M%S')}"
+    return key
+
+
+def _announce_round_change(
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    row: RoundRow,
+    change: str,
+    deadline: datetime,
+    now: datetime,
+    with_button: bool,
+) -> int:
+    """Tell everyone asked who still has answers open or unconfirmed that the round closed
+    early, was reopened or its deadline moved (``change``); how many were told."""
+    period = Period.parse(row.period)
     owed: dict[int, tuple[Holder, int, int]] = {}
     for obligation in read_obligations(uow, catalogue, period):
         person = obligation.asked
@@ -282,23 +301,143 @@ def _announce_closed_early(
             missing + len(obligation.unanswered),
             unconfirmed + len(obligation.unconfirmed),
         )
+    told = 0
+    stamp = _aware(deadline).strftime("%Y%m%dT%H%M")
     for person, missing, unconfirmed in owed.values():
         assert person.telegram_user_id is not None
-        queue_send(
+        what = change if change == "closed_early" else f"{change}:{stamp}"
+        told += queue_send(
             uow,
-            f"{period.key}:closed_early:{person.person_id}",
+            f"{round_key(row, what)}:{person.person_id}",
             SendKind.ROUND_CHANGED,
             person.telegram_user_id,
             now,
             period=period,
             person_id=person.person_id,
             payload={
-                "change": "closed_early",
+                "change": change,
                 "deadline": _aware(deadline).isoformat(),
                 "missing": missing,
                 "unconfirmed": unconfirmed,
+                "button": with_button,
             },
         )
+    return told
+
+
+@dataclass(frozen=True)
+class DeadlineChanged:
+    """A round reopened or given a later deadline."""
+
+    period: Period
+    closes_at: datetime
+    previous: datetime | None  # the deadline before (a reopened round: when it closed)
+    reopened: bool
+    announced: int  # owners told (those with answers open or unconfirmed)
+
+
+def change_deadline(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    period: Period | None,
+    until: datetime,
+    *,
+    reopen: bool,
+    next_opens_at: datetime | None,
+    changer: Changer = BOT_CHANGE,
+) -> DeadlineChanged:
+    """Reopen a closed round (``reopen``) or move an open round's deadline later, to ``until``;
+    the calendar closes it then. The owners who still owe answers are told.
+
+    A step of a use case: it works in the caller's unit of work, which commits.
+    ``next_opens_at``: when the next round opens; the deadline must come before it.
+    """
+    now = ctx.now()
+    catalogue = active_catalogue(uow)
+    if period is None:
+        row = open_round_row(uow)
+        if row is None:
+            raise ServiceError("no_open_round")
+    else:
+        row = uow.session.get(RoundRow, period.key)
+        if row is None:
+            raise ServiceError("no_such_round", period=period.label)
+    period = Period.parse(row.period)
+    check_period(catalogue, period)
+    if reopen:
+        if row.closed_at is None:
+            raise ServiceError("round_still_open", period=period.label)
+        other = open_round_row(uow)
+        if other is not None:
+            raise ServiceError("other_round_open", period=Period.parse(other.period).label)
+    elif row.closed_at is not None:
+        raise ServiceError("round_closed", period=period.label)
+    if until <= now:
+        raise ServiceError("deadline_in_past", period=period.label, until=until)
+    stored = row.closed_at if reopen else row.closes_at
+    previous = _aware(stored) if stored is not None else None
+    if not reopen and previous is not None and until <= previous:
+        raise ServiceError(
+            "deadline_not_later",
+            period=period.label,
+            until=until,
+            current=previous.astimezone(until.tzinfo),
+        )
+    if next_opens_at is not None and until >= next_opens_at:
+        raise ServiceError(
+            "deadline_after_next_round",
+            period=period.label,
+            until=until,
+            next_period=period.next().label,
+            next_opens=next_opens_at,
+        )
+    old = {
+        "closes_at": _aware(row.closes_at).isoformat() if row.closes_at else None,
+        "closed_at": _aware(row.closed_at).isoformat() if row.closed_at else None,
+    }
+    row.closes_at, row.deadline_set_at = until, now
+    if reopen:
+        row.closed_at, row.reopened_at = None, now
+    _move_close_event(uow, period, until)
+    record_change(
+        uow,
+        changer,
+        AuditAction.ROUND_REOPEN if reopen else AuditAction.ROUND_EXTEND,
+        now,
+        subject=period.key,
+        period=period.key,
+        old=old,
+        new={"closes_at": until.isoformat()},
+    )
+    uow.session.flush()
+    change = "reopened" if reopen else "extended"
+    told = _announce_round_change(uow, catalogue, row, change, until, now, with_button=True)
+    return DeadlineChanged(period, until, previous, reopen, told)
+
+
+def _move_close_event(uow: UnitOfWork, period: Period, until: datetime) -> None:
+    """The calendar's close of ``period`` is due at ``until`` (and, reopened, not done yet)."""
+    key = f"{period.key}:{EventKind.CLOSE.value}"
+    event = uow.session.get(ScheduledEventRow, key)
+    if event is None:
+        uow.session.add(
+            ScheduledEventRow(key=key, kind=EventKind.CLOSE.value, period=period.key, due_at=until)
+        )
+        return
+    event.due_at, event.done_at, event.skipped_at, event.note = until, None, None, ""
+
+
+def set_deadlines(uow: UnitOfWork) -> dict[Period, datetime]:
+    """The deadline of each open round whose deadline an administrator set (reopened or
+    extended): the calendar closes those then."""
+    rows = uow.session.scalars(
+        select(RoundRow).where(
+            RoundRow.closed_at.is_(None),
+            RoundRow.deadline_set_at.is_not(None),
+            RoundRow.closes_at.is_not(None),
+        )
+    )
+    return {Period.parse(r.period): _aware(r.closes_at) for r in rows if r.closes_at is not None}
 
 
 def _round_is_open(uow: UnitOfWork, period: Period) -> bool:
@@ -395,7 +534,8 @@ def queue_summary(
     chat_id = management_chat_id(uow, ctx)
     if chat_id is None:
         return False
-    key = f"{period.key}:summary"
+    row = uow.session.get(RoundRow, period.key)
+    key = round_key(row, "summary") if row is not None else f"{period.key}:summary"
     if again:
         key = f"{key}:{now.isoformat()}"
     return queue_send(uow, key, SendKind.SUMMARY, chat_id, now, period=period)

@@ -41,6 +41,8 @@ class AuditAction(StrEnum):
     CATALOGUE_LOAD = "catalogue_load"
     ROUND_OPEN = "round_open"
     ROUND_CLOSE = "round_close"
+    ROUND_REOPEN = "round_reopen"
+    ROUND_EXTEND = "round_extend"
     PAUSE_NUDGES = "pause_nudges"
     MANAGEMENT_GROUP = "management_group"
     SUMMARY_RESEND = "summary_resend"

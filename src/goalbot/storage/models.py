@@ -197,6 +197,10 @@ class RoundRow(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closes_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # when an administrator set ``closes_at`` (extended or reopened): the calendar closes the
+    # round then, not at the configured deadline
+    deadline_set_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reopened_at: Mapped[datetime | None] = mapped_column(nullable=True)  # the latest reopening
 
 
 class AnswerRow(Base):
