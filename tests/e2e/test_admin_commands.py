@@ -155,8 +155,8 @@ async def test_an_administrator_extends_and_reopens_a_round_from_telegram(
         row = uow.session.get(RoundRow, "2026Q4")
         assert row is not None and row.closes_at is not None
         assert row.closes_at.astimezone(UTC).date().isoformat() == "2027-01-30"
-        told = list(uow.session.scalars(select(SendRow).where(SendRow.kind == "round_changed")))
-    assert [s.payload["change"] for s in told if s.payload] == [
+        changes = list(uow.session.scalars(select(SendRow).where(SendRow.kind == "round_changed")))
+    assert [s.payload["change"] for s in changes if s.payload] == [
         "extended",
         "closed_early",
         "reopened",
