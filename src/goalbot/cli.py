@@ -582,8 +582,9 @@ def cmd_round(args: argparse.Namespace, config: Config) -> int:
 def cmd_sends(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
     if args.sends_command == "resend":
-        queued = [outbox.resend(ctx, send_id) for send_id in args.ids]
-        print(render("cli/sends_resent.txt.j2", "fi", queued=queued, ids=args.ids))
+        ids = list(dict.fromkeys(args.ids))  # an id given twice is sent again once
+        queued = [outbox.resend(ctx, send_id) for send_id in ids]
+        print(render("cli/sends_resent.txt.j2", "fi", queued=queued, ids=ids))
         return EXIT_OK
     sends = outbox.undelivered_sends(ctx, everything=args.all)
     print(render("cli/sends.txt.j2", "fi", sends=sends, timezone=config.schedule.zone))

@@ -94,3 +94,48 @@ async def test_each_person_is_shown_the_commands_they_may_use(
         assert {"invite", "owners", "remind", "close", "summary", "status"} <= set(admins)
         assert "report" not in admins  # the administrator owns no goals
         assert menu(botapi, admin.id, "en") and menu(botapi, manager.id, "en")
+
+
+async def test_a_role_given_or_taken_on_the_command_line_changes_the_persons_menu(
+    staffed: AppContext, botapi: FakeBotApi
+) -> None:
+    """The menus are set again through the outbox, for the new holder and the one replaced."""
+    from goalbot.services import outbox
+    from goalbot.services.owners import assign_role, revoke_role
+
+    ctx = staffed
+    driver = botapi.driver
+    kalle = driver.create_user("Kalle")
+    reino = driver.create_user("Reino")
+    for person in (kalle, reino):
+        person.start()
+    enrol(ctx, kalle, "kaupunginjohtaja", "Kalle Kaupunginjohtaja")
+    enrol(ctx, reino, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    async with running_bot(ctx):
+        await driver.wait_until_idle()
+        assert "missing" in menu(botapi, kalle.id) and menu(botapi, reino.id) == []
+
+        # the town manager's role goes to Reino: his menu gains it, Kalle's loses it
+        assign_role(ctx, "kaupunginjohtaja", "Reino Rakennustarkastaja")
+        languages = ("", "fi", "sv", "en")
+
+        def changed() -> bool:
+            return all(
+                "missing" in menu(botapi, reino.id, code) and menu(botapi, kalle.id, code) == []
+                for code in languages
+            )
+
+        await driver.wait_until(changed, timeout=15)
+
+        revoke_role(ctx, "kaupunginjohtaja")
+        await driver.wait_until(lambda: menu(botapi, reino.id) == [], timeout=15)
+        await driver.wait_until_idle()
+    with ctx.unit_of_work() as uow:
+        from sqlalchemy import select
+
+        from goalbot.storage.models import SendRow
+
+        menus = list(uow.session.scalars(select(SendRow).where(SendRow.kind == "menu")))
+    assert sorted(s.chat_id for s in menus) == sorted([kalle.id, reino.id, reino.id])
+    assert {s.status for s in menus} == {"sent"}
+    assert outbox.undelivered_sends(ctx) == []

@@ -33,7 +33,7 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes
 
-from goalbot.chat.handlers import app_context, call
+from goalbot.chat.handlers import app_context, call, put_menu
 from goalbot.chat.keyboards import start_keyboard
 from goalbot.chat.ratelimit import RequestWithdrawn, before_request
 from goalbot.chat.supervision import supervision
@@ -42,6 +42,7 @@ from goalbot.domain.protocol import SendKind, SendStatus
 from goalbot.reporting.messages import TEXT_LIMIT
 from goalbot.reporting.rendering import render
 from goalbot.services import outbox
+from goalbot.services.access import menu_for
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.questionnaire import reminder_view
 from goalbot.storage.database import is_database_unavailable
@@ -66,6 +67,7 @@ class Part:
     text: str = ""
     with_button: bool = False
     table: Period | None = None  # the period's goal table as an XLSX file
+    menu: tuple[str, ...] | None = None  # a person's command menu (setMyCommands), not a text
 
 
 async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
@@ -86,16 +88,12 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
         case SendKind.SUMMARY:
             if send.period is None:
                 raise NothingToSend
-            from goalbot.chat.reports import summary_parts
-
-            texts = await summary_parts(ctx, send.period, TEXT_LIMIT - PART_LINE_ROOM)
-            if len(texts) > 1:
-                # numbered, so that a part that did not arrive shows as missing
-                total = len(texts)
-                texts = [
-                    f"{text}\n\n{render('chat/part.html.j2', language, number=n, total=total)}"
-                    for n, text in enumerate(texts, start=1)
-                ]
+            kept = send.payload.get("parts")
+            if isinstance(kept, list) and all(isinstance(text, str) for text in kept):
+                texts = list(kept)  # resumed or sent again: the parts as first made
+            else:
+                texts = await _summary_texts(ctx, send.period, language)
+                await call(outbox.keep_parts, ctx, send.id, texts)
             return [*(Part(text) for text in texts), Part(table=send.period)]
         case SendKind.ROUND_CHANGED:
             payload = send.payload or {}
@@ -110,6 +108,8 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
             )
             # reopened or extended: the start button takes them back to their answers
             return [Part(text, with_button=bool(payload.get("button")))]
+        case SendKind.MENU:
+            return [Part(menu=await call(menu_for, ctx, send.chat_id))]
         case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
             text = render(
                 f"chat/{send.kind.value}.html.j2",
@@ -120,6 +120,21 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
             )
             return [Part(text)]
     assert_never(send.kind)
+
+
+async def _summary_texts(ctx: AppContext, period: Period, language: str) -> list[str]:
+    """The summary's texts, numbered when there are several."""
+    from goalbot.chat.reports import summary_parts
+
+    texts = await summary_parts(ctx, period, TEXT_LIMIT - PART_LINE_ROOM)
+    if len(texts) > 1:
+        # numbered, so that a part that did not arrive shows as missing
+        total = len(texts)
+        texts = [
+            f"{text}\n\n{render('chat/part.html.j2', language, number=n, total=total)}"
+            for n, text in enumerate(texts, start=1)
+        ]
+    return texts
 
 
 def _failure(exc: TelegramError) -> outbox.Outcome:
@@ -140,8 +155,11 @@ def _failure(exc: TelegramError) -> outbox.Outcome:
     return outbox.Outcome.TIMED_OUT
 
 
-async def _request(bot: Bot, ctx: AppContext, chat_id: int, part: Part) -> Message:
+async def _request(bot: Bot, ctx: AppContext, chat_id: int, part: Part) -> Message | None:
     language = ctx.config.texts.language
+    if part.menu is not None:
+        await put_menu(bot, chat_id, part.menu)
+        return None
     if part.table is not None:
         from goalbot.chat.reports import send_export
 
@@ -261,7 +279,7 @@ class Deliverer:
             send.id,
             index,
             outbox.Outcome.DELIVERED,
-            message_id=message.message_id,
+            message_id=message.message_id if message is not None else None,
             chat_id=chat_id,
         )
         return status, chat_id

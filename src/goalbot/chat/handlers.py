@@ -33,7 +33,14 @@ from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.messages import split_html
 from goalbot.reporting.rendering import render
 from goalbot.services import owners as owner_service
-from goalbot.services.access import Command, Identity, Verdict, check_access, menu_for
+from goalbot.services.access import (
+    OWNERS_MENU,
+    Command,
+    Identity,
+    Verdict,
+    check_access,
+    menu_for,
+)
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.inbox import was_applied
 from goalbot.services.outbox import follow_migration, set_blocked
@@ -206,16 +213,26 @@ def commands_of(names: Iterable[str], language: str) -> list[BotCommand]:
     ]
 
 
-async def set_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
-    """The command menu of one person's private chat (what they may use)."""
+async def put_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
+    """The command menu of one person's private chat (what they may use); an owner's, or
+    none, is the one every private chat has. Telegram's errors are the caller's."""
     names = tuple(names)
-    try:
-        for language, code in MENU_LANGUAGES:
+    shared = not names or names == OWNERS_MENU
+    for language, code in MENU_LANGUAGES:
+        if shared:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id), language_code=code)
+        else:
             await bot.set_my_commands(
                 commands_of(names, language),
                 scope=BotCommandScopeChat(chat_id),
                 language_code=code,
             )
+
+
+async def set_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
+    """The command menu of one person's private chat, if Telegram takes it."""
+    try:
+        await put_menu(bot, chat_id, names)
     except TelegramError as exc:
         # a person who has not written to the bot yet has no chat: the menu waits for them
         log.info("no command menu of its own for chat %s: %s", chat_id, exc)

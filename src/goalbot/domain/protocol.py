@@ -35,7 +35,8 @@ class SendKind(StrEnum):
     ESCALATION = "escalation"  # the missing answers, listed to a department head or the manager
     SUMMARY = "summary"  # the round's summary for the management group
     ADMIN_NOTICE = "admin_notice"  # something the administrators must know
-    ROUND_CHANGED = "round_changed"  # a round closed early: owners with answers open are told
+    ROUND_CHANGED = "round_changed"  # a round closed early, reopened or extended: owners told
+    MENU = "menu"  # a person's command menu, set again after their roles changed
 
 
 class SendStatus(StrEnum):

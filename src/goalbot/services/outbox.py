@@ -27,6 +27,7 @@ and ``resend`` sends one again, deliberately: only the parts that did not surely
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -152,6 +153,15 @@ def queue_send(
     )
     uow.session.flush()
     return True
+
+
+def queue_menu(uow: UnitOfWork, telegram_user_id: int | None, now: datetime) -> bool:
+    """Set a person's command menu again (their roles changed); True if queued now."""
+    if telegram_user_id is None:
+        return False
+    # each change is its own send: nothing else is queued in its unit of work for the chat
+    key = f"menu:{telegram_user_id}:{uuid.uuid4().hex}"
+    return queue_send(uow, key, SendKind.MENU, telegram_user_id, now)
 
 
 def _queued(row: SendRow) -> QueuedSend:
@@ -301,8 +311,8 @@ def _after_part(row: SendRow, part: int, outcome: Outcome, now: datetime) -> Sen
     row.sent_at = now
     if status != SendStatus.SENDING:
         row.claimed_by, row.claimed_until = "", None
-    if outcome == Outcome.NOTHING_TO_SEND:
-        row.reported_at = now  # nobody missed anything
+    if outcome == Outcome.NOTHING_TO_SEND or row.kind == SendKind.MENU:
+        row.reported_at = now  # nobody missed a message (a menu is set again at the next start)
     return status
 
 
@@ -486,7 +496,9 @@ def undelivered_sends(ctx: AppContext, everything: bool = False) -> list[Undeliv
     with ctx.unit_of_work() as uow:
         rows = list(
             uow.session.scalars(
-                select(SendRow).where(SendRow.status.in_(_UNDELIVERED)).order_by(SendRow.id.desc())
+                select(SendRow)
+                .where(SendRow.status.in_(_UNDELIVERED), SendRow.kind != SendKind.MENU.value)
+                .order_by(SendRow.id.desc())
             )
         )
         resent = {
@@ -505,9 +517,17 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
     """Queue a send again, on an administrator's word: the parts that did not surely arrive."""
     now = ctx.now()
     with ctx.unit_of_work() as uow:
-        row = uow.session.get(SendRow, send_id)
+        row = uow.session.get(SendRow, send_id, with_for_update=True)
         if row is None:
             raise ServiceError("unknown_send", id=send_id)
+        # sent again already: what that copy did not deliver is what is still missing, and
+        # a second copy of the original would repeat what the first one delivered
+        while (copy_row := _latest_copy(uow, row.id)) is not None:
+            if copy_row.status not in _UNDELIVERED:
+                raise ServiceError(
+                    "send_already_resent", id=send_id, copy=copy_row.id, status=copy_row.status
+                )
+            row = copy_row
         if row.status not in _UNDELIVERED:
             raise ServiceError("send_not_undelivered", id=send_id, status=row.status)
         copies = uow.session.scalars(select(SendRow.id).where(SendRow.resend_of == row.id)).all()
@@ -545,6 +565,27 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
         queued = _queued(copy)
         uow.commit()
         return queued
+
+
+def _latest_copy(uow: UnitOfWork, send_id: int) -> SendRow | None:
+    """The newest send queued again from ``send_id`` (``resend``), if any."""
+    return uow.session.scalars(
+        select(SendRow)
+        .where(SendRow.resend_of == send_id)
+        .order_by(SendRow.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def keep_parts(ctx: AppContext, send_id: int, texts: list[str]) -> None:
+    """Keep the texts of a send's parts as first made, so that what is resumed or sent again
+    is exactly what was not delivered (a summary made again later may split differently)."""
+    with ctx.unit_of_work() as uow:
+        row = uow.session.get(SendRow, send_id, with_for_update=True)
+        if row is not None and "parts" not in (row.payload or {}):
+            row.payload = {**(row.payload or {}), "parts": list(texts)}
+            uow.commit()
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -17,7 +17,7 @@ from goalbot.services.access import OPERATOR, Actor, Command, changer_of, requir
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.languages import supported_language
-from goalbot.services.outbox import queue_send
+from goalbot.services.outbox import queue_menu, queue_send
 from goalbot.services.rounds import asked_of, open_round_row
 from goalbot.storage.audit import OPERATOR_CHANGE, AuditAction, Changer, record_change
 from goalbot.storage.database import UnitOfWork
@@ -180,12 +180,18 @@ def accept_invite(
                 "person": person.id,
             },
         )
+        # (the new holder's menu is set by the chat at once)
         replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now, changer)
         invite.used_at, invite.used_by_person_id = now, person.id
         _void_invites(uow, role.id, HolderKind(invite.kind), now, changer)
         uow.commit()
         return Binding(
-            person.id, person.name, role.id, role.name, HolderKind(invite.kind), replaced
+            person.id,
+            person.name,
+            role.id,
+            role.name,
+            HolderKind(invite.kind),
+            replaced.name if replaced is not None else None,
         )
 
 
@@ -283,15 +289,17 @@ def _assign(
     kind: HolderKind,
     now: datetime,
     changer: Changer,
-) -> str | None:
-    """Make ``person`` the role's owner/deputy; returns whom they replaced."""
+) -> PersonRow | None:
+    """Make ``person`` the role's owner/deputy; returns whom they replaced, whose command
+    menu is set again."""
     current = _active_assignment(uow, role_id, kind)
     if current is not None and current.person_id == person.id:
         return None
     replaced = None
     if current is not None:
         current.revoked_at = now
-        replaced = current.person.name
+        replaced = current.person
+        queue_menu(uow, replaced.telegram_user_id, now)
     uow.session.add(
         AssignmentRow(role_id=role_id, person_id=person.id, kind=kind.value, assigned_at=now)
     )
@@ -341,8 +349,10 @@ def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = HolderKind.
         # the role is given: no old link takes it
         _void_invites(uow, role.id, held, ctx.now(), OPERATOR_CHANGE)
         _remind_of_new_role(uow, ctx, catalogue, person, role.id)
+        queue_menu(uow, person.telegram_user_id, ctx.now())  # the role may bring commands
         uow.commit()
-        return Binding(person.id, person.name, role.id, role.name, held, replaced)
+        name = replaced.name if replaced is not None else None
+        return Binding(person.id, person.name, role.id, role.name, held, name)
 
 
 def _remind_of_new_role(
@@ -384,6 +394,7 @@ def revoke_role(ctx: AppContext, role_id: str, kind: str = HolderKind.OWNER) -> 
             old={"kind": held.value, "person": current.person_id},
         )
         name = current.person.name
+        queue_menu(uow, current.person.telegram_user_id, ctx.now())
         uow.commit()
         return name
 
