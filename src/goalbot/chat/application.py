@@ -204,8 +204,17 @@ async def running(
             await application.post_init(application)
         await application.start()
         assert application.updater is not None
+
+        def error_callback(exc: TelegramError) -> None:
+            # as run_polling does: a failed poll goes to the error handler (an outage is
+            # one line there, not a traceback per poll)
+            application.create_task(application.process_error(error=exc, update=None))
+
         await application.updater.start_polling(
-            poll_interval=0.0, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+            poll_interval=0.0,
+            timeout=timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=error_callback,
         )
         try:
             yield

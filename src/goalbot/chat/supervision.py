@@ -26,7 +26,11 @@ from goalbot.chat.inbox import InboxUnavailable
 from goalbot.chat.systemd import notify, watchdog_seconds
 from goalbot.logs import TOKEN_SHAPE
 from goalbot.services import health
-from goalbot.storage.database import file_vanished, is_database_unavailable
+from goalbot.storage.database import (
+    file_vanished,
+    is_database_unavailable,
+    is_read_only_error,
+)
 from goalbot.storage.instance import AlreadyRunning, InstanceLock
 from goalbot.storage.models import utcnow
 
@@ -43,13 +47,27 @@ class Outage:
         self.down_since: datetime | None = None
         self.since = clock()  # when the current state (up or down) began
         self.detail = ""
+        self.read_only = False  # the database answers, but takes no writes
 
     @property
     def down(self) -> bool:
         return self.down_since is not None
 
-    def failed(self, detail: str) -> None:
+    def failed(self, detail: str, read_only: bool = False) -> None:
         self.detail = TOKEN_SHAPE.sub("[token]", detail)[:500]
+        if read_only and not self.read_only:
+            # said once, also when the outage began as a lost connection
+            self.read_only = True
+            if self.down_since is None:
+                self.down_since = self.since = self.clock()
+            log.error(
+                "%s is read-only: %s; nothing is stored, no update is confirmed to "
+                "Telegram and nothing is sent until it can be written again",
+                self.name,
+                self.detail,
+                extra={"event": "outage_started", "service": self.name, "read_only": True},
+            )
+            return
         if self.down_since is None:
             self.down_since = self.since = self.clock()
             log.warning(
@@ -64,6 +82,7 @@ class Outage:
             return
         seconds = (self.clock() - self.down_since).total_seconds()
         self.down_since, self.since, self.detail = None, self.clock(), ""
+        self.read_only = False
         log.warning(
             "%s reachable again after %.0f s",
             self.name,
@@ -144,7 +163,7 @@ def is_outage_error(error: BaseException | None, watch: Supervision) -> bool:
     # an update that could not be kept (InboxUnavailable) names the database's error as cause
     cause = error.__cause__ if isinstance(error, InboxUnavailable) else error
     if is_database_unavailable(cause):
-        watch.database.failed(_describe(cause) if cause else "")
+        watch.database.failed(_describe(cause) if cause else "", is_read_only_error(cause))
         return True
     # a failed poll or a job's request: the TrackingRequest has recorded the outage
     return isinstance(error, NetworkError) and watch.telegram.down
@@ -172,11 +191,13 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(TelegramError):
             await context.bot.get_me()
     try:
+        if watch.lock is not None:
+            # after a database restart, hold it again (also while the database takes no
+            # writes, so that goalbot health says that, not that no bot runs)
+            await call(watch.lock.keep)
         await call(
             health.record_heartbeat, ctx, watch.instance.id, not tg.down, tg.since, tg.detail
         )
-        if watch.lock is not None:
-            await call(watch.lock.keep)  # after a database restart, hold it again
     except AlreadyRunning:
         log.error(
             "another goalbot took this database while it could not be reached; stopping",
@@ -187,7 +208,7 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
-        watch.database.failed(_describe(exc))
+        watch.database.failed(_describe(exc), is_read_only_error(exc))
         return
     watch.database.recovered()
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from goalbot.services.context import AppContext
+from goalbot.storage.database import database_read_only
 from goalbot.storage.instance import held_elsewhere
 from goalbot.storage.models import InstanceRow
 
@@ -39,6 +40,7 @@ class Health:
     code: str
     instance: InstanceRow | None = None
     age: timedelta | None = None
+    detail: str = ""
 
 
 def start_instance(ctx: AppContext, instance: Instance) -> None:
@@ -100,6 +102,10 @@ def health_of(ctx: AppContext) -> Health:
     age = now - latest.heartbeat_at
     if not held_elsewhere(ctx.db.engine):
         return Health(False, "not_running", latest, age)
+    read_only = database_read_only(ctx.db.engine)
+    if read_only:
+        # the bot cannot write its heartbeat either: this, not a hang, is why it is old
+        return Health(False, "read_only", latest, age, read_only)
     if age > STALE_AFTER:
         return Health(False, "stale", latest, age)
     if not latest.telegram_ok:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,9 +92,45 @@ def _connect_args(backend: str) -> dict[str, Any]:
     return {}
 
 
+READ_ONLY_SQLSTATE = "25006"  # PostgreSQL's read_only_sql_transaction
+
+
+def is_read_only_error(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the database refusing a write because it is read-only (a SQLite file
+    or folder without write permission, PostgreSQL's ``default_transaction_read_only``, a hot
+    standby)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == READ_ONLY_SQLSTATE:
+        return True
+    text = str(exc.orig or exc).lower()
+    return "readonly database" in text or "read-only transaction" in text
+
+
 def is_database_unavailable(exc: BaseException | None) -> bool:
-    """Whether ``exc`` means the database could not be reached or used right now."""
-    return isinstance(exc, OperationalError | StorageError)
+    """Whether ``exc`` means the database could not be reached or used right now (also: it
+    cannot be written); the bot holds its work until it can."""
+    return isinstance(exc, OperationalError | StorageError) or is_read_only_error(exc)
+
+
+def database_read_only(engine: Engine) -> str:
+    """Why goalbot cannot write the database (a short reason), or "" if it can."""
+    url = engine.url.render_as_string(hide_password=False)
+    path = sqlite_file(url)
+    if path is not None:
+        # SQLite writes its journal beside the file: the folder must be writable too
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"the file {path} is read-only"
+        if not os.access(path.parent, os.W_OK):
+            return f"the folder {path.parent} is read-only"
+        return ""
+    if engine.dialect.name != "postgresql":
+        return ""
+    with engine.connect() as connection:
+        read_only = connection.execute(text("SELECT current_setting('transaction_read_only')"))
+        if read_only.scalar() == "on":
+            return "PostgreSQL takes no writes (default_transaction_read_only, or a standby)"
+    return ""
 
 
 def safe_url(url: str) -> str:
