@@ -190,6 +190,20 @@ def test_every_template_escapes_hostile_text(
     )
     closed = close_round_now(ctx, Q4)
     render("chat/round_closed.html.j2", "fi", closed=closed)
+    from goalbot.services.rounds import DeadlineChanged
+
+    for reopened in (True, False):
+        changed = DeadlineChanged(Q4, ctx.now(), ctx.now(), reopened, 1)
+        render("chat/round_deadline.html.j2", "fi", changed=changed, timezone=zone)
+        change = {"change": "reopened" if reopened else "extended", "missing": 1, "unconfirmed": 2}
+        render(
+            "chat/round_changed.html.j2",
+            "fi",
+            period=Q4,
+            payload=change,
+            deadline=ctx.now(),
+            timezone=zone,
+        )
     note = _show(ctx, handle_input(ctx, OwnerInput(3002, OWNER)))  # no round open any more
     assert note.screens[0].kind.value == "note"
     status_reports.summary_parts(ctx, Q4)

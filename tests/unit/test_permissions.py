@@ -38,6 +38,8 @@ EXPECTED: dict[Command, tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Ve
     Command.PAUSE: ((R, N, N, A), (Q, N, N, P), (Q, N, N, P)),
     Command.REMIND: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.CLOSE: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
+    Command.REOPEN: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
+    Command.EXTEND: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.SUMMARY: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.SETGROUP: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.LANGUAGE: ((R, A, A, A), (A, A, A, A), (R, R, R, R)),

@@ -181,7 +181,7 @@ def accept_invite(
             },
         )
         # (the new holder's menu is set by the chat at once)
-        replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now, changer)
+        replaced = _assign(uow, role.id, person, HolderKind(invite.kind), now, changer, menu=False)
         invite.used_at, invite.used_by_person_id = now, person.id
         _void_invites(uow, role.id, HolderKind(invite.kind), now, changer)
         uow.commit()
@@ -289,12 +289,15 @@ def _assign(
     kind: HolderKind,
     now: datetime,
     changer: Changer,
+    menu: bool = True,
 ) -> PersonRow | None:
-    """Make ``person`` the role's owner/deputy; returns whom they replaced, whose command
-    menu is set again."""
+    """Make ``person`` the role's owner/deputy; returns whom they replaced. The command menus
+    of both are set again (``menu`` False: not the new holder's, which the caller sets)."""
     current = _active_assignment(uow, role_id, kind)
     if current is not None and current.person_id == person.id:
         return None
+    if menu:
+        queue_menu(uow, person.telegram_user_id, now)
     replaced = None
     if current is not None:
         current.revoked_at = now
@@ -349,7 +352,6 @@ def assign_role(ctx: AppContext, role_id: str, who: str, kind: str = HolderKind.
         # the role is given: no old link takes it
         _void_invites(uow, role.id, held, ctx.now(), OPERATOR_CHANGE)
         _remind_of_new_role(uow, ctx, catalogue, person, role.id)
-        queue_menu(uow, person.telegram_user_id, ctx.now())  # the role may bring commands
         uow.commit()
         name = replaced.name if replaced is not None else None
         return Binding(person.id, person.name, role.id, role.name, held, name)
