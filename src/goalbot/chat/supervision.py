@@ -191,13 +191,11 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(TelegramError):
             await context.bot.get_me()
     try:
-        if watch.lock is not None:
-            # after a database restart, hold it again (also while the database takes no
-            # writes, so that goalbot health says that, not that no bot runs)
-            await call(watch.lock.keep)
         await call(
             health.record_heartbeat, ctx, watch.instance.id, not tg.down, tg.since, tg.detail
         )
+        if watch.lock is not None:
+            await call(watch.lock.keep)  # after a database restart, hold it again
     except AlreadyRunning:
         log.error(
             "another goalbot took this database while it could not be reached; stopping",
@@ -208,7 +206,19 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
-        watch.database.failed(_describe(exc), is_read_only_error(exc))
+        read_only = is_read_only_error(exc)
+        watch.database.failed(_describe(exc), read_only)
+        if read_only and watch.lock is not None:
+            # it answers, but takes no writes (a failover to a standby cuts the session): hold
+            # the lock again, so that goalbot health says the database is read-only
+            try:
+                await call(watch.lock.keep)
+            except AlreadyRunning:
+                log.error(
+                    "another goalbot took this database while it could not be written; stopping",
+                    extra={"event": "lost_database_lock"},
+                )
+                context.application.stop_running()
         return
     watch.database.recovered()
 

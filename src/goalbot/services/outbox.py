@@ -300,7 +300,8 @@ def _after_part(row: SendRow, part: int, outcome: Outcome, now: datetime) -> Sen
         case Outcome.REFUSED | Outcome.NOTHING_TO_SEND:
             status = SendStatus.FAILED
         case Outcome.BLOCKED:
-            status = SendStatus.BLOCKED
+            # a menu refused for a chat not yet opened says nothing of a blocked bot
+            status = SendStatus.FAILED if row.kind == SendKind.MENU else SendStatus.BLOCKED
         case _:
             assert_never(outcome)
     progress = Progress(progress.total, tuple(done), tuple(uncertain), None, progress.skip)
