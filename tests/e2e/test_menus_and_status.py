@@ -85,7 +85,7 @@ async def test_each_person_is_shown_the_commands_they_may_use(
     async with running_bot(ctx):
         await driver.wait_until_idle()
         everyone = menu(botapi)
-        assert everyone == ["report", "raportoi", "status", "schedule", "kieli", "help"]
+        assert everyone == ["report", "raportoi", "vastaa", "status", "schedule", "kieli", "help"]
         assert menu(botapi, owner.id) == []  # an owner has the menu of every private chat
         managers = menu(botapi, manager.id)
         assert {"status", "missing", "export", "chart", "report"} <= set(managers)

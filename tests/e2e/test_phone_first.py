@@ -185,7 +185,8 @@ async def test_closing_a_round_early_is_announced_to_those_with_answers_open(
         notice = await halfway.wait_for_message(predicate=lambda m: "suljettiin" in m.content)
         assert notice.content.startswith(
             "Vuosineljänneksen Q4/2026 raportointikierros suljettiin ennen määräaikaa "
-            "(18.1.2027 klo 16.00). Vastauksia ei voi enää antaa eikä muuttaa."
+            "(18.1.2027 klo 16.00). Vastauksia ei voi enää muuttaa; puuttuvan luvun voi antaa "
+            "myöhemmin komennolla /vastaa."
         )
         assert "Vastaamatta jäi 1 mittari." in notice.content
         other = await unconfirmed.wait_for_message(predicate=lambda m: "suljettiin" in m.content)

@@ -30,7 +30,9 @@ from goalbot.services import owners as owner_service
 from goalbot.services.access import who_is
 from goalbot.services.catalogue import load_catalogue
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.entry import give_figure
 from goalbot.services.events import event_states, round_states
+from goalbot.services.progress import lacking_for
 from goalbot.services.questionnaire import (
     Action,
     OwnerInput,
@@ -49,7 +51,16 @@ CORRECTIVE = "<pre>toimet > 0 & < 9</pre>"
 COMMENT = '<a href="tg://user?id=1">kommentti</a> &lt;ei&gt;'
 TITLE = "Rakentamisluvat <b>nopeasti</b> & <a href='https://evil.example/'>tästä</a>"
 # what must never appear unescaped in an HTML text
-MARKERS = ("<sijainen>", "<a href", "<b>Lahtinen", "<5 kpl", "<code>", "<pre>", "<tg-spoiler>")
+# (a template's own <code>, a command to copy, is not the explanation's)
+MARKERS = (
+    "<sijainen>",
+    "<a href",
+    "<b>Lahtinen",
+    "<5 kpl",
+    "<code>kesken",
+    "<pre>toimet",
+    "<tg-spoiler>",
+)
 OWNER, DEPUTY, MANAGER = 701, 702, 703
 
 
@@ -204,6 +215,11 @@ def test_every_template_escapes_hostile_text(
             deadline=ctx.now(),
             timezone=zone,
         )
+    lacking, open_round = lacking_for(ctx, OWNER)
+    render("chat/late_figure.html.j2", "fi", code="list", lacking=lacking, open_round=open_round)
+    for words in ([REASON, "2026Q4", "5"], ["RV-1.2", REASON, "5"], ["RV-1.2", "2026Q4", REASON]):
+        given = give_figure(ctx, OWNER, words)
+        render("chat/late_figure.html.j2", "fi", given=given, code=given.code)
     note = _show(ctx, handle_input(ctx, OwnerInput(3002, OWNER)))  # no round open any more
     assert note.screens[0].kind.value == "note"
     status_reports.summary_parts(ctx, Q4)

@@ -43,6 +43,7 @@ EXPECTED: dict[Command, tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Ve
     Command.SUMMARY: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.SETGROUP: ((R, N, N, A), (Q, N, N, A), (Q, N, N, A)),
     Command.LANGUAGE: ((R, A, A, A), (A, A, A, A), (R, R, R, R)),
+    Command.ANSWER: ((R, A, N, A), (Q, P, N, P), (Q, P, N, P)),  # an owner: their own metrics
 }
 PEOPLE = (STRANGER, OWNER, MANAGER, ADMIN)
 

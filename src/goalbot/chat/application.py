@@ -131,6 +131,7 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler(["report", "raportoi"], handlers.report))
+    application.add_handler(CommandHandler("vastaa", handlers.answer_command))
     add_language_handlers(application)
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     add_admin_handlers(application)

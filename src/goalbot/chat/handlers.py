@@ -42,8 +42,10 @@ from goalbot.services.access import (
     menu_for,
 )
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.entry import give_figure
 from goalbot.services.inbox import was_applied
 from goalbot.services.outbox import follow_migration, set_blocked
+from goalbot.services.progress import lacking_for
 from goalbot.services.questionnaire import (
     Action,
     OwnerInput,
@@ -425,6 +427,33 @@ async def help_command(
             private=chat.type == ChatType.PRIVATE,
         ),
     )
+
+
+@allowed_for(Command.ANSWER)
+async def answer_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, identity: Identity
+) -> None:
+    """/vastaa [METRIC PERIOD VALUE]: a figure outside the round's questions (a late one);
+    alone, the person's figures still lacking, each with the command that gives it."""
+    chat, user = _identity_args(update)
+    ctx = app_context(context)
+    words = list(context.args or [])
+    if not words:
+        lacking, open_round = await call(lacking_for, ctx, user.id)
+        text = render(
+            "chat/late_figure.html.j2",
+            language_of(context),
+            code="list",
+            lacking=lacking,
+            open_round=open_round,
+            admin=identity.is_admin,
+        )
+    else:
+        given = await call(give_figure, ctx, user.id, words)
+        text = render(
+            "chat/late_figure.html.j2", language_of(context), given=given, code=given.code
+        )
+    await send_html(chat, text)
 
 
 async def _group_hint(chat: Chat, context: ContextTypes.DEFAULT_TYPE) -> None:

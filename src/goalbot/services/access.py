@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from goalbot.domain.goals import Catalogue, Role
+from goalbot.domain.goals import Catalogue, Metric, Role
 from goalbot.domain.obligations import Holder, RoleHolders
 from goalbot.domain.protocol import HolderKind
 from goalbot.services.catalogue import active_catalogue
@@ -142,6 +142,7 @@ class Command(StrEnum):
     SUMMARY = "summary"
     SETGROUP = "setgroup"
     LANGUAGE = "language"  # /kieli, /språk, /language: a person's own, or the group's
+    ANSWER = "answer"  # /vastaa: a figure given outside the round's questions (a late one)
     OTHER = "other"  # a command the bot does not have, or a picture, a sticker, a file
 
 
@@ -200,8 +201,18 @@ PERMISSIONS: dict[Command, Permission] = {
     Command.SUMMARY: _ADMIN,
     Command.SETGROUP: _ADMIN,
     Command.LANGUAGE: Permission(Audience.KNOWN, management_group=True),
+    # owners their own metrics (answering_hold), administrators any
+    Command.ANSWER: Permission(Audience.ADMINS, private_only=True, owners=True),
 }
 """Which command is for whom, and where (see Permission)."""
+
+
+def answering_hold(identity: Identity, catalogue: Catalogue, metric: Metric) -> Holder | None:
+    """How ``identity`` answers ``metric``: their hold on the role of its goal (as its owner
+    before as its deputy), or None when it is not theirs to answer. The questionnaire asks
+    each person exactly these metrics; /vastaa takes a figure for them at any time."""
+    role = catalogue.goal(metric.goal_id).owner_role
+    return next((hold for hold in identity.roles if hold.role.id == role), None)
 
 
 class Verdict(StrEnum):
@@ -236,8 +247,9 @@ def decide(identity: Identity, command: Command, private: bool, management_group
         return Verdict.REFUSED
     if _is_in(identity, permission.who):
         return Verdict.PRIVATE_ONLY if permission.private_only and not private else Verdict.ALLOWED
-    if permission.owners and identity.owns_goals and private:
-        return Verdict.ALLOWED
+    if permission.owners and identity.owns_goals:
+        # an owner's command for their own goals is theirs in private
+        return Verdict.ALLOWED if private else Verdict.PRIVATE_ONLY
     if permission.who == Audience.ADMINS and identity.is_known:
         return Verdict.ADMINS_ONLY
     refused = (
@@ -251,6 +263,7 @@ def decide(identity: Identity, command: Command, private: bool, management_group
 ANSWERING = ("report", "raportoi")
 """The owners' commands of the questionnaire (for whoever holds a role)."""
 MENU: tuple[tuple[str, Command], ...] = (
+    ("vastaa", Command.ANSWER),
     ("status", Command.STATUS),
     ("missing", Command.MISSING),
     ("export", Command.EXPORT),

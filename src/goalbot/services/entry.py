@@ -10,10 +10,15 @@ nothing is stored.
 A row names the metric (``STR-5.1``), the period the figure describes (``2026Q4``,
 ``Q4/2026``, or for a year's figure the year, ``2026``), the value and, optionally, a comment,
 which is kept with the figure as its explanation.
+
+An owner gives a figure the same way in the chat, ``/vastaa RV-1.1 Q2/2026 25``: a late one
+for a period whose round has closed, or any of their own at any time (``give_figure``). Who
+may answer which metric is services.access.answering_hold; administrators may answer any.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -26,17 +31,32 @@ from typing import Any
 from goalbot.domain.answers import (
     AnswerValue,
     InvalidAnswer,
+    other_reading,
     parse_number,
     parse_reason,
     parse_yes_no,
 )
 from goalbot.domain.goals import Catalogue, Metric, MetricKind
 from goalbot.domain.periods import Period, PeriodError
+from goalbot.domain.protocol import HolderKind
+from goalbot.services.access import (
+    Actor,
+    answering_hold,
+    changer_of,
+    identify,
+    person_by_telegram_id,
+)
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import open_round_row
 from goalbot.storage.audit import Changer
-from goalbot.storage.repositories import confirm_answer, get_answer, save_answer, save_text
+from goalbot.storage.repositories import (
+    answers_before,
+    confirm_answer,
+    get_answer,
+    save_answer,
+    save_text,
+)
 
 DEFAULT_ENTERED_BY = "ylläpitäjä"
 """Whom an entered figure is recorded as entered by, unless a name is given."""
@@ -325,3 +345,83 @@ def enter_figure(
 ) -> EntryReport:
     """``goalbot answers set``: one figure, checked and recorded as a file's row is."""
     return enter_figures(ctx, [EntryRow(0, metric, period, value, comment)], entered_by)
+
+
+# ---------------------------------------------------------------- a figure given in the chat
+
+CONFIRM_WORD = "!"
+"""Typed after a figure a thousand times off the previous one: it is meant as typed."""
+
+
+@dataclass(frozen=True)
+class GivenFigure:
+    """What /vastaa did: ``code`` "saved" or "unchanged", else why the figure was refused
+    (a Refusal's or InvalidAnswer's code), with the metric and period when they were read."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    metric: Metric | None = None
+    period: Period | None = None
+    value: AnswerValue | None = None
+
+
+def _compared(uow: Any, metric: Metric, period: Period) -> Decimal | None:
+    """The figure a typed one is checked against: the latest before it, else the baseline."""
+    earlier = [r.number for r in answers_before(uow, period, [metric.id]) if r.number is not None]
+    if earlier:
+        return earlier[-1]
+    baseline = metric.baseline.value
+    return baseline if isinstance(baseline, Decimal) else None
+
+
+def give_figure(ctx: AppContext, telegram_user_id: int, words: Sequence[str]) -> GivenFigure:
+    """``/vastaa METRIC PERIOD VALUE``: the Telegram user's figure for a period of one of their
+    metrics, checked as the chat checks an answer and recorded confirmed, also after the
+    period's round has closed (given while a round is open, it answers that round too)."""
+    if len(words) < 3:
+        return GivenFigure("usage")
+    ref, period_text = words[0], words[1]
+    rest = list(words[2:])
+    insisted = rest[-1] == CONFIRM_WORD
+    if insisted:
+        rest = rest[:-1]
+    with ctx.unit_of_work() as uow:
+        identity = identify(uow, ctx, telegram_user_id)
+        catalogue = active_catalogue(uow)
+        checked = _check(catalogue, EntryRow(0, ref, period_text, " ".join(rest)))
+        if isinstance(checked, Refusal):
+            metric = None
+            with contextlib.suppress(KeyError):
+                metric = catalogue.metric(ref.strip())
+            return GivenFigure(checked.code, checked.params, metric)
+        metric, period, value = checked.metric, checked.period, checked.value
+        hold = answering_hold(identity, catalogue, metric)
+        if hold is None and not identity.is_admin:
+            return GivenFigure("not_yours", {"ref": metric.id}, metric, period)
+        if value.number is not None and not insisted:
+            other = other_reading(value.number, _compared(uow, metric, period), metric)
+            if other is not None:
+                params = {"typed": value.number, "other": other, "words": words}
+                return GivenFigure("implausible", params, metric, period, value)
+        person = person_by_telegram_id(uow, telegram_user_id)
+        deputy = hold is not None and hold.kind == HolderKind.DEPUTY
+        role = checked.owner_role if hold is None or deputy else None
+        changer = (
+            None if hold is not None else changer_of(uow, ctx, Actor(telegram_user_id), role or "")
+        )
+        open_row = open_round_row(uow)
+        now = ctx.now()
+        row, changed = save_answer(
+            uow,
+            metric.id,
+            period,
+            value,
+            person,
+            now,
+            role,
+            changer=changer,
+            round_period=Period.parse(open_row.period) if open_row is not None else None,
+        )
+        confirm_answer(uow, row, person, now, changer=changer)
+        uow.commit()
+        return GivenFigure("saved" if changed else "unchanged", {}, metric, period, value)

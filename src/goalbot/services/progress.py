@@ -619,6 +619,26 @@ def _lacking(
     return tuple(sorted(found, key=lambda f: f.period))
 
 
+def lacking_for(
+    ctx: AppContext, telegram_user_id: int
+) -> tuple[tuple[LackingFigure, ...], Period | None]:
+    """The figures of the Telegram user's own goals that the town still lacks from the
+    rounds before (see _lacking), as of the report period; and the open round's period."""
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        row = open_round_row(uow)
+        open_period = Period.parse(row.period) if row is not None else None
+        held = {hold.role.id for hold in identify(uow, ctx, telegram_user_id).roles}
+        own = [goal for goal in catalogue.goals if goal.owner_role in held]
+        if not own:
+            return (), open_period
+        period = default_period(uow, ctx)
+        judge = read_judge(uow, ctx, catalogue, period)
+        prior = prior_answers(uow, period)
+        lacking = _lacking(catalogue, period, _round_of(uow, period), prior, judge, own)
+        return lacking, open_period
+
+
 def status_of(
     ctx: AppContext, scope: str = "", period: Period | None = None, viewer: int | None = None
 ) -> StatusData:
@@ -709,6 +729,7 @@ __all__ = [
     "count_statuses",
     "default_period",
     "find_metric",
+    "lacking_for",
     "metric_history",
     "missing_of",
     "read_judge",
