@@ -15,7 +15,7 @@ from goalbot.config import Config
 from goalbot.reporting.rendering import use_template_folder
 from goalbot.services.catalogue import ensure_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.outbox import recover_interrupted, report_undelivered
+from goalbot.services.leadership import settle_interrupted
 from goalbot.storage.database import Database, require_existing, upgrade_database
 from goalbot.storage.models import utcnow
 
@@ -60,13 +60,5 @@ def bootstrap(
                 len(report.retired),
             )
     if delivers:
-        interrupted = recover_interrupted(ctx)
-        if interrupted:
-            log.warning(
-                "%d sends were on their way when the bot stopped; they are not repeated, and "
-                "the administrators are told",
-                interrupted,
-                extra={"event": "sends_interrupted", "count": interrupted},
-            )
-        report_undelivered(ctx)
+        settle_interrupted(ctx)
     return ctx

@@ -9,12 +9,14 @@ for ``telegram.token`` and ``database.url``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from goalbot.domain.workdays import WorkingCalendar
@@ -53,6 +55,12 @@ class StartupError(Exception):
 
 OWNERS_STATUS = ("own", "department")
 """What an owner's /status may show: their own goals, or their department's too."""
+MODES = ("polling", "webhook")
+"""How updates arrive: the bot asks Telegram (getUpdates), or Telegram posts them (setWebhook)."""
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""What Telegram accepts as a webhook's secret_token."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,16 @@ class TelegramConfig:
     poll_timeout: int = 30
     connect_timeout: float = 10.0
     read_timeout: float = 15.0
+    mode: str = "polling"  # "polling" (getUpdates) or "webhook" (Telegram posts the updates)
+    webhook_url: str = ""  # the public HTTPS address Telegram posts to (a reverse proxy's)
+    listen: str = DEFAULT_WEBHOOK_LISTEN  # where this process accepts the proxy's requests
+    port: int = DEFAULT_WEBHOOK_PORT
+    secret_token: str = ""  # every webhook request must carry it (X-Telegram-Bot-Api-Secret-Token)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path this process serves: the webhook address's own (a proxy passes it on)."""
+        return urlsplit(self.webhook_url).path or "/"
 
 
 @dataclass(frozen=True)
@@ -581,6 +599,11 @@ def parse_config(
             "poll_timeout",
             "connect_timeout",
             "read_timeout",
+            "mode",
+            "webhook_url",
+            "listen",
+            "port",
+            "secret_token",
         },
     )
     token = tg.string("token", "")
@@ -613,6 +636,7 @@ def parse_config(
         poll_timeout=tg.integer("poll_timeout", 30),
         connect_timeout=tg.number("connect_timeout", 10.0),
         read_timeout=tg.number("read_timeout", 15.0),
+        **_webhook(tg, problems, official=base_url == DEFAULT_BASE_URL),
     )
 
     db = section("database", {"url", "echo"})
@@ -725,6 +749,53 @@ def parse_config(
         logging=logging,
         source=source,
     )
+
+
+def _webhook(tg: _Section, problems: _Problems, official: bool) -> dict[str, Any]:
+    """``mode`` and the webhook's keys, checked together (a webhook needs its address and
+    secret; Telegram's own servers post only to HTTPS)."""
+    mode = tg.choice("mode", "polling", MODES)
+    url = tg.string("webhook_url", "").strip()
+    secret = tg.string("secret_token", "").strip()
+    values: dict[str, Any] = {
+        "mode": mode,
+        "webhook_url": url,
+        "listen": tg.string("listen", DEFAULT_WEBHOOK_LISTEN).strip(),
+        "port": tg.integer("port", DEFAULT_WEBHOOK_PORT, minimum=1, maximum=65535),
+        "secret_token": secret,
+    }
+    if not values["listen"]:
+        problems.add(f"{tg.where('listen')}: must be an address such as 127.0.0.1 or 0.0.0.0")
+    if mode != "webhook":
+        return values
+    parts = urlsplit(url)
+    if not url:
+        problems.add(
+            f'{tg.where("webhook_url")}: missing; mode = "webhook" needs the public HTTPS '
+            'address Telegram posts to, e.g. "https://bot.example.fi/goalbot"'
+        )
+    elif parts.scheme not in ("https", "http") or not parts.hostname:
+        problems.add(
+            f"{tg.where('webhook_url')}: must be an address such as "
+            f'"https://bot.example.fi/goalbot", not {url!r}'
+        )
+    elif parts.scheme != "https" and official:
+        problems.add(
+            f"{tg.where('webhook_url')}: Telegram posts only to https:// addresses, not {url!r}"
+        )
+    elif parts.query or parts.fragment:
+        problems.add(f"{tg.where('webhook_url')}: must have no ?query or #fragment, not {url!r}")
+    if not secret:
+        problems.add(
+            f'{tg.where("secret_token")}: missing; mode = "webhook" needs a secret that '
+            "every request from Telegram carries (1-256 characters: A-Z, a-z, 0-9, _ and -)"
+        )
+    elif not SECRET_TOKEN.fullmatch(secret):
+        problems.add(
+            f"{tg.where('secret_token')}: 1-256 characters, only A-Z, a-z, 0-9, _ and - "
+            "(as Telegram requires)"
+        )
+    return values
 
 
 def _check_language(language: str, folder: Path | None, where: str, problems: _Problems) -> None:

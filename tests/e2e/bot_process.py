@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -20,23 +21,29 @@ class BotProcess:
     """``python -m goalbot run`` in a process of its own, killed without warning on demand."""
 
     def __init__(
-        self, config: Path, logs: Path, driver: Driver, env: dict[str, str] | None = None
+        self,
+        config: Path,
+        logs: Path,
+        driver: Driver,
+        env: dict[str, str] | None = None,
+        name: str = "bot",
     ) -> None:
         self.config = config
         self.extra_env = env or {}
         self.logs = logs
         self.driver = driver
+        self.name = name  # its logs are <name>-<start>.log
         self.process: subprocess.Popen[bytes] | None = None
         self.log: IO[bytes] | None = None
         self.starts = 0
 
-    def start(self) -> None:
-        """Start the bot and wait until it polls for updates."""
+    def start(self, ready: Callable[[], bool] | None = None) -> None:
+        """Start the bot and wait until it polls for updates (or until ``ready()``)."""
         polls = len(self.driver.requests_for("getUpdates"))
         self.start_nowait()
+        started = ready or (lambda: len(self.driver.requests_for("getUpdates")) > polls)
         self.driver.wait_until_sync(
-            lambda: len(self.driver.requests_for("getUpdates")) > polls or self.exited(),
-            timeout=START_TIMEOUT,
+            lambda: started() or self.exited(), timeout=START_TIMEOUT, message=self.output
         )
         assert not self.exited(), self.output()
 
@@ -47,7 +54,7 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
         env["PYTHONPATH"] = str(REPO_ROOT)
         env.update(self.extra_env)
-        self.log = (self.logs / f"bot-{self.starts}.log").open("wb")
+        self.log = (self.logs / f"{self.name}-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],
             env=env,
@@ -85,7 +92,7 @@ class BotProcess:
         """What each start of the bot logged (the last ``limit`` characters of each)."""
         return "\n".join(
             f"--- {path.name}\n{path.read_text(errors='replace')[-(limit or 0) :]}"
-            for path in sorted(self.logs.glob("bot-*.log"))
+            for path in sorted(self.logs.glob(f"{self.name}-*.log"))
         )
 
 

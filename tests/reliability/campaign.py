@@ -372,11 +372,13 @@ def quarter(
     read_timeout: float = 5.0,
     figures: bool = True,
     patience: float = PATIENCE,
+    bots: Callable[[Path, Path, Driver, AppContext], BotProcess] | None = None,
 ) -> Quarter:
     """A database with ``owners`` roles filled, the management group, the bot started.
 
     ``figures``: each owner is asked a count besides a yes/no; ``patience``: how long an owner
-    waits for an answer before asking for the question again."""
+    waits for an answer before asking for the question again; ``bots``: what runs the bot
+    (config file, log folder, driver, context), one process by default."""
     driver = botapi.driver
     admin = driver.create_user("Anna")
     member = driver.create_user("Mikko")
@@ -403,7 +405,9 @@ def quarter(
         opened_chat(driver, user)
         enrol(ctx, user, f"bench-{number}", f"Omistaja {number}")
         people.append(Owner(user, figure=number + 1, patience=patience))
-    bot = BotProcess(config_path, folder, driver)
+    bot = (bots or (lambda path, logs, driver, ctx: BotProcess(path, logs, driver)))(
+        config_path, folder, driver, ctx
+    )
     bot.start()
     return Quarter(
         name, botapi, folder, ctx, bot, admin, group, people, random.Random(seed), figures

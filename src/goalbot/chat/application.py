@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -22,7 +23,6 @@ from telegram.ext import (
 from goalbot.bootstrap import bootstrap
 from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
-from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.inbox import (
     InboxProcessor,
     InboxQueue,
@@ -30,8 +30,16 @@ from goalbot.chat.inbox import (
     inbox_of,
     instance_name,
 )
-from goalbot.chat.jobs import install_calendar, install_retention
 from goalbot.chat.languages import add_language_handlers
+from goalbot.chat.leadership import (
+    ALLOWED_UPDATES,
+    become_leader,
+    install_leader_jobs,
+    install_leadership,
+    poll_errors,
+    start_receiving,
+)
+from goalbot.chat.menus import set_commands
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.chat.reports import add_report_handlers
 from goalbot.chat.supervision import (
@@ -44,10 +52,10 @@ from goalbot.chat.supervision import (
     this_instance,
 )
 from goalbot.chat.systemd import notify
+from goalbot.chat.webhook import WebhookReceiver
 from goalbot.config import Config, ConfigError, StartupError
 from goalbot.logs import setup_logging
 from goalbot.services import owners as owner_service
-from goalbot.services.access import OWNERS_MENU, personal_menus
 from goalbot.services.context import AppContext
 from goalbot.services.health import latest_instance, start_instance, stop_instance
 from goalbot.storage.database import Database, StorageError, file_identity
@@ -56,9 +64,7 @@ from goalbot.storage.instance import AlreadyRunning, InstanceLock
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 3.0
 CONCURRENT_UPDATES = 8
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-
-GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
+__all__ = ["ALLOWED_UPDATES", "build_application", "run_bot", "running", "set_commands"]
 
 
 def build_application(
@@ -66,10 +72,14 @@ def build_application(
     delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
     calendar: bool = True,
     limits: TelegramLimits | None = None,
+    instance: str | None = None,
+    leader: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application, talking to ``[telegram] base_url``.
 
-    ``limits``: how sends are paced (default: Telegram's own limits).
+    ``limits``: how sends are paced (default: Telegram's own limits). ``instance``: this
+    process as its claims name it. ``leader``: it leads from the start (the only bot, as in
+    tests); otherwise it leads once it holds the leader lock (chat/leadership.py).
     """
     tg = ctx.config.telegram
     watch = Supervision()
@@ -108,21 +118,16 @@ def build_application(
     application.bot_data["ctx"] = ctx
     application.bot_data["supervision"] = watch
     # this process, as its claims of updates and sends name it
-    application.bot_data["instance"] = instance = instance_name()
+    application.bot_data["instance"] = instance = instance or instance_name()
+    application.bot_data["leader_jobs"] = (delivery_interval, calendar)
     attach_inbox(application, ctx, instance)
     add_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     job_queue.run_repeating(heartbeat, interval=heartbeat_interval(), first=0.0, name=HEARTBEAT_JOB)
-    job_queue.run_repeating(
-        deliver_pending,
-        interval=delivery_interval,
-        first=min(1.0, delivery_interval),
-        name="deliver",
-    )
-    if calendar:
-        install_calendar(application)
-    install_retention(application)
+    if leader:
+        watch.leading = True
+        install_leader_jobs(application)
     return application
 
 
@@ -155,72 +160,49 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert isinstance(ctx, AppContext)
     username = application.bot.username
     await handlers.call(owner_service.remember_bot_username, ctx, application.bot.id, username)
-    await set_commands(application)
+    if supervision(application).leading:
+        await set_commands(application)  # (a standby's are registered when it takes the lead)
     keeper = inbox_of(application)
     if keeper is not None:
         # what was received before a stop and not applied is handled before anything new
-        await keeper.refeed(application)
+        await keeper.refeed(application, alone=not _shared(application))
     log.info("goalbot is running as @%s", username)
-
-
-async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the command menus (Finnish by default, and in Finnish, Swedish and English for
-    the Telegram apps set to each).
-
-    Every private chat shows an owner's commands; the administrators and managers get a menu
-    of their own with everything they may use (services.access.PERMISSIONS).
-    """
-    bot = application.bot
-    try:
-        for language, code in handlers.MENU_LANGUAGES:
-            await bot.set_my_commands(
-                handlers.commands_of(OWNERS_MENU, language),
-                scope=BotCommandScopeAllPrivateChats(),
-                language_code=code,
-            )
-            await bot.set_my_commands(
-                handlers.commands_of(GROUP_COMMANDS, language),
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=code,
-            )
-    except TelegramError as exc:
-        log.warning("could not register the command menus: %s", exc)
-        return
-    ctx = application.bot_data["ctx"]
-    assert isinstance(ctx, AppContext)
-    for chat_id, menu in (await handlers.call(personal_menus, ctx)).items():
-        await handlers.set_menu(bot, chat_id, menu)
 
 
 @asynccontextmanager
 async def running(
     application: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int | None = None
 ) -> AsyncIterator[None]:
-    """Run the application inside an event loop that someone else owns (tests, embedding)."""
+    """Run the application inside an event loop that someone else owns (tests, embedding):
+    polling, or in webhook mode its webhook's server (``bot_data["webhook"]``)."""
     ctx = application.bot_data["ctx"]
     assert isinstance(ctx, AppContext)
-    timeout = ctx.config.telegram.poll_timeout if poll_timeout is None else poll_timeout
+    tg = ctx.config.telegram
+    timeout = tg.poll_timeout if poll_timeout is None else poll_timeout
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
         assert application.updater is not None
-
-        def error_callback(exc: TelegramError) -> None:
-            # as run_polling does: a failed poll goes to the error handler (an outage is
-            # one line there, not a traceback per poll)
-            application.create_task(application.process_error(error=exc, update=None))
-
-        await application.updater.start_polling(
-            poll_interval=0.0,
-            timeout=timeout,
-            allowed_updates=ALLOWED_UPDATES,
-            error_callback=error_callback,
-        )
+        receiver = None
+        if tg.mode == "webhook":
+            receiver = application.bot_data["webhook"] = WebhookReceiver(application, tg)
+            await receiver.start()
+            await start_receiving(application)
+        else:
+            await application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=poll_errors(application),
+            )
         try:
             yield
         finally:
-            await application.updater.stop()
+            if receiver is not None:
+                await receiver.stop()
+            if application.updater.running:
+                await application.updater.stop()
             await application.stop()
 
 
@@ -235,30 +217,42 @@ def _one_line_network_errors(record: logging.LogRecord) -> bool:
     return True
 
 
+def _shared(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """Whether other bots may run on this database (PostgreSQL)."""
+    lock = supervision(application).lock
+    return lock is not None and lock.shared
+
+
 def run_bot(config: Config) -> None:
-    """Run the bot until stopped (Ctrl-C or SIGTERM); one bot per database."""
-    handler = setup_logging(config.logging, secrets=[config.telegram.token])
+    """Run the bot until stopped (Ctrl-C or SIGTERM).
+
+    SQLite: one bot per database. PostgreSQL: any number, one of which leads (see
+    chat/leadership.py); in webhook mode each receives the updates Telegram posts to it.
+    """
+    tg = config.telegram
+    handler = setup_logging(config.logging, secrets=[tg.token, tg.secret_token])
     handler.addFilter(_one_line_network_errors)
     database = Database.connect(config.database.url, config.database.echo)
-    lock = _lock(database)
+    instance = this_instance(tg.token)
+    lock = _lock(database, instance.name)
     try:
         # the lock is held before anything changes, migrations included; the database must
         # exist ('goalbot db upgrade' makes it): one that vanished is not replaced by an empty one
-        ctx = bootstrap(config, delivers=True)
-        application = build_application(ctx)
-        instance = this_instance(config.telegram.token)
+        ctx = bootstrap(config)
+        application = build_application(ctx, instance=instance.name, leader=False)
         start_instance(ctx, instance)
         watch = supervision(application)
         watch.instance, watch.lock = instance, lock
         watch.database_file = file_identity(config.database.url)
         try:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            serve(application)
             if watch.fatal:
                 raise StorageError(watch.fatal)
-            if supervision(application).conflict:
+            if watch.conflict:
                 raise AlreadyRunning(
                     "another program polls Telegram with this bot's token "
-                    f"({supervision(application).conflict}); one bot per token"
+                    f"({watch.conflict}); one bot per token, or several on one PostgreSQL "
+                    "database (docs/scaling.md)"
                 )
         except InvalidToken as exc:
             raise ConfigError("telegram.token: the Bot API server refused the token") from exc
@@ -279,10 +273,63 @@ def run_bot(config: Config) -> None:
         database.dispose()
 
 
-def _lock(database: Database) -> InstanceLock:
+def serve(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Run the application until a stop signal or ``stop_running``: the webhook's server in
+    webhook mode, and the leader's work once this bot leads (as PTB's run_polling would run
+    it, whose loop this follows)."""
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    watch = supervision(application)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
+        loop.add_signal_handler(sig, _stop)
+    receiver = (
+        WebhookReceiver(application, ctx.config.telegram)
+        if ctx.config.telegram.mode == "webhook"
+        else None
+    )
+    try:
+        loop.run_until_complete(application.initialize())
+        if watch.lock is not None:
+            # the first try at once: a bot alone on its database leads from its start
+            watch.leading = loop.run_until_complete(handlers.call(watch.lock.try_lead))
+        if not watch.leading:
+            log.info(
+                "another bot leads on this database; this one stands by and takes over "
+                "when it stops",
+                extra={"event": "standby"},
+            )
+        loop.run_until_complete(_post_init(application))
+        loop.run_until_complete(application.start())
+        if receiver is not None:
+            loop.run_until_complete(receiver.start())
+        if watch.leading:
+            watch.leading = False
+            loop.run_until_complete(become_leader(application))
+        install_leadership(application)
+        loop.run_forever()
+    except (KeyboardInterrupt, SystemExit):
+        log.debug("stop signal received")
+    finally:
+        if receiver is not None:
+            loop.run_until_complete(receiver.stop())
+        if application.updater is not None and application.updater.running:
+            loop.run_until_complete(application.updater.stop())
+        if application.running:
+            loop.run_until_complete(application.stop())
+        loop.run_until_complete(application.shutdown())
+        loop.close()
+
+
+def _stop() -> None:
+    raise SystemExit
+
+
+def _lock(database: Database, name: str) -> InstanceLock:
     """This process's hold on the database, or AlreadyRunning naming the bot that has it."""
     try:
-        return InstanceLock.acquire(database.engine)
+        return InstanceLock.acquire(database.engine, name)
     except AlreadyRunning:
         pass
     other = ""
@@ -297,5 +344,5 @@ def _lock(database: Database) -> InstanceLock:
     database.dispose()
     raise AlreadyRunning(
         f"another goalbot is already running on this database{other}; "
-        "stop it first (one bot per database)"
+        "stop it first (one bot per SQLite database; several share a PostgreSQL one)"
     )

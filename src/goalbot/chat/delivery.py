@@ -303,6 +303,8 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
     """
     ctx = app_context(context)
     watch = supervision(context.application)
+    if not watch.leading:
+        return  # a standby: the bot that leads delivers (within seconds, by its own job)
     if watch.telegram.down or watch.database.down:
         return  # the poller and the heartbeat find out when it is back; sends wait meanwhile
     lock = context.application.bot_data.get("delivery_lock")
@@ -317,7 +319,12 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         # or the database goes away, and after MAX_CLAIMS_A_RUN claims at most
         for _ in range(MAX_CLAIMS_A_RUN):
             claimed = await _deliver_claimed(context, ctx, me)
-            if claimed < outbox.CLAIM_LIMIT or watch.telegram.down or watch.database.down:
+            if (
+                claimed < outbox.CLAIM_LIMIT
+                or watch.telegram.down
+                or watch.database.down
+                or not watch.leading
+            ):
                 break
 
 

@@ -25,7 +25,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, ContextTypes, SimpleUpdateProcessor
 
 from goalbot.chat.ratelimit import FirstReply, answering
-from goalbot.services import inbox
+from goalbot.services import inbox, leadership
 from goalbot.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ INBOX_JOB = "inbox"
 INBOX_INTERVAL_SECONDS = 2.0
 # how often the claims of updates in hand are renewed, and expired ones of other bots taken
 CLAIMS_EVERY = 15
+# how often a bot among several takes over the updates of a bot that died (a few seconds)
+ORPHANS_EVERY = 2
 
 
 class InboxUnavailable(NetworkError):
@@ -58,6 +60,7 @@ class Inbox:
         self.waiting: dict[int, Update] = {}  # failed on the database: queued again later
         self.told: set[int] = set()  # updates whose sender was told they wait
         self.queue: InboxQueue | None = None
+        self.shared = False  # other bots may run on the database (they die, others take over)
         self._ticks = 0
 
     # -- receiving ---------------------------------------------------------------------------
@@ -116,12 +119,25 @@ class Inbox:
             log.warning("update %d could not be marked done: %s", update_id, exc)
 
     # -- trying again ------------------------------------------------------------------------
-    async def refeed(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
-        """At start: queue again every update kept and not applied; how many."""
-        stored = await asyncio.to_thread(
-            inbox.claim_stored, self.ctx, self.instance, take_over=True
-        )
+    async def refeed(
+        self, application: Application[Any, Any, Any, Any, Any, Any], alone: bool = True
+    ) -> int:
+        """At start: queue again every update kept and not applied (``alone``: the only bot on
+        the database), or those of the bots that are gone; how many."""
+        if alone:
+            stored = await asyncio.to_thread(
+                inbox.claim_stored, self.ctx, self.instance, take_over=True
+            )
+        else:
+            self.shared = True
+            stored = await asyncio.to_thread(self._claim_orphans)
         return await self._queue_stored(application, stored)
+
+    def _claim_orphans(self) -> list[inbox.StoredUpdate]:
+        """The updates whose claim ran out, or whose bot is gone (its member lock went)."""
+        others = inbox.claimers(self.ctx) - {self.instance} if self.shared else set()
+        gone = leadership.gone(self.ctx, others) if others else set()
+        return inbox.claim_stored(self.ctx, self.instance, gone=gone)
 
     async def _queue_stored(
         self,
@@ -154,18 +170,16 @@ class Inbox:
         """Job: queue again the updates that waited for the database, once it answers; now
         and then renew this bot's claims and take over the expired claims of others."""
         self._ticks += 1
-        claims_due = self._ticks % CLAIMS_EVERY == 0
+        renew_due = self._ticks % CLAIMS_EVERY == 0
+        claims_due = renew_due or (self.shared and self._ticks % ORPHANS_EVERY == 0)
         if not self.waiting and not claims_due:
             return
         try:
-            await asyncio.to_thread(
-                inbox.renew_claims, self.ctx, self.instance, sorted(self.in_hand)
-            )
-            stored = (
-                await asyncio.to_thread(inbox.claim_stored, self.ctx, self.instance)
-                if claims_due
-                else []
-            )
+            if renew_due or self.waiting:
+                await asyncio.to_thread(
+                    inbox.renew_claims, self.ctx, self.instance, sorted(self.in_hand)
+                )
+            stored = await asyncio.to_thread(self._claim_orphans) if claims_due else []
         except Exception as exc:
             log.debug("the inbox waits for the database: %s", exc)
             return

@@ -31,7 +31,7 @@ from goalbot.storage.database import (
     is_database_unavailable,
     is_read_only_error,
 )
-from goalbot.storage.instance import AlreadyRunning, InstanceLock
+from goalbot.storage.instance import InstanceLock
 from goalbot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,17 @@ class Supervision:
     database: Outage = field(default_factory=lambda: Outage("the database"))
     instance: health.Instance | None = None
     lock: InstanceLock | None = None
+    leading: bool = False  # this bot runs the calendar and the delivery (chat/leadership.py)
+    webhook_set: bool = False  # the leader told Telegram where to post (setWebhook)
     ready: bool = False
     conflict: str = ""  # Telegram's word that another program polls with the same token
     database_file: tuple[int, int] | None = None  # the SQLite file started on (device, inode)
     fatal: str = ""  # why the bot stopped itself (the database file vanished)
+
+    @property
+    def status(self) -> str:
+        """systemd's STATUS= line: what this bot does."""
+        return "leading: runs the calendar and the delivery" if self.leading else "standing by"
 
 
 def supervision(application: Application[Any, Any, Any, Any, Any, Any]) -> Supervision:
@@ -174,7 +181,7 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
     watch = supervision(context.application)
     ctx = app_context(context)
     if not watch.ready:
-        watch.ready = notify("READY=1", "STATUS=polling Telegram")
+        watch.ready = notify("READY=1", f"STATUS={watch.status}")
     # the watchdog watches the event loop: it is fed even while Telegram or the database is lost
     notify("WATCHDOG=1")
     if watch.instance is None:
@@ -194,31 +201,11 @@ async def heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
         await call(
             health.record_heartbeat, ctx, watch.instance.id, not tg.down, tg.since, tg.detail
         )
-        if watch.lock is not None:
-            await call(watch.lock.keep)  # after a database restart, hold it again
-    except AlreadyRunning:
-        log.error(
-            "another goalbot took this database while it could not be reached; stopping",
-            extra={"event": "lost_database_lock"},
-        )
-        context.application.stop_running()
-        return
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
-        read_only = is_read_only_error(exc)
-        watch.database.failed(_describe(exc), read_only)
-        if read_only and watch.lock is not None:
-            # it answers, but takes no writes (a failover to a standby cuts the session): hold
-            # the lock again, so that goalbot health says the database is read-only
-            try:
-                await call(watch.lock.keep)
-            except AlreadyRunning:
-                log.error(
-                    "another goalbot took this database while it could not be written; stopping",
-                    extra={"event": "lost_database_lock"},
-                )
-                context.application.stop_running()
+        # (a lock session cut off meanwhile is taken again by the leadership check)
+        watch.database.failed(_describe(exc), is_read_only_error(exc))
         return
     watch.database.recovered()
 

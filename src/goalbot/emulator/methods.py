@@ -236,17 +236,40 @@ def close(state: BotApiState, params: Params) -> bool:
     return True
 
 
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 @method("setWebhook")
 def set_webhook(state: BotApiState, params: Params) -> bool:
-    state.webhook_url = params["url"]
-    if params.get("drop_pending_updates"):
-        state.updates.clear()
+    url = str(params["url"])
+    if url:
+        parts = urlparse(url)
+        # Telegram posts to HTTPS only; this server also to plain HTTP on this machine (tests)
+        local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not local:
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+    secret = params.get("secret_token")
+    if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+        raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+    connections = params.get("max_connections")
+    if connections is not None and not 1 <= int(connections) <= 100:
+        raise ApiError(400, "Bad Request: max_connections must be between 1 and 100")
+    with state.lock:
+        state.webhook_url = url
+        state.webhook_secret = "" if secret is None else str(secret)
+        if connections is not None:
+            state.webhook_max_connections = int(connections)
+        if "allowed_updates" in params:
+            state.allowed_updates = list(params["allowed_updates"])
+        if params.get("drop_pending_updates"):
+            state.updates.clear()
+    state.notify()  # the server starts posting what is pending
     return True
 
 
 @method("deleteWebhook")
 def delete_webhook(state: BotApiState, params: Params) -> bool:
-    state.webhook_url = ""
+    state.webhook_url = state.webhook_secret = ""
     if params.get("drop_pending_updates"):
         state.updates.clear()
     return True
@@ -259,6 +282,10 @@ def get_webhook_info(state: BotApiState, params: Params) -> JsonDict:
         "has_custom_certificate": False,
         "pending_update_count": len(state.updates),
     }
+    if state.webhook_url:
+        info["max_connections"] = state.webhook_max_connections
+    if state.webhook_last_error is not None:
+        info["last_error_date"], info["last_error_message"] = state.webhook_last_error
     if state.allowed_updates:
         info["allowed_updates"] = list(state.allowed_updates)
     return info

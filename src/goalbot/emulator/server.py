@@ -10,12 +10,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from . import methods
 from .driver import Driver
 from .spec import ApiSpec, load_spec
-from .state import BotApiState, Clock, Fault, RateLimits, RequestRecord
+from .state import BotApiState, Clock, Fault, RateLimits, RequestRecord, WebhookDelivery
 from .validation import INVALID, ApiError, UploadedFile
 from .webchat import Director, WebChat
 
@@ -24,6 +25,10 @@ JsonDict = dict[str, Any]
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTests-0123456789abcdef"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _MAX_BODY = 60 * 1024 * 1024
+# a webhook that failed is posted to again after this long (Telegram waits longer, and more
+# each time; tests want it soon)
+WEBHOOK_RETRY_SECONDS = 0.5
+WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
 class _DropConnection(Exception):
@@ -79,8 +84,11 @@ class FakeBotApi:
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self._wake: asyncio.Event | None = None
+        self._push: asyncio.Event | None = None  # wakes the webhook's poster
         self._closing = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._posting: set[int] = set()  # update ids on their way to the webhook
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # ---- addresses ----------------------------------------------------------------------
 
@@ -183,6 +191,7 @@ class FakeBotApi:
 
     async def _startup(self) -> None:
         self._wake = asyncio.Event()
+        self._push = asyncio.Event()
         loop = asyncio.get_running_loop()
         self.state.add_listener(self._wake_threadsafe)
         app = web.Application(client_max_size=_MAX_BODY)
@@ -197,6 +206,7 @@ class FakeBotApi:
             app, access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
         await self._runner.setup()
+        self._webhook_task = loop.create_task(self._post_updates())
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
@@ -206,10 +216,11 @@ class FakeBotApi:
         self._loop = loop
 
     def _wake_threadsafe(self) -> None:
-        loop, wake = self._loop, self._wake
-        if loop is None or wake is None or loop.is_closed():
+        loop, wake, push = self._loop, self._wake, self._push
+        if loop is None or wake is None or push is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(wake.set)
+        loop.call_soon_threadsafe(push.set)
 
     async def _shutdown(self) -> None:
         self._closing = True
@@ -218,11 +229,71 @@ class FakeBotApi:
             self.state.remove_listener(self.web.changed)
         if self._wake is not None:
             self._wake.set()
-        for task in list(self._tasks):
+        if self._push is not None:
+            self._push.set()
+        for task in [*self._tasks, *([self._webhook_task] if self._webhook_task else [])]:
             task.cancel()
         await asyncio.sleep(0)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # ---- the webhook --------------------------------------------------------------------
+
+    async def _post_updates(self) -> None:
+        """While a webhook is set, post every pending update to it (as many at a time as
+        ``max_connections`` allows); an update is confirmed by a 2xx answer, and posted again
+        a little later after any other answer or none."""
+        wake = self._push
+        assert wake is not None
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not self._closing:
+                state = self.state
+                with state.lock:
+                    url, secret = state.webhook_url, state.webhook_secret
+                    room = state.webhook_max_connections - len(self._posting)
+                    due = [u for u in state.updates if u.update_id not in self._posting]
+                if url and room > 0 and due:
+                    for update in due[:room]:
+                        self._posting.add(update.update_id)
+                        task = asyncio.get_running_loop().create_task(
+                            self._post_one(session, url, secret, update.update_id, update.to_json())
+                        )
+                        self._tasks.add(task)
+                        task.add_done_callback(self._tasks.discard)
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), 1.0)
+
+    async def _post_one(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        secret: str,
+        update_id: int,
+        body: JsonDict,
+    ) -> None:
+        state = self.state
+        record = WebhookDelivery(update_id, state.now())
+        with state.lock:
+            state.webhook_deliveries.append(record)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        try:
+            async with session.post(url, json=body, headers=headers) as answer:
+                record.status = answer.status
+                await answer.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            record.error = str(exc) or type(exc).__name__
+        ok = record.status is not None and 200 <= record.status < 300
+        if ok:
+            state.webhook_delivered(update_id)
+        else:
+            why = record.error or f"Wrong response from the webhook: {record.status}"
+            with state.lock:
+                state.webhook_last_error = (state.date(), why)
+            await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+        self._posting.discard(update_id)
+        self._wake_threadsafe()
 
     # ---- the Bot API --------------------------------------------------------------------
 

@@ -479,6 +479,16 @@ class UpdateRecord:
 
 
 @dataclass
+class WebhookDelivery:
+    """One post of an update to the bot's webhook, and what came of it."""
+
+    update_id: int
+    time: float
+    status: int | None = None  # the HTTP answer (None: no answer, e.g. connection refused)
+    error: str = ""
+
+
+@dataclass
 class CallbackQueryRecord:
     id: str
     chat_id: int
@@ -598,6 +608,10 @@ class BotApiState:
         self.updates: list[UpdateRecord] = []
         self.allowed_updates: list[str] = []
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_max_connections = 40
+        self.webhook_deliveries: list[WebhookDelivery] = []  # every post to the webhook
+        self.webhook_last_error: tuple[int, str] | None = None  # (date, message)
         self.poll_generation = 0
         self.polls_in_flight = 0
         self.calls_in_flight = 0
@@ -776,6 +790,12 @@ class BotApiState:
             generation = self.poll_generation
         self.notify()
         return generation
+
+    def webhook_delivered(self, update_id: int) -> None:
+        """The webhook answered 2xx: the update is confirmed, as a poll's offset would."""
+        with self.lock:
+            self.updates = [u for u in self.updates if u.update_id != update_id]
+        self.notify()
 
     def end_get_updates(self) -> None:
         with self.lock:

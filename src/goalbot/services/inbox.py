@@ -17,6 +17,7 @@ bot has it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -90,16 +91,22 @@ def store_received(ctx: AppContext, update_id: int, payload: str, instance: str)
 
 
 def claim_stored(
-    ctx: AppContext, instance: str, take_over: bool = False, limit: int = 100
+    ctx: AppContext,
+    instance: str,
+    take_over: bool = False,
+    limit: int = 100,
+    gone: Collection[str] = (),
 ) -> list[StoredUpdate]:
     """Updates kept and not done whose claim ran out, claimed now for ``instance``.
 
     An update applied but not done (its effects stored, the bot stopped before it answered) is
     handled again too: its handler finds it applied and only shows where things stand.
 
-    ``take_over``: every update not done, whoever claimed it (at the start of the only bot that
-    polls: the bot that claimed them is gone). An update whose handling began ``MAX_ATTEMPTS``
-    times and never ended is set aside (its handling stopped the bot each time) and logged.
+    ``take_over``: every update not done, whoever claimed it (at the start of the only bot on
+    the database: the bot that claimed them is gone). ``gone``: the bots known to have died
+    (their member locks went): their claims are taken over without waiting for them to run out.
+    An update whose handling began ``MAX_ATTEMPTS`` times and never ended is set aside (its
+    handling stopped the bot each time) and logged.
     """
     now = ctx.now()
     with ctx.unit_of_work() as uow:
@@ -111,7 +118,13 @@ def claim_stored(
             .with_for_update(skip_locked=True)
         )
         if not take_over:
-            query = query.where(or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now))
+            query = query.where(
+                or_(
+                    InboxRow.claimed_until.is_(None),
+                    InboxRow.claimed_until < now,
+                    InboxRow.claimed_by.in_(sorted(gone)),
+                )
+            )
         claimed = []
         for row in uow.session.scalars(query):
             if row.attempts >= MAX_ATTEMPTS:
@@ -127,6 +140,16 @@ def claim_stored(
             claimed.append(StoredUpdate(row.update_id, row.payload, row.attempts))
         uow.commit()
         return claimed
+
+
+def claimers(ctx: AppContext) -> set[str]:
+    """The bots whose claims hold updates not yet done."""
+    with ctx.unit_of_work() as uow:
+        return set(
+            uow.session.scalars(
+                select(InboxRow.claimed_by).where(InboxRow.outcome == "").distinct()
+            )
+        ) - {""}
 
 
 def begin_handling(ctx: AppContext, update_id: int) -> None:

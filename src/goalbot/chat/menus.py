@@ -1,0 +1,46 @@
+"""The command menus Telegram shows (setMyCommands), registered by the bot that leads."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from goalbot.chat import handlers
+from goalbot.services.access import OWNERS_MENU, personal_menus
+from goalbot.services.context import AppContext
+
+log = logging.getLogger(__name__)
+GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the command menus (Finnish by default, and in Finnish, Swedish and English for
+    the Telegram apps set to each).
+
+    Every private chat shows an owner's commands; the administrators and managers get a menu
+    of their own with everything they may use (services.access.PERMISSIONS).
+    """
+    bot = application.bot
+    try:
+        for language, code in handlers.MENU_LANGUAGES:
+            await bot.set_my_commands(
+                handlers.commands_of(OWNERS_MENU, language),
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=code,
+            )
+            await bot.set_my_commands(
+                handlers.commands_of(GROUP_COMMANDS, language),
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=code,
+            )
+    except TelegramError as exc:
+        log.warning("could not register the command menus: %s", exc)
+        return
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
+    for chat_id, menu in (await handlers.call(personal_menus, ctx)).items():
+        await handlers.set_menu(bot, chat_id, menu)
