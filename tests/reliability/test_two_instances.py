@@ -22,7 +22,7 @@ from tests.e2e.bot_process import REPO_ROOT, write_config
 from tests.fakes.botapi import FakeBotApi
 from tests.reliability.figures import Figures
 
-pytestmark = [pytest.mark.slow, pytest.mark.reliability]
+pytestmark = [pytest.mark.slow, pytest.mark.reliability, pytest.mark.timeout(600)]
 ROUNDS = {"sqlite": 1, "postgresql": 3}
 
 

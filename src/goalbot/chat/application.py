@@ -312,6 +312,7 @@ def serve(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     except (KeyboardInterrupt, SystemExit):
         log.debug("stop signal received")
     finally:
+        watch.stopping = True
         if receiver is not None:
             loop.run_until_complete(receiver.stop())
         if application.updater is not None and application.updater.running:

@@ -101,6 +101,7 @@ class Supervision:
     lock: InstanceLock | None = None
     leading: bool = False  # this bot runs the calendar and the delivery (chat/leadership.py)
     webhook_set: bool = False  # the leader told Telegram where to post (setWebhook)
+    stopping: bool = False  # the bot is stopping: nothing starts polling again
     ready: bool = False
     conflict: str = ""  # Telegram's word that another program polls with the same token
     database_file: tuple[int, int] | None = None  # the SQLite file started on (device, inode)
