@@ -37,13 +37,15 @@ class BotProcess:
         self.log: IO[bytes] | None = None
         self.starts = 0
 
-    def start(self, ready: Callable[[], bool] | None = None) -> None:
+    def start(
+        self, ready: Callable[[], bool] | None = None, timeout: float = START_TIMEOUT
+    ) -> None:
         """Start the bot and wait until it polls for updates (or until ``ready()``)."""
         polls = len(self.driver.requests_for("getUpdates"))
         self.start_nowait()
         started = ready or (lambda: len(self.driver.requests_for("getUpdates")) > polls)
         self.driver.wait_until_sync(
-            lambda: started() or self.exited(), timeout=START_TIMEOUT, message=self.output
+            lambda: started() or self.exited(), timeout=timeout, message=self.output
         )
         assert not self.exited(), self.output()
 

@@ -26,6 +26,8 @@ from tests.e2e.bot_process import START_TIMEOUT, BotProcess
 from tests.fakes.botapi import Driver
 
 TAKEOVER_LIMIT = 30.0  # a standby leads this soon after the leader died
+# several processes start side by side on a busy machine: each may take a while
+CLUSTER_START_TIMEOUT = 3 * START_TIMEOUT
 
 
 def free_ports(count: int) -> list[int]:
@@ -157,15 +159,17 @@ class Cluster(BotProcess):
 
     # -- as one BotProcess ----------------------------------------------------------------
 
-    def start(self, ready: Callable[[], bool] | None = None) -> None:
+    def start(
+        self, ready: Callable[[], bool] | None = None, timeout: float = CLUSTER_START_TIMEOUT
+    ) -> None:
         """The first time: every member, the first one leading; then: the killed ones again."""
         if self.killed:
             for member in self.killed:
-                member.start(ready=self._ready(member, leads=False))
+                member.start(ready=self._ready(member, leads=False), timeout=timeout)
             self.killed = []
             return
         for number, member in enumerate(self.members):
-            member.start(ready=self._ready(member, leads=number == 0))
+            member.start(ready=self._ready(member, leads=number == 0), timeout=timeout)
 
     def kill(self) -> None:
         """SIGKILL the leader, and wait until a standby leads (the takeover's time is kept)."""

@@ -139,8 +139,8 @@ async def start_receiving(application: Application[Any, Any, Any, Any, Any, Any]
     (each bot serves the webhook's posts from its start: chat/webhook.py)."""
     watch = supervision(application)
     tg = _ctx(application).config.telegram
-    if watch.stopping:
-        return
+    if watch.stopping or watch.conflict:
+        return  # stopping (another program polls with this token: it stops too)
     if tg.mode == "polling":
         updater = application.updater
         if updater is None or updater.running:
