@@ -23,7 +23,7 @@ from goalbot.domain.evaluation import Status
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import ScreenKind
 from goalbot.reporting.export import export_period
-from goalbot.reporting.report_texts import status_report
+from goalbot.reporting.report_texts import status_report, summary_parts
 from goalbot.scheduling.control import close_round_now, open_round_now
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
@@ -219,7 +219,7 @@ def a_figure_never_given_is_reported_as_missing_after_its_last_round(
     assert ("TEK-1.1", Period(2028, 4), 3) in lacking
     assert not [m for m, _, _ in lacking if m.startswith("STR") or m == "TILA-1.1"]
     text = status_report(ctx, "TILA-2", Period(2029, 3))
-    assert "Luvut jäivät saamatta" in text and "2028 – kysytty 3 kertaa" in text
+    assert "Luvut jäivät saamatta" in text and "2028 (ei saatu, kysytty 3 kertaa)" in text
     assert faults(text) == []
     assert all(f.given_up for f in last.lacking if f.period == Period(2028, 4))
     # while it is still being asked for, the reports list it as lacking, not given up
@@ -232,7 +232,15 @@ def a_figure_never_given_is_reported_as_missing_after_its_last_round(
     # every later report (and export) still says the town lacks it
     later = status_of(ctx, "", Period(2030, 1)).lacking
     assert ("TILA-2.1", Period(2028, 4), 3) in [(f.metric.id, f.period, f.rounds) for f in later]
-    assert "2028 – kysytty 3 kertaa" in status_report(ctx, "TILA-2", Period(2030, 1))
+    assert "2028 (ei saatu, kysytty 3 kertaa)" in status_report(ctx, "TILA-2", Period(2030, 1))
+    # one line a metric, its periods in order; each missed metric's explanation on its own line
+    summary = "\n".join(summary_parts(ctx, Period(2029, 3), 4000))
+    permits = [line for line in summary.splitlines() if line.startswith("• RV-1 ")]
+    assert len(permits) == 1
+    assert "Q2/2026 (ei saatu, kysytty 3 kertaa), Q3/2026 (ei saatu" in permits[0]
+    assert "(kysytään uudelleen, kysytty kerran)" in summary
+    assert "%<i>" not in summary and "\n<i>Ei selitystä.</i>" in summary
+    assert faults(summary) == []
     # the year after, the 2029 figure is asked for and judged: the older gap does not stop it
     data = {m.metric.id: m for m in status_of(ctx, "", Period(2030, 1)).metrics()}
     assert data["TILA-2.1"].evaluation.period == Period(2029, 4)

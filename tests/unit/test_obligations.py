@@ -19,6 +19,7 @@ from goalbot.domain.obligations import (
     asked_periods,
     asked_periods_of,
     obligations,
+    rounds_asking,
 )
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind
@@ -204,4 +205,19 @@ def test_yes_no_metrics_are_asked_only_in_the_term(kokemaki: Catalogue) -> None:
     }
     assert all(
         kokemaki.metric(m).kind.value != "yes_no" for m in asked_periods(kokemaki, Period(2030, 1))
+    )
+
+
+def test_the_rounds_that_asked_for_a_figure_still_missing(kokemaki: Catalogue) -> None:
+    """What the reports count as asked: only the rounds held that really asked the figure."""
+    unemployment = kokemaki.metric("STR-3.1")
+    # the bot started in Q4/2026: the Q2/2026 figure was never asked, the Q3/2026 one was
+    late = {Period(2026, 4), Period(2027, 1)}
+    assert rounds_asking(kokemaki, unemployment, Period(2026, 2), late) == ()
+    assert rounds_asking(kokemaki, unemployment, Q3, late) == (Q4, Period(2027, 1))
+    every = {Period(2026, 3), Q4, Period(2027, 1), Period(2027, 2)}
+    assert rounds_asking(kokemaki, unemployment, Period(2026, 2), every) == (
+        Period(2026, 3),
+        Q4,
+        Period(2027, 1),
     )

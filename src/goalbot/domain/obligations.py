@@ -213,6 +213,21 @@ def asked_rounds_of(catalogue: Catalogue, metric: Metric, described: Period) -> 
     return tuple(first.shifted(n) for n in range(max(catalogue.asked_rounds, 1)))
 
 
+def rounds_asking(
+    catalogue: Catalogue, metric: Metric, described: Period, held: Collection[Period]
+) -> tuple[Period, ...]:
+    """The ``held`` rounds that asked for the figure describing ``described`` while it stayed
+    missing (see asked_periods_of): the ones of asked_rounds_of that asked it as the newest
+    figure due, or again after an earlier one had."""
+    found: list[Period] = []
+    for round_period in asked_rounds_of(catalogue, metric, described):
+        if round_period not in held:
+            continue
+        if described in asked_periods_of(catalogue, metric, round_period, held=found):
+            found.append(round_period)
+    return tuple(found)
+
+
 def asked_periods(
     catalogue: Catalogue,
     round_period: Period,

@@ -53,7 +53,14 @@ from goalbot.domain.goals import (
     MetricKind,
     Tier,
 )
-from goalbot.domain.obligations import Asked, Holder, Obligation, RoleHolders, asked_rounds_of
+from goalbot.domain.obligations import (
+    Asked,
+    Holder,
+    Obligation,
+    RoleHolders,
+    asked_rounds_of,
+    rounds_asking,
+)
 from goalbot.domain.periods import Period
 from goalbot.services.access import identify
 from goalbot.services.catalogue import active_catalogue
@@ -273,6 +280,16 @@ class StatusData:
     def metrics(self) -> Iterator[MetricStatus]:
         for goal in self.goals:
             yield from goal.metrics
+
+    @property
+    def lacking_by_metric(self) -> tuple[tuple[LackingFigure, ...], ...]:
+        """The lacking figures grouped by metric, in catalogue order (periods oldest first)."""
+        order = {ms.metric.id: n for n, ms in enumerate(self.metrics())}
+        grouped: dict[str, list[LackingFigure]] = {}
+        for figure in self.lacking:
+            grouped.setdefault(figure.metric.id, []).append(figure)
+        ranked = sorted(grouped.items(), key=lambda item: order.get(item[0], len(order)))
+        return tuple(tuple(figures) for _metric_id, figures in ranked)
 
     def counts(self) -> Counter[Status]:
         return count_statuses(self.metrics())
@@ -608,14 +625,14 @@ def _lacking(
             for described in catalogue.periods():
                 if not metric.cadence.is_due(described):
                     continue
-                rounds = asked_rounds_of(catalogue, metric, described)
-                if not done.intersection(rounds):
+                asked = rounds_asking(catalogue, metric, described, rounds_held)
+                if not done.intersection(asked):
                     continue
                 answer = answers.get(described)
                 if answer is not None and answer.value.state != AnswerState.NO_DATA:
                     continue
-                times = len(rounds_held.intersection(rounds))
-                found.append(LackingFigure(goal, metric, described, times, period >= rounds[-1]))
+                last = asked_rounds_of(catalogue, metric, described)[-1]
+                found.append(LackingFigure(goal, metric, described, len(asked), period >= last))
     return tuple(sorted(found, key=lambda f: f.period))
 
 
