@@ -9,45 +9,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
-
-from sqlalchemy.exc import DBAPIError, OperationalError
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from goalbot import __version__
-from goalbot.bootstrap import bootstrap
-from goalbot.config import ENV_CONFIG, ENV_TOKEN, Config, ConfigError, StartupError, load_config
-from goalbot.domain.catalogue_file import CatalogueError, read_catalogue
-from goalbot.domain.periods import Period, PeriodError, parse_day
-from goalbot.domain.protocol import HolderKind
-from goalbot.reporting.outline import outline
-from goalbot.reporting.rendering import render, use_template_folder
-from goalbot.scheduling.control import (
-    close_round_now,
-    extend_round_now,
-    open_round_now,
-    reopen_round_now,
-)
-from goalbot.scheduling.runner import coming_events
-from goalbot.services import catalogue as catalogue_service
-from goalbot.services import entry, outbox
-from goalbot.services import owners as owner_service
-from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.entry import DEFAULT_ENTERED_BY
-from goalbot.services.events import event_states, round_states
-from goalbot.services.rounds import resend_summary
-from goalbot.storage.database import (
-    Database,
-    StorageError,
-    database_problems,
-    database_revision,
-    describe_db_error,
-    known_migrations,
-    require_existing,
-    safe_url,
-    sqlite_file,
-    upgrade_database,
-)
-from goalbot.storage.instance import AlreadyRunning
+from goalbot.domain.protocol import DEFAULT_ENTERED_BY
+
+if TYPE_CHECKING:
+    from goalbot.config import Config
+    from goalbot.services.context import AppContext, ServiceError
+
+# Each command imports what it uses when it runs: '--help' and a mistyped command answer
+# without loading the database layer, the catalogue or the texts.
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -329,15 +301,29 @@ def _port(text: str) -> int:
 
 def _context(config: Config) -> AppContext:
     """The services' context on the existing database, for the commands that manage catalogues."""
+    from goalbot.bootstrap import bootstrap
+
     return bootstrap(config, catalogue=False)
 
 
 def _context_with_catalogue(config: Config) -> AppContext:
     """The services' context with the configured catalogue in use, as the bot has it."""
+    from goalbot.bootstrap import bootstrap
+
     return bootstrap(config)
 
 
 def cmd_db(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.rendering import render
+    from goalbot.storage.database import (
+        Database,
+        database_revision,
+        known_migrations,
+        require_existing,
+        safe_url,
+        upgrade_database,
+    )
+
     database = Database.connect(config.database.url, config.database.echo)
     url = safe_url(config.database.url)
     if args.db_command == "upgrade":
@@ -363,6 +349,11 @@ def cmd_db(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_catalogue(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.catalogue_file import read_catalogue
+    from goalbot.reporting.outline import outline
+    from goalbot.reporting.rendering import render
+    from goalbot.services import catalogue as catalogue_service
+
     action = args.catalogue_command
     if action == "check":
         _check_file(args.file)
@@ -397,6 +388,11 @@ def _check_file(path: Path) -> None:
 
 
 def cmd_owners(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import parse_day
+    from goalbot.domain.protocol import HolderKind
+    from goalbot.reporting.rendering import render
+    from goalbot.services import owners as owner_service
+
     ctx = _context_with_catalogue(config)
     kind = HolderKind.DEPUTY if getattr(args, "deputy", False) else HolderKind.OWNER
     action = args.owners_command
@@ -451,6 +447,8 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
 def _bot_username(ctx: AppContext) -> str | None:
     """The @username of the bot the token belongs to: remembered for that bot by the running
     bot, else asked from Telegram. Without a token: of the bot that ran on this database."""
+    from goalbot.services import owners as owner_service
+
     token = ctx.config.telegram.token
     number = token.partition(":")[0]
     bot_id = int(number) if number.isdigit() else None
@@ -475,7 +473,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     """``backup FILE``: a consistent copy, also while the bot runs; ``restore`` puts one back."""
+    from goalbot.reporting.rendering import render
     from goalbot.storage.backup import backup_database, restore_database
+    from goalbot.storage.database import Database, require_existing, safe_url
 
     database = Database.connect(config.database.url, config.database.echo)
     try:
@@ -493,7 +493,10 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_health(args: argparse.Namespace, config: Config) -> int:
     """``health``: 0 while the bot runs and reaches Telegram; otherwise one line why, and 1."""
+    from goalbot.reporting.rendering import render
+    from goalbot.services.context import AppContext
     from goalbot.services.health import health_of
+    from goalbot.storage.database import Database, require_existing
 
     database = Database.connect(config.database.url, config.database.echo)
     try:
@@ -506,6 +509,7 @@ def cmd_health(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
     from goalbot.reporting.report_texts import status_report
 
     ctx = _context_with_catalogue(config)
@@ -520,6 +524,9 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
+    from goalbot.reporting.rendering import render
+
     period = Period.parse(args.period)
     from goalbot.reporting.export import export_period
 
@@ -549,6 +556,10 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_remind(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
+    from goalbot.reporting.rendering import render
+    from goalbot.scheduling.control import open_round_now
+
     period = Period.parse(args.period) if args.period else None
     ctx = _context_with_catalogue(config)
     opened = open_round_now(ctx, period)
@@ -557,6 +568,10 @@ def cmd_remind(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_close(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
+    from goalbot.reporting.rendering import render
+    from goalbot.scheduling.control import close_round_now
+
     period = Period.parse(args.period) if args.period else None
     ctx = _context_with_catalogue(config)
     closed = close_round_now(ctx, period)
@@ -566,6 +581,10 @@ def cmd_close(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_round(args: argparse.Namespace, config: Config) -> int:
     """``round reopen`` / ``round extend``: a new deadline; the owners who still owe are told."""
+    from goalbot.domain.periods import Period
+    from goalbot.reporting.rendering import render
+    from goalbot.scheduling.control import extend_round_now, reopen_round_now
+
     until = _day("--until", args.until)
     assert until is not None
     period = Period.parse(args.period) if args.period else None
@@ -580,6 +599,9 @@ def cmd_round(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_sends(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.rendering import render
+    from goalbot.services import outbox
+
     ctx = _context_with_catalogue(config)
     if args.sends_command == "resend":
         ids = list(dict.fromkeys(args.ids))  # an id given twice is sent again once
@@ -593,6 +615,8 @@ def cmd_sends(args: argparse.Namespace, config: Config) -> int:
 
 def _day(option: str, text: str | None) -> date | None:
     """A date option's value (None if not given); a usage error if it is not a date."""
+    from goalbot.domain.periods import parse_day
+
     if text is None:
         return None
     day = parse_day(text)
@@ -602,7 +626,9 @@ def _day(option: str, text: str | None) -> date | None:
 
 
 def cmd_audit(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
     from goalbot.reporting.export import json_text
+    from goalbot.reporting.rendering import render
     from goalbot.services.audit import audit_log
 
     since = _day("--since", args.since)
@@ -627,6 +653,7 @@ def cmd_audit(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_person(args: argparse.Namespace, config: Config) -> int:
     from goalbot.reporting.export import json_text
+    from goalbot.reporting.rendering import render
     from goalbot.services import privacy
 
     ctx = _context(config)
@@ -659,6 +686,10 @@ def cmd_person(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.rendering import render
+    from goalbot.scheduling.runner import coming_events
+    from goalbot.services.events import event_states, round_states
+
     ctx = _context_with_catalogue(config)
     events = coming_events(ctx, ctx.now())
     states = event_states(ctx, [e.key for e in events])
@@ -676,6 +707,10 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_summary(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.domain.periods import Period
+    from goalbot.reporting.rendering import render
+    from goalbot.services.rounds import resend_summary
+
     period = Period.parse(args.period)
     ctx = _context_with_catalogue(config)
     resend_summary(ctx, period)
@@ -685,7 +720,9 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     """The sandbox: runs until Ctrl-C, printing the page's address once it is up."""
+    from goalbot.reporting.rendering import render
     from goalbot.sandbox.runner import Sandbox, SandboxOptions, run_sandbox
+    from goalbot.storage.database import sqlite_file
 
     if args.catalogue is not None:
         _check_file(args.catalogue)
@@ -719,6 +756,9 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_answers(args: argparse.Namespace, config: Config) -> int:
+    from goalbot.reporting.rendering import render
+    from goalbot.services import entry
+
     ctx = _context_with_catalogue(config)
     if args.answers_command == "import":
         report = entry.import_figures(ctx, args.file, args.by)
@@ -763,11 +803,18 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
 
 def service_error_text(error: ServiceError) -> str:
     """The CLI's one line for a refused use case."""
+    from goalbot.reporting.rendering import render
+
     return render("cli/service_error.txt.j2", "fi", code=error.code, **error.params)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``config check``: every problem of the configuration and what it points at, at once."""
+    from goalbot.config import ENV_CONFIG, ENV_TOKEN, ConfigError, load_config
+    from goalbot.domain.catalogue_file import CatalogueError, read_catalogue
+    from goalbot.reporting.rendering import render
+    from goalbot.storage.database import database_problems, safe_url
+
     path = args.config
     source = path or (Path(os.environ[ENV_CONFIG]) if os.environ.get(ENV_CONFIG) else None)
     try:
@@ -809,8 +856,18 @@ EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went a
 
 def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
     """The exit code and the one line on stderr for a failure."""
-    if isinstance(exc, CliError):
+    if isinstance(exc, CliError):  # a usage error: nothing else was loaded yet
         return exc.code, str(exc)
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from goalbot.config import ConfigError, StartupError
+    from goalbot.domain.catalogue_file import CatalogueError
+    from goalbot.domain.periods import PeriodError
+    from goalbot.reporting.rendering import render
+    from goalbot.services.context import ServiceError
+    from goalbot.storage.database import StorageError, describe_db_error
+    from goalbot.storage.instance import AlreadyRunning
+
     if isinstance(exc, ConfigError):
         return EXIT_CONFIG, f"goalbot: configuration error: {exc}"
     if isinstance(exc, CatalogueError):
@@ -839,6 +896,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         debug = args.debug
+        from goalbot.config import load_config
+        from goalbot.reporting.rendering import use_template_folder
+
         if args.command == "config":
             code = cmd_config(args)
         else:

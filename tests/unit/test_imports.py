@@ -23,3 +23,14 @@ def test_starting_the_bot_or_the_command_line_imports_no_heavy_library() -> None
     )
     assert "telegram" in loaded  # the bot's own modules were imported
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_the_command_lines_help_loads_neither_the_database_layer_nor_the_texts() -> None:
+    """'goalbot --help' answers at once: each command imports what it uses when it runs."""
+    loaded = imported_after(
+        "import contextlib, io\nfrom goalbot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])"
+    )
+    assert "argparse" in loaded
+    assert loaded.isdisjoint({"sqlalchemy", "alembic", "jinja2", "holidays", "telegram"}), loaded

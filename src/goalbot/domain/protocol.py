@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+DEFAULT_ENTERED_BY = "ylläpitäjä"
+"""Whom a figure an administrator enters is recorded as entered by, unless a name is given."""
+
 
 class HolderKind(StrEnum):
     """How a person holds a role."""

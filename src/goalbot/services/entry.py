@@ -38,7 +38,7 @@ from goalbot.domain.answers import (
 )
 from goalbot.domain.goals import Catalogue, Metric, MetricKind
 from goalbot.domain.periods import Period, PeriodError
-from goalbot.domain.protocol import HolderKind
+from goalbot.domain.protocol import DEFAULT_ENTERED_BY, HolderKind
 from goalbot.services.access import (
     Actor,
     answering_hold,
@@ -57,9 +57,6 @@ from goalbot.storage.repositories import (
     save_answer,
     save_text,
 )
-
-DEFAULT_ENTERED_BY = "ylläpitäjä"
-"""Whom an entered figure is recorded as entered by, unless a name is given."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "metric": ("metric", "mittari", "tunnus"),
