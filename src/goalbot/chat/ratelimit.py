@@ -59,6 +59,10 @@ class RequestWithdrawn(Exception):
 
 
 PRIVATE_BURST = 3
+# The overall window: 30 in any 1.03 seconds (29 a second); a request counted more than
+# LEAVING_TOLERANCE seconds before it leaves is counted again when it does.
+OVERALL_MARGIN = 1.03
+LEAVING_TOLERANCE = 0.005
 
 # Methods that post a message count against the limits; edits and answers do not.
 _COUNTED_PREFIXES = ("send", "copyMessage", "forwardMessage")
@@ -90,8 +94,8 @@ class SlidingWindow:
         while self._stamps and self._stamps[0] <= now - self.period:
             self._stamps.popleft()
 
-    async def acquire(self) -> None:
-        """Wait until one more send fits in the window, and count it."""
+    async def acquire(self) -> float:
+        """Wait until one more send fits in the window, and count it; the time it is counted at."""
         async with self._lock:
             while True:
                 now = self._clock()
@@ -102,8 +106,20 @@ class SlidingWindow:
                     continue
                 if len(self._stamps) < self.limit:
                     self._stamps.append(now)
-                    return
+                    return now
                 await asyncio.sleep(self._stamps[0] + self.period - now)
+
+    async def leaving(self, stamp: float, tolerance: float) -> None:
+        """The send counted at ``stamp`` leaves now. If that is more than ``tolerance`` later
+        (something it had to do first waited, say for the database), it is counted again at
+        the moment it leaves, waiting for its turn anew: the window holds the times requests
+        are actually made, and several delayed sends do not leave bunched up."""
+        if self._clock() - stamp <= tolerance:
+            return
+        async with self._lock:
+            if stamp in self._stamps:
+                self._stamps.remove(stamp)
+        await self.acquire()
 
     async def acquire_at_once(self, margin: float = 1.05) -> None:
         """Count a send that goes ahead of the sends waiting for their turn, as soon as
@@ -145,9 +161,12 @@ class TelegramLimits(BaseRateLimiter[int]):
         group_per_minute: int = 20,
         margin: float = 1.05,
         max_retries: int = 5,
+        overall_margin: float = OVERALL_MARGIN,
     ) -> None:
-        # the margin keeps clear of the limit when requests arrive unevenly spaced
-        self._overall = SlidingWindow(overall_per_second, 1.0 * margin)
+        # the margins keep clear of the limits when requests arrive unevenly spaced; the
+        # overall window counts the moment each request leaves (see SlidingWindow.leaving),
+        # so it needs less
+        self._overall = SlidingWindow(overall_per_second, 1.0 * overall_margin)
         self._private_rate = private_per_second
         self._group_rate = group_per_minute
         self._margin = margin
@@ -196,6 +215,7 @@ class TelegramLimits(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         for attempt in range(self._max_retries + 1):
             await self._flood_over.wait()
+            counted_at = 0.0
             if counted:
                 if isinstance(chat_id, int | str):
                     reply = answering.get()
@@ -203,10 +223,12 @@ class TelegramLimits(BaseRateLimiter[int]):
                         await self._chat_window(chat_id).acquire_at_once(self._margin)
                     else:
                         await self._chat_window(chat_id).acquire()
-                await self._overall.acquire()
+                counted_at = await self._overall.acquire()
             hook = before_request.get()
             if hook is not None and not await hook():
                 raise RequestWithdrawn(endpoint)
+            if counted:
+                await self._overall.leaving(counted_at, LEAVING_TOLERANCE)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
