@@ -118,7 +118,7 @@ def identity_of(
 
 def who_is(ctx: AppContext, telegram_user_id: int) -> Identity:
     """Identify a Telegram user (one short read)."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         return identify(uow, ctx, telegram_user_id)
 
 
@@ -304,7 +304,7 @@ def menu_for(ctx: AppContext, telegram_user_id: int) -> tuple[str, ...]:
 
 def personal_menus(ctx: AppContext) -> dict[int, tuple[str, ...]]:
     """The command menu of each person whose menu differs from the owners' (by Telegram id)."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         ids = set(ctx.config.telegram.admins) | set(ctx.config.telegram.managers)
         ids |= set(
             uow.session.scalars(
@@ -331,7 +331,7 @@ def check_access(
     ctx: AppContext, telegram_user_id: int, command: Command, chat_id: int, private: bool
 ) -> Access:
     """The verdict on ``command`` from ``telegram_user_id`` in the chat ``chat_id``."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         identity = identify(uow, ctx, telegram_user_id)
         in_management_group = not private and management_chat_id(uow, ctx) == chat_id
         return Access(decide(identity, command, private, in_management_group), identity)

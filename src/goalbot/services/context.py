@@ -22,8 +22,8 @@ class AppContext:
     def now(self) -> datetime:
         return self.clock()
 
-    def unit_of_work(self) -> UnitOfWork:
-        return self.db.unit_of_work()
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        return self.db.unit_of_work(read_only)
 
 
 class ServiceError(Exception):

@@ -253,6 +253,6 @@ def finish(ctx: AppContext, update_id: int, outcome: str = DONE) -> None:
 
 def was_applied(ctx: AppContext, update_id: int) -> bool:
     """Whether an update's effects are stored (e.g. before telling someone it failed)."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         row = uow.session.get(InboxRow, update_id)
         return row is not None and row.applied_at is not None

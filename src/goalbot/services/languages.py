@@ -56,7 +56,7 @@ def language_for(
 ) -> str:
     """The language to answer in: in private the person's (chosen, or their Telegram app's at
     the first contact), in a group the group's; else the town's default."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         return _language(uow, ctx, telegram_user_id, code, chat_id, private)
 
 

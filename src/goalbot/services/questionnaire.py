@@ -807,7 +807,7 @@ class ReminderView:
 
 def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderView | None:
     """The content of a reminder for ``person_id``; None if nothing awaits them."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         person = uow.session.get(PersonRow, person_id)
         round_row = uow.session.get(RoundRow, period.key)
         if person is None or person.telegram_user_id is None or round_row is None:
@@ -837,7 +837,7 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
 
 def stored_answer(ctx: AppContext, metric_id: str, period: Period) -> Answer | None:
     """The answer stored for a metric and a period, if any."""
-    with ctx.unit_of_work() as uow:
+    with ctx.unit_of_work(read_only=True) as uow:
         row = uow.session.scalars(
             select(AnswerRow).where(
                 AnswerRow.metric_id == metric_id, AnswerRow.period == period.key

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -42,11 +43,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+READ_ONLY = "goalbot_read_only"  # the execution option of a unit of work that only reads
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE: a unit of work takes the write lock at its start and others wait for it
     # (busy_timeout); two deferred transactions that both read and then write would deadlock
-    # and one would fail with "database is locked" at once.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # and one would fail with "database is locked" at once. One that only reads (it never
+    # commits) reads a snapshot beside the writer (WAL) and waits for nobody.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, echo: bool = False) -> Engine:
@@ -304,8 +312,17 @@ class Database:
         engine = create_db_engine(url, echo)
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        """A transaction; ``read_only``: one that reads and never commits (on SQLite it does
+        not take the write lock, so it neither waits for writers nor holds them up)."""
+        if not read_only:
+            return UnitOfWork(self.sessions)
+        return UnitOfWork(self._readers, read_only=True)
+
+    @cached_property
+    def _readers(self) -> sessionmaker[Session]:
+        reader = self.engine.execution_options(**{READ_ONLY: True})
+        return sessionmaker(reader, expire_on_commit=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -322,9 +339,10 @@ class UnitOfWork:
     one's write lock until it timed out, and elsewhere it would commit half of a use case.
     """
 
-    def __init__(self, sessions: Callable[[], Session]) -> None:
+    def __init__(self, sessions: Callable[[], Session], read_only: bool = False) -> None:
         self._sessions = sessions
         self._session: Session | None = None
+        self.read_only = read_only
 
     @property
     def session(self) -> Session:
@@ -352,6 +370,8 @@ class UnitOfWork:
         session.close()
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a unit of work opened to read only cannot commit")
         self.session.commit()
 
     def rollback(self) -> None:
