@@ -29,7 +29,7 @@ from tests.e2e.sandbox_steps import (
     running_sandbox,
 )
 
-pytestmark = [needs_chromium, pytest.mark.timeout(600)]
+pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.timeout(600)]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 OWNER = "Tekninen johtaja"  # the catalogue's one owner with goals: five metrics, every kind

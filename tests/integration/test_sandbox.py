@@ -64,6 +64,7 @@ def bot_texts(url: str, user_id: int) -> list[str]:
     return [m["html"] for m in chat(url, user_id, user_id)["messages"] if m["from_bot"]]
 
 
+@pytest.mark.slow
 def test_the_clock_and_the_answers_outlive_a_restart_and_reset_starts_afresh(
     tmp_path: Path,
 ) -> None:
@@ -131,6 +132,7 @@ def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_sandbox_database_of_another_catalogue_is_not_mixed_up(tmp_path: Path) -> None:
     sandbox = SandboxProcess(tmp_path, "--catalogue", str(CATALOGUE))
     sandbox.start()
