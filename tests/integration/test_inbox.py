@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, select, text
 
+from goalbot.chat.inbox import MarkWriter
 from goalbot.services import inbox
 from goalbot.services.context import AppContext
+from goalbot.storage.models import InboxRow
 from tests.conftest import Clock
 
 
@@ -101,3 +104,30 @@ def test_a_bot_skips_the_updates_another_is_claiming(
         assert claimed == list(range(11, 21))
         other.rollback()
     assert [u.update_id for u in inbox.claim_stored(ctx, "bot-c")] == list(range(1, 11))
+
+
+async def test_marks_of_updates_handled_side_by_side_share_a_transaction(ctx: AppContext) -> None:
+    """Kept, begun and done: what arrives while a write is under way goes into the next."""
+    writer = MarkWriter(ctx, "bot")
+    transactions = 0
+
+    def begun(*_args: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(ctx.db.engine, "begin", begun)
+    try:
+        kept = await asyncio.gather(
+            *(writer.keep(n, "{}") for n in range(1, 21)), writer.keep(5, "{}")
+        )
+        assert kept == [True] * 20 + [False]  # the same update twice: the first is the one
+        await asyncio.gather(*(writer.begin(n) for n in range(1, 21)))
+        await asyncio.gather(*(writer.finish(n, inbox.DONE) for n in range(1, 11)))
+    finally:
+        event.remove(ctx.db.engine, "begin", begun)
+    assert transactions <= 6  # three rounds of marks: one write at once, the rest together
+    with ctx.unit_of_work(read_only=True) as uow:
+        rows = {row.update_id: row for row in uow.session.scalars(select(InboxRow))}
+    assert sorted(rows) == list(range(1, 21))
+    assert all(row.attempts == 1 for row in rows.values())
+    assert [n for n, row in sorted(rows.items()) if row.outcome == inbox.DONE] == list(range(1, 11))

@@ -49,6 +49,66 @@ def instance_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+class MarkWriter:
+    """Records the inbox's marks (kept, begun, done) of updates handled side by side in one
+    transaction: what arrives while a write is under way goes into the next one together.
+
+    Each caller waits until its own mark is committed (an update is kept before it is
+    confirmed to Telegram, and its handling counted before its handlers run); alone, a mark
+    is written at once as before.
+    """
+
+    def __init__(self, ctx: AppContext, instance: str) -> None:
+        self.ctx = ctx
+        self.instance = instance
+        self._marks = inbox.Marks()
+        self._waiting: list[asyncio.Future[set[int]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def _write(self) -> set[int]:
+        future: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain(), name="inbox-marks")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            marks, self._marks = self._marks, inbox.Marks()
+            waiting, self._waiting = self._waiting, []
+            try:
+                new = await asyncio.to_thread(inbox.record, self.ctx, self.instance, marks)
+            except asyncio.CancelledError:
+                for future in waiting + self._waiting:
+                    future.cancel()
+                raise
+            except Exception as exc:
+                for future in waiting:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for future in waiting:
+                if not future.done():
+                    future.set_result(new)
+
+    async def keep(self, update_id: int, payload: str) -> bool:
+        """Keep an update just received; False if it was kept before."""
+        if any(kept == update_id for kept, _payload in self._marks.received):
+            return False  # the same update twice in one batch: the first is the one
+        self._marks.received.append((update_id, payload))
+        return update_id in await self._write()
+
+    async def begin(self, update_id: int) -> None:
+        """Count the handling of an update that begins now."""
+        self._marks.begun.append(update_id)
+        await self._write()
+
+    async def finish(self, update_id: int, outcome: str) -> None:
+        """Mark an update done (or failed, or set aside)."""
+        self._marks.finished.append((update_id, outcome))
+        await self._write()
+
+
 class Inbox:
     """The running bot's side of the inbox: what it keeps, handles, and must try again."""
 
@@ -61,6 +121,7 @@ class Inbox:
         self.told: set[int] = set()  # updates whose sender was told they wait
         self.queue: InboxQueue | None = None
         self.shared = False  # other bots may run on the database (they die, others take over)
+        self.marks = MarkWriter(ctx, self.instance)
         self._ticks = 0
 
     # -- receiving ---------------------------------------------------------------------------
@@ -68,9 +129,7 @@ class Inbox:
         """Store an update that just arrived; False if it was kept before (a redelivery)."""
         payload = json.dumps(update.to_dict(), ensure_ascii=False)
         try:
-            new = await asyncio.to_thread(
-                inbox.store_received, self.ctx, update.update_id, payload, self.instance
-            )
+            new = await self.marks.keep(update.update_id, payload)
         except Exception as exc:
             raise InboxUnavailable(
                 f"update {update.update_id} could not be kept ({type(exc).__name__}); "
@@ -96,7 +155,7 @@ class Inbox:
         """The update's handlers are about to run (an update that stops the bot each time it is
         handled is set aside after a few starts; one that only waited its turn is not)."""
         try:
-            await asyncio.to_thread(inbox.begin_handling, self.ctx, update.update_id)
+            await self.marks.begin(update.update_id)
         except Exception as exc:
             # the handlers meet the same database and wait for it; nothing is lost meanwhile
             log.debug("update %d: its start could not be recorded: %s", update.update_id, exc)
@@ -112,7 +171,7 @@ class Inbox:
         self.told.discard(update_id)
         outcome = inbox.FAILED if why else inbox.DONE
         try:
-            await asyncio.to_thread(inbox.finish, self.ctx, update_id, outcome)
+            await self.marks.finish(update_id, outcome)
         except Exception as exc:
             # it stays kept: handled again at the next start (a questionnaire input is applied
             # once all the same; a report may be answered twice)
@@ -153,7 +212,7 @@ class Inbox:
                 update = Update.de_json(json.loads(item.payload), application.bot)
             except (ValueError, TypeError, KeyError) as exc:
                 log.error("kept update %d cannot be read again: %s", item.update_id, exc)
-                await asyncio.to_thread(inbox.finish, self.ctx, item.update_id, inbox.GIVEN_UP)
+                await self.marks.finish(item.update_id, inbox.GIVEN_UP)
                 continue
             self.in_hand.add(item.update_id)
             await self.queue.put_kept(update)

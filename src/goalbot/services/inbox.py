@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -62,15 +62,42 @@ class StoredUpdate:
     attempts: int
 
 
-def store_received(ctx: AppContext, update_id: int, payload: str, instance: str) -> bool:
-    """Keep an update that has just arrived, claimed by ``instance``; False if it was kept before.
+@dataclass
+class Marks:
+    """What a bot records of its updates at one go: several updates handled side by side
+    share one short transaction instead of one each."""
 
-    An update kept before is Telegram's redelivery of one this bot (or another) has already
-    received: it is handled through its stored copy, not again.
-    """
+    received: list[tuple[int, str]] = field(default_factory=list)  # (update id, payload)
+    begun: list[int] = field(default_factory=list)
+    finished: list[tuple[int, str]] = field(default_factory=list)  # (update id, outcome)
+
+
+def record(ctx: AppContext, instance: str, marks: Marks) -> set[int]:
+    """Record ``marks`` in one transaction: keep the updates received (claimed by
+    ``instance``), count the handlings begun, and mark the updates finished; the ids of the
+    received updates that were new (the others were kept before: Telegram's redelivery of one
+    this bot or another has received already, handled through its stored copy)."""
     now = ctx.now()
     with ctx.unit_of_work() as uow:
-        values = {
+        new = _keep(uow, now, instance, marks.received)
+        if marks.begun:
+            uow.session.execute(
+                update(InboxRow)
+                .where(InboxRow.update_id.in_(marks.begun), InboxRow.outcome == "")
+                .values(attempts=InboxRow.attempts + 1)
+            )
+        _finish(uow, now, kept_for(ctx.config), marks.finished)
+        uow.commit()
+        return new
+
+
+def _keep(
+    uow: UnitOfWork, now: datetime, instance: str, received: list[tuple[int, str]]
+) -> set[int]:
+    if not received:
+        return set()
+    rows = [
+        {
             "update_id": update_id,
             "payload": payload,
             "received_at": now,
@@ -79,15 +106,22 @@ def store_received(ctx: AppContext, update_id: int, payload: str, instance: str)
             "claimed_until": now + CLAIM_LEASE,
             "attempts": 0,
         }
-        dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
-        inserted = uow.session.execute(
-            dialect.insert(InboxRow)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(InboxRow.update_id)
-        ).first()
-        uow.commit()
-        return inserted is not None
+        for update_id, payload in received
+    ]
+    dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = uow.session.execute(
+        dialect.insert(InboxRow)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxRow.update_id)
+    )
+    return {int(update_id) for update_id in inserted.scalars()}
+
+
+def store_received(ctx: AppContext, update_id: int, payload: str, instance: str) -> bool:
+    """Keep an update that has just arrived, claimed by ``instance``; False if it was kept
+    before."""
+    return update_id in record(ctx, instance, Marks(received=[(update_id, payload)]))
 
 
 def claim_stored(
@@ -154,13 +188,7 @@ def claimers(ctx: AppContext) -> set[str]:
 
 def begin_handling(ctx: AppContext, update_id: int) -> None:
     """The update's handlers start now: if the bot dies before they end, that counts."""
-    with ctx.unit_of_work() as uow:
-        uow.session.execute(
-            update(InboxRow)
-            .where(InboxRow.update_id == update_id, InboxRow.outcome == "")
-            .values(attempts=InboxRow.attempts + 1)
-        )
-        uow.commit()
+    record(ctx, "", Marks(begun=[update_id]))
 
 
 def renew_claims(ctx: AppContext, instance: str, update_ids: list[int]) -> None:
@@ -239,16 +267,27 @@ def mark_applied(
 
 def finish(ctx: AppContext, update_id: int, outcome: str = DONE) -> None:
     """An update's handlers ran (``DONE``), or failed (``FAILED``): it is not handled again."""
-    now = ctx.now()
-    with ctx.unit_of_work() as uow:
-        row = uow.session.get(InboxRow, update_id)
+    record(ctx, "", Marks(finished=[(update_id, outcome)]))
+
+
+def _finish(
+    uow: UnitOfWork, now: datetime, keep: timedelta, finished: list[tuple[int, str]]
+) -> None:
+    if not finished:
+        return
+    ids = [update_id for update_id, _outcome in finished]
+    rows = {
+        row.update_id: row
+        for row in uow.session.scalars(select(InboxRow).where(InboxRow.update_id.in_(ids)))
+    }
+    for update_id, outcome in finished:
+        row = rows.get(update_id)
         if row is None:
-            mark_applied(uow, update_id, now, kept_for(ctx.config))
+            mark_applied(uow, update_id, now, keep)
         elif not row.outcome:
             row.outcome = outcome
             if outcome == DONE and row.applied_at is None:
                 row.applied_at = now
-        uow.commit()
 
 
 def was_applied(ctx: AppContext, update_id: int) -> bool:
