@@ -188,18 +188,24 @@ def claim_due(ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT) -> list[
     bot before (its last run stopped short, e.g. the database went away) is taken again.
     """
     now = ctx.now()
+    claimable = (
+        SendRow.status.in_([SendStatus.PENDING.value, SendStatus.RETRY.value]),
+        or_(
+            SendRow.claimed_until.is_(None),
+            SendRow.claimed_until < now,
+            SendRow.claimed_by == instance,
+        ),
+    )
+    # the delivery job asks every few seconds: most often there is nothing, and finding that
+    # out needs no write lock
+    with ctx.unit_of_work(read_only=True) as reader:
+        if reader.session.scalars(select(SendRow.id).where(*claimable).limit(1)).first() is None:
+            return []
     with ctx.unit_of_work() as uow:
         rows = list(
             uow.session.scalars(
                 select(SendRow)
-                .where(
-                    SendRow.status.in_([SendStatus.PENDING.value, SendStatus.RETRY.value]),
-                    or_(
-                        SendRow.claimed_until.is_(None),
-                        SendRow.claimed_until < now,
-                        SendRow.claimed_by == instance,
-                    ),
-                )
+                .where(*claimable)
                 .order_by(SendRow.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
