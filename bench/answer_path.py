@@ -23,9 +23,11 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import event
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from tests.conftest import Clock, make_context
@@ -40,6 +42,7 @@ from goalbot.scheduling.control import open_round_now
 from goalbot.services.catalogue import get_catalogue, load_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner
+from goalbot.storage.database import READ_ONLY
 from goalbot.storage.repositories import save_answer
 
 Q4 = Period(2026, 4)
@@ -110,8 +113,28 @@ async def typing_round(users: list[UserHandle], texts: int) -> float:
     return time.perf_counter() - started
 
 
-async def goalbot_run(owners: int, metrics: int, history: int) -> tuple[float, int]:
-    """Updates a second of goalbot, and the number of answers stored beforehand."""
+class Transactions:
+    """The transactions begun on a database while counting: writes and reads (on SQLite a
+    write takes the one write lock; a read goes beside it)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.writes = self.reads = 0
+        self.counting = False
+        event.listen(ctx.db.engine, "begin", self._begun)
+
+    def _begun(self, connection: Any) -> None:
+        if self.counting:
+            if connection.get_execution_options().get(READ_ONLY):
+                self.reads += 1
+            else:
+                self.writes += 1
+
+
+async def goalbot_run(
+    owners: int, metrics: int, history: int
+) -> tuple[float, int, tuple[float, float]]:
+    """Updates a second of goalbot, the number of answers stored beforehand, and the write
+    and read transactions an input took."""
     with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
         clock = Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
         base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
@@ -137,10 +160,16 @@ async def goalbot_run(owners: int, metrics: int, history: int) -> tuple[float, i
                 if not is_question(user):  # asked at once if the round was open at /start
                     user.press(START_BUTTON)
             await driver.wait_until_idle(quiet=0.5, timeout=300)
-            assert all(is_question(user) for user in users), users[0].transcript()[-1]
+            late = [user for user in users if not is_question(user)]
+            assert not late, [(m.text or "")[:60] for m in late[0].transcript()[-4:]]
+            transactions = Transactions(ctx)
+            transactions.counting = True
             seconds = await typing_round(users, metrics)
+            transactions.counting = False
         ctx.db.dispose()
-        return owners * metrics / seconds, stored
+        inputs = owners * metrics
+        per_input = (transactions.writes / inputs, transactions.reads / inputs)
+        return inputs / seconds, stored, per_input
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -179,12 +208,14 @@ async def main(owners: int, metrics: int, history: int, runs: int) -> None:
     stored = 0
     for _ in range(runs):
         echo = await echo_run(owners, metrics)
-        rate, stored = await goalbot_run(owners, metrics, history)
+        rate, stored, per_input = await goalbot_run(owners, metrics, history)
         ours.append(rate)
         echoes.append(echo)
         ratios.append(rate / echo)
     print(f"{owners} owners × {metrics} typed answers, {stored} answers of history, {runs} runs")
     print(f"goalbot   updates/s: {spread(ours)}")
+    writes, reads = per_input
+    print(f"goalbot   transactions an input (last run): {writes:.2f} writing, {reads:.2f} reading")
     print(f"echo bot  updates/s: {spread(echoes)}")
     print(f"goalbot / echo:      {spread(ratios)}  (goal: at least 0.5)")
 
