@@ -10,7 +10,9 @@ made side by side (median of the runs, with min and max).
     .venv/bin/python bench/answer_path.py --owners 200 --metrics 5 --history 16 --runs 3
 
 ``--history 16`` first stores sixteen quarters (four years) of answers to every metric, by
-everyone: the cost of an input must not grow with it.
+everyone: the cost of an input must not grow with it. ``--postgres`` runs goalbot on a fresh
+PostgreSQL database made on the server of ``GOALBOT_TEST_POSTGRES_URL`` (and dropped after)
+instead of SQLite.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import logging
 import sys
 import tempfile
 import time
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
-from tests.conftest import Clock, make_context
+from tests.conftest import Clock, make_context, postgres_database
 from tests.e2e.harness import running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi, UserHandle
 
@@ -80,7 +84,7 @@ def store_history(ctx: AppContext, quarters: int) -> int:
                 value = (
                     AnswerValue.of_flag(False)
                     if metric.kind.value == "yes_no"
-                    else AnswerValue.of_number(27)
+                    else AnswerValue.of_number(Decimal(27))
                 )
                 save_answer(uow, metric.id, period, value, None, ctx.now())
                 stored += 1
@@ -130,14 +134,24 @@ class Transactions:
                 self.writes += 1
 
 
+def database(folder: str, postgres: bool) -> AbstractContextManager[str]:
+    """The URL of goalbot's database for one run: a SQLite file in ``folder``, or a fresh
+    PostgreSQL database."""
+    return postgres_database() if postgres else nullcontext(f"sqlite:///{folder}/bench.sqlite3")
+
+
 async def goalbot_run(
-    owners: int, metrics: int, history: int
+    owners: int, metrics: int, history: int, postgres: bool = False
 ) -> tuple[float, int, tuple[float, float]]:
     """Updates a second of goalbot, the number of answers stored beforehand, and the write
     and read transactions an input took."""
-    with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        database(folder, postgres) as url,
+        FakeBotApi() as botapi,
+    ):
         clock = Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
-        base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
+        base = make_context(url, clock)
         catalogue = catalogue_with_roles(owners, Path(folder), count_metrics(metrics))
         load_catalogue(base, catalogue)
         stored = store_history(base, history) if history else 0
@@ -203,16 +217,20 @@ async def echo_run(owners: int, metrics: int) -> float:
         return owners * metrics / seconds
 
 
-async def main(owners: int, metrics: int, history: int, runs: int) -> None:
+async def main(owners: int, metrics: int, history: int, runs: int, postgres: bool) -> None:
     ours, echoes, ratios = [], [], []
     stored = 0
     for _ in range(runs):
         echo = await echo_run(owners, metrics)
-        rate, stored, per_input = await goalbot_run(owners, metrics, history)
+        rate, stored, per_input = await goalbot_run(owners, metrics, history, postgres)
         ours.append(rate)
         echoes.append(echo)
         ratios.append(rate / echo)
-    print(f"{owners} owners × {metrics} typed answers, {stored} answers of history, {runs} runs")
+    where = "PostgreSQL" if postgres else "SQLite"
+    print(
+        f"{owners} owners × {metrics} typed answers, {stored} answers of history, {runs} runs, "
+        f"on {where}"
+    )
     print(f"goalbot   updates/s: {spread(ours)}")
     writes, reads = per_input
     print(f"goalbot   transactions an input (last run): {writes:.2f} writing, {reads:.2f} reading")
@@ -226,6 +244,7 @@ if __name__ == "__main__":
     parser.add_argument("--metrics", type=int, default=5)
     parser.add_argument("--history", type=int, default=0, help="quarters of answers first")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="goalbot on PostgreSQL")
     args = parser.parse_args()
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "run skipped" under load
-    asyncio.run(main(args.owners, args.metrics, args.history, args.runs))
+    asyncio.run(main(args.owners, args.metrics, args.history, args.runs, args.postgres))
