@@ -489,13 +489,15 @@ async def _owner_input(
     chat, user = _identity_args(update)
     ctx = app_context(context)
     language = language_of(context)
+    # the reply is shown, and the messages showing it noted, before the person's next input
+    # is applied: a text typed at once under a question takes that question's buttons off
     async with user_lock(context, user.id):
         reply = await call(handle_input, ctx, given)
+        if not reply.stranger:
+            message = update.effective_message
+            await show_reply(chat, reply, language, ctx, message.message_id if message else None)
     if reply.stranger:
         await refuse(update, context)
-        return
-    message = update.effective_message
-    await show_reply(chat, reply, language, ctx, message.message_id if message else None)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
