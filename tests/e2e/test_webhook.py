@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 import httpx
 import pytest
@@ -91,15 +90,15 @@ async def test_an_update_that_could_not_be_kept_is_not_confirmed(
     ctx, _ = webhook_ctx(q4_ctx, botapi)
     owner = botapi.driver.create_user("Reino")
     failures = {"left": 0}
-    store = inbox.store_received
+    record = inbox.record
 
-    def unreachable_for_a_while(*args: Any, **kwargs: Any) -> bool:
-        if failures["left"]:
+    def unreachable_for_a_while(ctx: AppContext, instance: str, marks: inbox.Marks) -> set[int]:
+        if failures["left"] and marks.received:  # keeping an update that has just arrived
             failures["left"] -= 1
             raise OperationalError("INSERT", {}, Exception("connection refused"))
-        return store(*args, **kwargs)
+        return record(ctx, instance, marks)
 
-    monkeypatch.setattr(inbox, "store_received", unreachable_for_a_while)
+    monkeypatch.setattr(inbox, "record", unreachable_for_a_while)
     async with running_bot(ctx):
         await bind(owner, ctx, "elinvoima-hyvinvointipaallikko", "Reino Rakentaja")
         first = await start_answering(ctx, owner)
