@@ -76,12 +76,17 @@ def schedule_next(
 
 
 def install_calendar(
-    application: Application[Any, Any, Any, Any, Any, Any], interval: float = CHECK_INTERVAL_SECONDS
+    application: Application[Any, Any, Any, Any, Any, Any],
+    interval: float = CHECK_INTERVAL_SECONDS,
+    first: float | None = None,
 ) -> None:
-    """Run the calendar at start and every ``interval`` seconds besides its own events."""
+    """Run the calendar at start (or after ``first`` seconds) and every ``interval`` seconds
+    besides its own events."""
     job_queue = application.job_queue
     assert job_queue is not None
-    job_queue.run_repeating(run_calendar, interval=interval, first=0.5, name=CHECK_JOB)
+    job_queue.run_repeating(
+        run_calendar, interval=interval, first=0.5 if first is None else first, name=CHECK_JOB
+    )
 
 
 async def run_retention(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes
 from goalbot.chat.delivery import deliver_pending
 from goalbot.chat.handlers import call
 from goalbot.chat.jobs import (
+    CHECK_INTERVAL_SECONDS,
     CHECK_JOB,
     NEXT_EVENT_JOB,
     RETENTION_JOB,
@@ -42,8 +43,12 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 LEADER_JOBS = (DELIVER_JOB, CHECK_JOB, NEXT_EVENT_JOB, RETENTION_JOB)
 
 
-def install_leader_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The jobs of the leader: delivery, the calendar (unless off) and the retention rules."""
+def install_leader_jobs(
+    application: Application[Any, Any, Any, Any, Any, Any], resumed: bool = False
+) -> None:
+    """The jobs of the leader: delivery, the calendar (unless off) and the retention rules.
+    ``resumed``: this bot led last itself; its calendar goes on at its own pace (as it would
+    have had it kept the lead), not at once."""
     job_queue = application.job_queue
     assert job_queue is not None
     interval, calendar = application.bot_data["leader_jobs"]
@@ -51,7 +56,7 @@ def install_leader_jobs(application: Application[Any, Any, Any, Any, Any, Any]) 
         deliver_pending, interval=interval, first=min(1.0, interval), name=DELIVER_JOB
     )
     if calendar:
-        install_calendar(application)
+        install_calendar(application, first=CHECK_INTERVAL_SECONDS if resumed else None)
     install_retention(application)
 
 
@@ -92,9 +97,9 @@ async def become_leader(application: Application[Any, Any, Any, Any, Any, Any]) 
     watch = supervision(application)
     ctx = _ctx(application)
     instance = application.bot_data["instance"]
-    await call(take_lead, ctx, instance)
+    resumed = await call(take_lead, ctx, instance)
     watch.leading = True
-    install_leader_jobs(application)
+    install_leader_jobs(application, resumed)
     log.info(
         "this bot leads now: it runs the calendar and delivers the queued sends%s",
         " and polls Telegram" if _polling(application) else "",

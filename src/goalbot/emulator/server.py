@@ -206,9 +206,10 @@ class FakeBotApi:
             app, access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        self._webhook_task = loop.create_task(self._post_updates())
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
+        # (only once it listens: a port in use leaves no task behind)
+        self._webhook_task = loop.create_task(self._post_updates())
         server = site._server
         if self.port == 0 and server is not None:
             sockets = getattr(server, "sockets", None) or []

@@ -20,18 +20,18 @@ log = logging.getLogger(__name__)
 LEADER_SETTING = "leader"
 
 
-def take_lead(ctx: AppContext, name: str) -> int:
-    """Bot ``name`` leads now: what the one before it left on its way is settled (unless
-    ``name`` led last itself and only lost its connection a while); how many parts were left
-    uncertain."""
+def take_lead(ctx: AppContext, name: str) -> bool:
+    """Bot ``name`` leads now: what the one before it left on its way is settled. True if
+    ``name`` led last itself (it only lost its connection a while): its own work goes on."""
     with ctx.unit_of_work() as uow:
         before = get_setting(uow, LEADER_SETTING)
         set_setting(uow, LEADER_SETTING, name, ctx.now())
         uow.commit()
     if before == name:
         report_undelivered(ctx)
-        return 0
-    return settle_interrupted(ctx)
+        return True
+    settle_interrupted(ctx)
+    return False
 
 
 def settle_interrupted(ctx: AppContext) -> int:
