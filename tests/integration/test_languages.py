@@ -16,19 +16,19 @@ from tests.report_data import Q4, bind_person
 
 
 @pytest.fixture
-def swedish(tmp_path: Path) -> Iterator[Path]:
+def german(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "texts"
-    (folder / "sv" / "chat").mkdir(parents=True)
-    (folder / "sv" / "chat" / "refusal.html.j2").write_text(
-        "Hej! Den här boten betjänar bara inbjudna användare.\n", encoding="utf-8"
+    (folder / "de" / "chat").mkdir(parents=True)
+    (folder / "de" / "chat" / "refusal.html.j2").write_text(
+        "Hallo! Dieser Bot dient nur eingeladenen Nutzern.\n", encoding="utf-8"
     )
-    (folder / "sv" / "chat" / "_macros.html.j2").write_text(
+    (folder / "de" / "chat" / "_macros.html.j2").write_text(
         (
             Path(__file__).resolve().parents[2] / "src/goalbot/reporting/templates/fi/chat/"
             "_macros.html.j2"
         )
         .read_text(encoding="utf-8")
-        .replace("Onko tämä toteutunut? Valitse alta.", "Är detta genomfört? Välj nedan."),
+        .replace("Onko tämä toteutunut? Valitse alta.", "Ist das erledigt? Bitte unten wählen."),
         encoding="utf-8",
     )
     use_template_folder(folder)
@@ -36,13 +36,25 @@ def swedish(tmp_path: Path) -> Iterator[Path]:
     use_template_folder(None)
 
 
-def test_a_text_of_the_new_language_is_used_and_the_rest_is_finnish(swedish: Path) -> None:
-    assert render("chat/refusal.html.j2", "sv", user_id=1, private=True).startswith("Hej!")
-    assert render("chat/unknown_command.html.j2", "sv").startswith("Tuntematon komento")
+def test_a_text_of_the_new_language_is_used_and_the_rest_is_finnish(german: Path) -> None:
+    assert render("chat/refusal.html.j2", "de", user_id=1, private=True).startswith("Hallo!")
+    assert render("chat/unknown_command.html.j2", "de").startswith("Tuntematon komento")
+
+
+def test_a_text_of_a_shipped_language_can_be_reworded(tmp_path: Path) -> None:
+    folder = tmp_path / "texts"
+    (folder / "sv" / "chat").mkdir(parents=True)
+    (folder / "sv" / "chat" / "unknown_command.html.j2").write_text("Okänt.\n", encoding="utf-8")
+    use_template_folder(folder)
+    try:
+        assert render("chat/unknown_command.html.j2", "sv") == "Okänt."
+        assert render("chat/non_text.html.j2", "sv").startswith("Jag förstår bara text")
+    finally:
+        use_template_folder(None)
 
 
 def test_answer_words_and_imported_macros_follow_the_language(
-    ctx: AppContext, swedish: Path
+    ctx: AppContext, german: Path
 ) -> None:
     # ctx first: starting the services sets the configured texts (none) before the fixture
     from goalbot.scheduling.control import open_round_now
@@ -50,10 +62,10 @@ def test_answer_words_and_imported_macros_follow_the_language(
     bind_person(ctx, "ymparistopaallikko", "Maija", 5001)
     open_round_now(ctx, Q4)
     screen = handle_input(ctx, OwnerInput(1, 5001, action=Action.START)).screens[0]
-    text = render("chat/question.html.j2", "sv", screen=screen, timezone=ctx.config.schedule.zone)
-    # the Swedish macros, imported by the Finnish question template it does not replace
-    assert "Är detta genomfört? Välj nedan." in text
-    assert "Lähtötaso: Nej" in text  # the answer words in Swedish
+    text = render("chat/question.html.j2", "de", screen=screen, timezone=ctx.config.schedule.zone)
+    # the German macros, imported by the Finnish question template it does not replace
+    assert "Ist das erledigt? Bitte unten wählen." in text
+    assert "Lähtötaso: Ei" in text  # no German answer words: the Finnish ones
     assert "Vastaamatta" in missing_report(ctx, Q4)
 
 

@@ -161,7 +161,8 @@ def test_format_value_without_content_is_refused() -> None:
 def test_format_date() -> None:
     assert format_date(date(2026, 12, 31)) == "31.12.2026"
     assert format_date(date(2026, 1, 5)) == "5.1.2026"
-    assert format_date(date(2026, 1, 5), "en_GB") == "05/01/2026"
+    # the same in every language: dates are written as in Finland
+    assert format_date(date(2026, 1, 5), "en_GB") == "5.1.2026"
 
 
 def test_format_period() -> None:
@@ -182,5 +183,6 @@ def test_format_datetime_summer_time_and_naive_utc() -> None:
 
 def test_format_datetime_other_locales() -> None:
     moment = datetime(2026, 12, 31, 14, 0, tzinfo=UTC)
-    assert format_datetime(moment, "Europe/Helsinki", "en_GB") == "31/12/2026 at 16:00"
+    # the date and time as in Finland, the words between them in the language
+    assert format_datetime(moment, "Europe/Helsinki", "en_GB") == "31.12.2026 at 16.00"
     assert format_datetime(moment, "Europe/Helsinki", "sv_FI") == "31.12.2026 kl. 16.00"

@@ -57,7 +57,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, identity: I
     """/invite ROLE NAME [sijainen]: a single-use link for an owner (or a deputy)."""
     args = list(context.args or [])
     kind = HolderKind.OWNER
-    if args and args[-1].casefold() in ("sijainen", "deputy", "varahenkilö"):
+    if args and args[-1].casefold() in ("sijainen", "deputy", "varahenkilö", "ersättare"):
         kind = HolderKind.DEPUTY
         args = args[:-1]
     if len(args) < 2:

@@ -68,11 +68,12 @@ class Part:
     with_button: bool = False
     table: Period | None = None  # the period's goal table as an XLSX file
     menu: tuple[str, ...] | None = None  # a person's command menu (setMyCommands), not a text
+    language: str = ""  # of the button's label, and of the table
 
 
 async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
-    """The parts of a send, in order."""
-    language = ctx.config.texts.language
+    """The parts of a send, in order, in the language the send was queued in."""
+    language = send.language or ctx.config.texts.language
     zone = ctx.config.schedule.zone
     match send.kind:
         case SendKind.REMINDER | SendKind.NUDGE:
@@ -84,7 +85,8 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
             if send.kind == SendKind.NUDGE and not view.outstanding:
                 raise NothingToSend
             template = f"chat/{send.kind.value}.html.j2"
-            return [Part(render(template, language, view=view, timezone=zone), True)]
+            text = render(template, language, view=view, timezone=zone)
+            return [Part(text, True, language=language)]
         case SendKind.SUMMARY:
             if send.period is None:
                 raise NothingToSend
@@ -94,7 +96,7 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
             else:
                 texts = await _summary_texts(ctx, send.period, language)
                 await call(outbox.keep_parts, ctx, send.id, texts)
-            return [*(Part(text) for text in texts), Part(table=send.period)]
+            return [*(Part(text) for text in texts), Part(table=send.period, language=language)]
         case SendKind.ROUND_CHANGED:
             payload = send.payload or {}
             deadline = payload.get("deadline")
@@ -107,7 +109,7 @@ async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
                 timezone=zone,
             )
             # reopened or extended: the start button takes them back to their answers
-            return [Part(text, with_button=bool(payload.get("button")))]
+            return [Part(text, with_button=bool(payload.get("button")), language=language)]
         case SendKind.MENU:
             return [Part(menu=await call(menu_for, ctx, send.chat_id))]
         case SendKind.ESCALATION | SendKind.ADMIN_NOTICE:
@@ -126,7 +128,7 @@ async def _summary_texts(ctx: AppContext, period: Period, language: str) -> list
     """The summary's texts, numbered when there are several."""
     from goalbot.chat.reports import summary_parts
 
-    texts = await summary_parts(ctx, period, TEXT_LIMIT - PART_LINE_ROOM)
+    texts = await summary_parts(ctx, period, TEXT_LIMIT - PART_LINE_ROOM, language)
     if len(texts) > 1:
         # numbered, so that a part that did not arrive shows as missing
         total = len(texts)
@@ -156,14 +158,14 @@ def _failure(exc: TelegramError) -> outbox.Outcome:
 
 
 async def _request(bot: Bot, ctx: AppContext, chat_id: int, part: Part) -> Message | None:
-    language = ctx.config.texts.language
+    language = part.language or ctx.config.texts.language
     if part.menu is not None:
-        await put_menu(bot, chat_id, part.menu)
+        await put_menu(bot, chat_id, part.menu, ctx.config.texts.language)
         return None
     if part.table is not None:
         from goalbot.chat.reports import send_export
 
-        return await send_export(bot, ctx, chat_id, part.table, "xlsx")
+        return await send_export(bot, ctx, chat_id, part.table, "xlsx", language)
     keyboard: InlineKeyboardMarkup | None = start_keyboard(language) if part.with_button else None
     return await bot.send_message(
         chat_id,

@@ -203,9 +203,10 @@ async def _take_buttons_off(chat: Chat, message_id: int) -> None:
         log.debug("could not take the buttons off message %s: %s", message_id, exc)
 
 
-MENU_LANGUAGES = (("fi", None), *((language, language) for language in LANGUAGES))
-"""The command menus' languages: Finnish for every app, and each language for the apps set to
-it (Finnish, Swedish, English)."""
+def menu_languages(default: str) -> tuple[tuple[str, str | None], ...]:
+    """The command menus' languages with Telegram's ``language_code`` for each: the town's
+    ``default`` for every app, and each language goalbot has for the apps set to it."""
+    return ((default, None), *((language, language) for language in LANGUAGES))
 
 
 def commands_of(names: Iterable[str], language: str) -> list[BotCommand]:
@@ -215,12 +216,13 @@ def commands_of(names: Iterable[str], language: str) -> list[BotCommand]:
     ]
 
 
-async def put_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
+async def put_menu(bot: Bot, chat_id: int, names: Iterable[str], default: str) -> None:
     """The command menu of one person's private chat (what they may use); an owner's, or
-    none, is the one every private chat has. Telegram's errors are the caller's."""
+    none, is the one every private chat has. ``default``: the language of the menu for apps
+    in a language goalbot does not have. Telegram's errors are the caller's."""
     names = tuple(names)
     shared = not names or names == OWNERS_MENU
-    for language, code in MENU_LANGUAGES:
+    for language, code in menu_languages(default):
         if shared:
             await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id), language_code=code)
         else:
@@ -231,10 +233,10 @@ async def put_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
             )
 
 
-async def set_menu(bot: Bot, chat_id: int, names: Iterable[str]) -> None:
+async def set_menu(bot: Bot, chat_id: int, names: Iterable[str], default: str) -> None:
     """The command menu of one person's private chat, if Telegram takes it."""
     try:
-        await put_menu(bot, chat_id, names)
+        await put_menu(bot, chat_id, names, default)
     except TelegramError as exc:
         # a person who has not written to the bot yet has no chat: the menu waits for them
         log.info("no command menu of its own for chat %s: %s", chat_id, exc)
@@ -409,7 +411,9 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
     if reply.screens and reply.screens[0].kind != ScreenKind.NOTE:
         await show_reply(chat, reply, language, ctx)
     # the role may bring commands (a department head's /status of everything)
-    await set_menu(context.bot, user.id, await call(menu_for, ctx, user.id))
+    await set_menu(
+        context.bot, user.id, await call(menu_for, ctx, user.id), ctx.config.texts.language
+    )
 
 
 @allowed_for(Command.HELP)
@@ -631,7 +635,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         code = "reply_failed" if await _was_applied(context, update.update_id) else "internal"
     try:
         await update.effective_chat.send_message(
-            render("chat/error.html.j2", app_context(context).config.texts.language, code=code),
+            render("chat/error.html.j2", language_of(context), code=code),
             parse_mode=ParseMode.HTML,
         )
     except TelegramError:

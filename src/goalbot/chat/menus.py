@@ -18,15 +18,17 @@ GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the command menus (Finnish by default, and in Finnish, Swedish and English for
-    the Telegram apps set to each).
+    """Register the command menus (in the town's language by default, and in each language
+    goalbot has for the Telegram apps set to it).
 
     Every private chat shows an owner's commands; the administrators and managers get a menu
     of their own with everything they may use (services.access.PERMISSIONS).
     """
     bot = application.bot
+    ctx = application.bot_data["ctx"]
+    assert isinstance(ctx, AppContext)
     try:
-        for language, code in handlers.MENU_LANGUAGES:
+        for language, code in handlers.menu_languages(ctx.config.texts.language):
             await bot.set_my_commands(
                 handlers.commands_of(OWNERS_MENU, language),
                 scope=BotCommandScopeAllPrivateChats(),
@@ -40,7 +42,5 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
     except TelegramError as exc:
         log.warning("could not register the command menus: %s", exc)
         return
-    ctx = application.bot_data["ctx"]
-    assert isinstance(ctx, AppContext)
     for chat_id, menu in (await handlers.call(personal_menus, ctx)).items():
-        await handlers.set_menu(bot, chat_id, menu)
+        await handlers.set_menu(bot, chat_id, menu, ctx.config.texts.language)

@@ -61,6 +61,7 @@ async def status_command(
             " ".join(words),
             period,
             viewer=viewer,
+            language=language_of(context),
         )
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
@@ -79,7 +80,9 @@ async def missing_command(
         await _error(chat, context, "bad_argument", text=" ".join(rest), command="missing")
         return
     try:
-        parts = await call(report_texts.missing_parts, app_context(context), period)
+        parts = await call(
+            report_texts.missing_parts, app_context(context), period, language=language_of(context)
+        )
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
         return
@@ -87,13 +90,18 @@ async def missing_command(
 
 
 async def send_export(
-    bot: Bot, ctx: AppContext, chat_id: int, period: Period | None, fmt: ExportFormat
+    bot: Bot,
+    ctx: AppContext,
+    chat_id: int,
+    period: Period | None,
+    fmt: ExportFormat,
+    language: str,
 ) -> Message:
-    """The goal table of ``period`` as a file, with its caption."""
-    export = await call(export_file, ctx, period, fmt)
+    """The goal table of ``period`` as a file in ``language``, with its caption."""
+    export = await call(export_file, ctx, period, fmt, language)
     caption = render(
         "chat/export_caption.html.j2",
-        ctx.config.texts.language,
+        language,
         catalogue_title=export.title,
         period=export.period,
         fmt=fmt,
@@ -122,7 +130,9 @@ async def export_command(
             return
         fmt = chosen
     try:
-        await send_export(context.bot, app_context(context), chat.id, period, fmt)
+        await send_export(
+            context.bot, app_context(context), chat.id, period, fmt, language_of(context)
+        )
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
 
@@ -142,11 +152,11 @@ async def chart_command(
         return
     ctx = app_context(context)
     try:
-        history, picture = await call(metric_chart, ctx, rest[0], period)
+        history, picture = await call(metric_chart, ctx, rest[0], period, language_of(context))
     except ServiceError as exc:
         await _error(chat, context, exc.code, **exc.params)
         return
-    caption = render("chat/chart_caption.html.j2", ctx.config.texts.language, history=history)
+    caption = render("chat/chart_caption.html.j2", language_of(context), history=history)
     # a name ending in .png gives the upload its image/png type (bare bytes go as octet-stream)
     name = f"goalbot-{history.metric.id}-{history.up_to.key}.png"
     await chat.send_photo(
@@ -165,6 +175,6 @@ def add_report_handlers(application: Application[Any, Any, Any, Any, Any, Any]) 
 # ---------------------------------------------------------------- the round's summary
 
 
-async def summary_parts(ctx: AppContext, period: Period, limit: int) -> list[str]:
-    """The round's summary as HTML messages, each within ``limit`` characters."""
-    return await call(report_texts.summary_parts, ctx, period, limit)
+async def summary_parts(ctx: AppContext, period: Period, limit: int, language: str) -> list[str]:
+    """The round's summary as HTML messages in ``language``, each within ``limit`` characters."""
+    return await call(report_texts.summary_parts, ctx, period, limit, language)

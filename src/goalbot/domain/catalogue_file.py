@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,10 +34,12 @@ from goalbot.domain.goals import (
     Target,
     Theme,
     Tier,
+    Translations,
 )
 from goalbot.domain.periods import Period, PeriodError
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 _NUMERIC_RULES = frozenset(Rule) - {Rule.DONE}
 _SECOND_RULES = (Rule.INCREASE, Rule.DECREASE)
 MAX_LAG = 8
@@ -70,6 +72,31 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.language = "fi"  # the catalogue's own: the text every other falls back to
+        self._translations: dict[str, list[tuple[str, str, str]]] = {}
+
+    def translations(self, place: str) -> Translations:
+        """The texts read at ``place`` in other languages than the catalogue's."""
+        return tuple(self._translations.get(place, ()))
+
+    def _texts(self, value: dict[str, Any], key: str, place: str) -> str | None:
+        """A text in several languages (``title.fi = …``, ``title.sv = …``): the catalogue's
+        own language's text; the others are kept as translations of the field."""
+        own: str | None = None
+        for language, text in value.items():
+            if not isinstance(text, str):
+                self.problem(
+                    f"{place}.{key}.{language}", f"must be text, not {type(text).__name__}"
+                )
+            elif not _LANGUAGE_RE.match(language):
+                self.problem(f"{place}.{key}.{language}", "is not a language code (fi, sv, en …)")
+            elif language == self.language:
+                own = text
+            elif text.strip():
+                self._translations.setdefault(place, []).append((key, language, text.strip()))
+        if own is None:
+            self.problem(f"{place}.{key}.{self.language}", "missing: the catalogue's own language")
+        return own
 
     def problem(self, place: str, message: str) -> None:
         self.problems.append(Problem(place, message))
@@ -97,6 +124,10 @@ class _Reader:
         default: str = "",
     ) -> str:
         value = data.get(key)
+        if isinstance(value, dict):
+            value = self._texts(value, key, place)
+            if value is None:
+                return default
         if value is None:
             if required:
                 self.problem(f"{place}.{key}", "missing")
@@ -220,6 +251,10 @@ def check_catalogue(path: Path) -> list[Problem]:
 
 
 def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
+    head_data = data.get("catalogue")
+    own_language = head_data.get("language") if isinstance(head_data, dict) else None
+    if isinstance(own_language, str) and _LANGUAGE_RE.match(own_language):
+        r.language = own_language
     r.unknown_keys(
         data,
         {"catalogue", "roles", "bodies", "departments", "areas", "themes", "goals", "tables"},
@@ -283,14 +318,11 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
             r.string(t, "short_name", place, required=False),
             r.string(t, "head_role", place),
             r.strings(t, "aliases", place),
+            r.translations(place),
         )
         if dep.head_role and dep.head_role not in role_ids:
             r.problem(f"{place}.head_role", f"unknown role {dep.head_role!r}")
-        departments.append(
-            dep
-            if dep.short_name
-            else Department(dep.id, dep.name, dep.name, dep.head_role, dep.aliases)
-        )
+        departments.append(dep if dep.short_name else replace(dep, short_name=dep.name))
     department_ids = _unique(r, [x.id for x in departments], "departments")
 
     areas: list[Area] = []
@@ -306,6 +338,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
             r.string(t, "owner_role", place),
             r.strings(t, "aliases", place),
             r.string(t, "short_name", place, required=False),
+            r.translations(place),
         )
         if area.department and area.department not in department_ids:
             r.problem(f"{place}.department", f"unknown department {area.department!r}")
@@ -351,6 +384,7 @@ def _read_catalogue(r: _Reader, data: dict[str, Any]) -> Catalogue | None:
         manager_role=manager_role,
         tables=tables,
         asked_rounds=DEFAULT_ASKED_ROUNDS if asked_rounds is None else asked_rounds,
+        translations=r.translations("catalogue"),
     )
 
 
@@ -444,6 +478,7 @@ def _read_role(r: _Reader, t: dict[str, Any], place: str) -> Role:
         r.identifier(t, "id", place),
         r.string(t, "name", place),
         r.string(t, "reports_to", place, required=False) or None,
+        r.translations(place),
     )
 
 
@@ -514,6 +549,7 @@ def _read_goal(r: _Reader, t: dict[str, Any], index: int, refs: _Refs) -> Goal:
         action=r.string(t, "action", place, required=False),
         note=r.string(t, "note", place, required=False),
         order=index,
+        translations=r.translations(place),
     )
 
 
@@ -601,6 +637,7 @@ def _read_metric(r: _Reader, t: dict[str, Any], goal_id: str, place: str) -> Met
         same_as=r.string(t, "same_as", place, required=False),
         adopted_name=r.string(t, "adopted_name", place, required=False),
         lag=lag,
+        translations=r.translations(place),
     )
 
 
@@ -674,6 +711,7 @@ def _read_baseline(r: _Reader, raw: Any, place: str, is_yes_no: bool) -> Baselin
         r.date(t.get("date"), f"{place}.date"),
         r.string(t, "note", place, required=False),
         history,
+        r.translations(place),
     )
 
 
@@ -759,4 +797,5 @@ def _read_target(r: _Reader, raw: Any, place: str, kind: MetricKind | None) -> T
         tolerance=r.decimal(t.get("tolerance"), f"{place}.tolerance"),
         compared_with=compared_with,
         also=also,
+        translations=r.translations(place),
     )

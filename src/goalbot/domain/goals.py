@@ -10,6 +10,24 @@ from enum import StrEnum
 
 from goalbot.domain.periods import Period
 
+Translations = tuple[tuple[str, str, str], ...]
+"""A catalogue text in other languages than the catalogue's own: (field, language, text),
+e.g. ``("title", "sv", "Bygglov behandlas snabbt.")``."""
+
+
+class Translated:
+    """Something of the catalogue whose texts may be written in several languages."""
+
+    translations: Translations
+
+    def text_in(self, name: str, language: str) -> str | None:
+        """The text ``name`` (a field, e.g. ``title``) in ``language``, or None if the
+        catalogue does not have it in that language."""
+        for field_name, text_language, text in self.translations:
+            if field_name == name and text_language == language:
+                return text
+        return None
+
 
 class Tier(StrEnum):
     """Where a goal sits in the adopted document."""
@@ -135,7 +153,7 @@ class Reference:
 
 
 @dataclass(frozen=True)
-class Baseline:
+class Baseline(Translated):
     """The starting level (lähtötaso), or the honest fact that it is not yet measured."""
 
     measured: bool
@@ -144,10 +162,11 @@ class Baseline:
     on: date | None = None
     note: str = ""  # the document's own words
     history: tuple[Observation, ...] = ()  # earlier/later figures the document gives
+    translations: Translations = ()  # its note in other languages
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(Translated):
     """The target level (tavoitetaso) and how it is judged."""
 
     rule: Rule
@@ -161,10 +180,11 @@ class Target:
     tolerance: Decimal | None = None  # MAINTAIN: allowed change either way
     compared_with: Comparison = Comparison.PREVIOUS
     also: Rule | None = None  # a second condition against the compared figure (INCREASE …)
+    translations: Translations = ()  # its text in other languages
 
 
 @dataclass(frozen=True)
-class Metric:
+class Metric(Translated):
     """One measurable thing (mittari) of a goal."""
 
     key: str  # unique within the goal, e.g. "1"
@@ -183,6 +203,7 @@ class Metric:
     same_as: str = ""  # the id of the metric that is asked instead (one figure, two goals)
     adopted_name: str = ""  # the Mittari cell as the document writes it, where name differs
     lag: int = 0  # quarters from the period a figure describes to the round that first asks it
+    translations: Translations = ()  # its texts in other languages
 
     @property
     def id(self) -> str:
@@ -256,12 +277,13 @@ class Metric:
 
 
 @dataclass(frozen=True)
-class Role:
+class Role(Translated):
     """An owner role (e.g. the head of the technical department); people are mapped to it."""
 
     id: str
     name: str
     reports_to: str | None = None  # the next role up, for escalation
+    translations: Translations = ()  # its texts in other languages
 
 
 @dataclass(frozen=True)
@@ -273,7 +295,7 @@ class Body:
 
 
 @dataclass(frozen=True)
-class Department:
+class Department(Translated):
     """A department (osasto / toimiala)."""
 
     id: str
@@ -281,10 +303,11 @@ class Department:
     short_name: str
     head_role: str
     aliases: tuple[str, ...] = ()
+    translations: Translations = ()  # its texts in other languages
 
 
 @dataclass(frozen=True)
-class Area:
+class Area(Translated):
     """A responsibility area (vastuualue) inside a department."""
 
     id: str
@@ -293,6 +316,7 @@ class Area:
     owner_role: str
     aliases: tuple[str, ...] = ()
     short_name: str = ""  # the name in the document's tables, where ``name`` had to differ
+    translations: Translations = ()  # its texts in other languages
 
     @property
     def table_name(self) -> str:
@@ -309,7 +333,7 @@ class Theme:
 
 
 @dataclass(frozen=True)
-class Goal:
+class Goal(Translated):
     """A goal with its action and metrics."""
 
     id: str
@@ -324,6 +348,7 @@ class Goal:
     action: str = ""
     note: str = ""
     order: int = 0
+    translations: Translations = ()  # its texts in other languages
 
     def metric(self, key: str) -> Metric:
         """The metric with ``key``; KeyError if none."""
@@ -371,7 +396,7 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Catalogue(Translated):
     """A municipality's adopted goals for a term."""
 
     id: str
@@ -390,6 +415,7 @@ class Catalogue:
     manager_role: str | None = None  # the town manager: last step of escalation
     tables: tuple[Table, ...] = ()  # the document's tables, in its order (see adopted_tables)
     asked_rounds: int = DEFAULT_ASKED_ROUNDS  # rounds that ask for a figure still missing
+    translations: Translations = ()  # its texts in other languages
 
     @property
     def last_round(self) -> Period:

@@ -138,8 +138,9 @@ def render_chart(history: MetricHistory, language: str = DEFAULT_LANGUAGE) -> by
 
 
 def metric_chart(
-    ctx: AppContext, ref: str, period: Period | None = None
+    ctx: AppContext, ref: str, period: Period | None = None, language: str | None = None
 ) -> tuple[MetricHistory, bytes]:
-    """A metric's history (``GOAL-ID`` or ``GOAL-ID.key``) up to ``period`` and its chart."""
+    """A metric's history (``GOAL-ID`` or ``GOAL-ID.key``) up to ``period`` and its chart, in
+    ``language`` (default: the town's)."""
     history = metric_history(ctx, ref, period)
-    return history, render_chart(history, ctx.config.texts.language)
+    return history, render_chart(history, language or ctx.config.texts.language)

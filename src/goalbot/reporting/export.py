@@ -41,7 +41,7 @@ from goalbot.domain.goals import (
 )
 from goalbot.domain.periods import Period
 from goalbot.reporting.formatting import MINUS, format_described, format_value, typed_places
-from goalbot.reporting.rendering import DEFAULT_LANGUAGE
+from goalbot.reporting.rendering import DEFAULT_LANGUAGE, locale_for
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
 from goalbot.services.progress import LackingFigure, MetricStatus, StatusData, status_of
@@ -236,7 +236,7 @@ class Texts:
 
     @property
     def locale(self) -> str:
-        return f"{self.language}_FI"
+        return locale_for(self.language)
 
     def header(self, key: str) -> str:
         return self.export("header", key, self.period)
@@ -905,10 +905,13 @@ class ExportFile:
     title: str
 
 
-def export_file(ctx: AppContext, period: Period | None, fmt: ExportFormat) -> ExportFile:
-    """A period's export (default: the report period) with its file name."""
+def export_file(
+    ctx: AppContext, period: Period | None, fmt: ExportFormat, language: str | None = None
+) -> ExportFile:
+    """A period's export (default: the report period) with its file name, in ``language``
+    (default: the town's)."""
     data = status_of(ctx, "", period)
-    content = export_data(data, fmt, ctx.config.texts.language)
+    content = export_data(data, fmt, language or ctx.config.texts.language)
     filename = export_filename(data.catalogue.id, data.period, fmt)
     return ExportFile(filename, content, data.period, data.catalogue.title)
 

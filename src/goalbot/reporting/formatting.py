@@ -152,9 +152,14 @@ def format_value(metric: Metric, answer_value: AnswerValue, locale: str = "fi_FI
     return f"{text}{_NO_BREAK_SPACE}{unit}" if unit else text
 
 
+# dates and times are written as in Finland in every language (31.12.2026, 16.00); only the
+# words between them follow the language ("klo", "kl.", "at")
+_DATE_LOCALE = Locale.parse(DEFAULT_LOCALE)
+
+
 def format_date(d: date, locale: str = "fi_FI") -> str:
-    """A date in the locale's short form, e.g. ``31.12.2026``."""
-    return babel_dates.format_date(d, format="short", locale=locale)
+    """A date as written in Finland, e.g. ``31.12.2026``, in every language."""
+    return babel_dates.format_date(d, format=_DATE_LOCALE.date_formats["short"], locale=locale)
 
 
 def format_period(p: Period) -> str:
@@ -170,8 +175,8 @@ def format_described(metric: Metric, p: Period) -> str:
 def format_datetime(
     dt: datetime | str, tz: tzinfo | str = DEFAULT_TIMEZONE, locale: str = "fi_FI"
 ) -> str:
-    """A moment in ``tz`` local time, e.g. ``31.12.2026 klo 16.00``; naive means UTC (an ISO
-    string, as a stored notice keeps it, is read first)."""
+    """A moment in ``tz`` local time, e.g. ``31.12.2026 klo 16.00`` (``kl. 16.00``, ``at
+    16.00``); naive means UTC (an ISO string, as a stored notice keeps it, is read first)."""
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt)
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
@@ -181,7 +186,7 @@ def format_datetime(
     joiner = getattr(babel_locale, "datetime_formats_relative", {}).get("long")
     if not joiner:
         joiner = babel_locale.datetime_formats["short"]
-    pattern = joiner.replace("{1}", babel_locale.date_formats["short"].pattern).replace(
-        "{0}", babel_locale.time_formats["short"].pattern
+    pattern = joiner.replace("{1}", _DATE_LOCALE.date_formats["short"].pattern).replace(
+        "{0}", _DATE_LOCALE.time_formats["short"].pattern
     )
     return babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=babel_locale)

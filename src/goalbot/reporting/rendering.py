@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from goalbot.config import SHIPPED_TEXTS
+from goalbot.domain.goals import Translated
 
 TEMPLATES = SHIPPED_TEXTS
 DEFAULT_LANGUAGE = "fi"
@@ -89,7 +91,36 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(_formatting_filters())
+    env.filters["t"] = in_language
+    env.globals["untranslated"] = untranslated
     return env
+
+
+# what the text being rendered took in Finnish for want of its language (see in_language)
+_untranslated: ContextVar[set[str] | None] = ContextVar("untranslated", default=None)
+
+
+@pass_context
+def in_language(context: Context, thing: Any, name: str) -> str:
+    """A catalogue text (``goal | t("title")``) in the language rendered; where the catalogue
+    has none in that language, its Finnish text, noted for ``untranslated()``."""
+    text = getattr(thing, name)
+    language = context.get("lang", DEFAULT_LANGUAGE)
+    if language == DEFAULT_LANGUAGE or not text or not isinstance(thing, Translated):
+        return str(text)
+    found = thing.text_in(name, language)
+    if found is not None:
+        return found
+    noted = _untranslated.get()
+    if noted is not None:
+        noted.add(name)
+    return str(text)
+
+
+def untranslated() -> bool:
+    """Whether the text rendered so far showed a catalogue text in Finnish for want of one in
+    its language: a template ends with a note saying so, once."""
+    return bool(_untranslated.get())
 
 
 def _formatting_filters() -> dict[str, Callable[..., Any]]:
@@ -99,7 +130,7 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
     # Figures keep the Finnish form in every language (Swedish and English in Finland write
     # them the same way); the words for yes, no, no data and skipped follow the language.
     def locale_of(context: Context) -> str:
-        return f"{context.get('lang', DEFAULT_LANGUAGE)}_FI"
+        return locale_for(context.get("lang", DEFAULT_LANGUAGE))
 
     @pass_context
     def value(context: Context, answer_value: Any, metric: Any) -> str:
@@ -119,12 +150,16 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
     def label(context: Context, key: str) -> str:
         return formatting.answer_label(key, locale_of(context))
 
+    @pass_context
+    def moment(context: Context, value: Any, tz: Any = formatting.DEFAULT_TIMEZONE) -> str:
+        return formatting.format_datetime(value, tz, locale_of(context))
+
     return {
         "value": value,
         "number": number,
         "figure": figure,
         "date": formatting.format_date,
-        "datetime": formatting.format_datetime,
+        "datetime": moment,
         "period": formatting.format_period,
         "described": lambda period, metric: formatting.format_described(metric, period),
         "label": label,
@@ -132,6 +167,21 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "unrepeated": unrepeated,
         "says": says,
     }
+
+
+@lru_cache(maxsize=16)
+def locale_for(language: str) -> str:
+    """The Babel locale of a language as written in Finland (``sv_FI``), else of the language
+    alone (a language added as a folder of texts), else Finnish."""
+    from babel import Locale, UnknownLocaleError
+
+    for name in (f"{language}_FI", language):
+        try:
+            Locale.parse(name)
+        except (UnknownLocaleError, ValueError):
+            continue
+        return name
+    return f"{DEFAULT_LANGUAGE}_FI"
 
 
 def says(text: Any, other: Any) -> bool:
@@ -176,4 +226,8 @@ def clip(text: Any, length: int = ECHO_LENGTH) -> str:
 def render(name: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:
     """Render ``<language>/<name>``, falling back to Finnish where a text is missing."""
     template = environment().get_template(f"{language}/{name}")
-    return template.render(lang=language, **values).strip()
+    token = _untranslated.set(set())
+    try:
+        return template.render(lang=language, **values).strip()
+    finally:
+        _untranslated.reset(token)

@@ -179,37 +179,44 @@ def summary_view(data: StatusData) -> SummaryView:
 # ---------------------------------------------------------------- texts
 
 
-def _language(ctx: AppContext) -> str:
-    return ctx.config.texts.language
+def _language(ctx: AppContext, language: str | None) -> str:
+    """The language asked for, else the town's (``[texts] language``)."""
+    return language or ctx.config.texts.language
 
 
-def render_status(ctx: AppContext, data: StatusData) -> str:
+def render_status(ctx: AppContext, data: StatusData, language: str | None = None) -> str:
     """The HTML text of a status report: the overview for the whole town, else the scope."""
     zone = ctx.config.schedule.zone
     if data.scope.kind == ScopeKind.ALL:
         return render(
             "report/status_overview.html.j2",
-            _language(ctx),
+            _language(ctx, language),
             view=overview_view(data),
             timezone=zone,
         )
     return render(
-        "report/status_scope.html.j2", _language(ctx), view=scope_view(data), timezone=zone
+        "report/status_scope.html.j2",
+        _language(ctx, language),
+        view=scope_view(data),
+        timezone=zone,
     )
 
 
-def render_missing(ctx: AppContext, data: MissingData) -> str:
+def render_missing(ctx: AppContext, data: MissingData, language: str | None = None) -> str:
     """The HTML text of who has not answered."""
     return render(
-        "report/missing.html.j2", _language(ctx), data=data, timezone=ctx.config.schedule.zone
+        "report/missing.html.j2",
+        _language(ctx, language),
+        data=data,
+        timezone=ctx.config.schedule.zone,
     )
 
 
-def render_summary(ctx: AppContext, data: StatusData) -> str:
+def render_summary(ctx: AppContext, data: StatusData, language: str | None = None) -> str:
     """The HTML text of a round's summary (one long text; see summary_parts)."""
     return render(
         "report/summary.html.j2",
-        _language(ctx),
+        _language(ctx, language),
         view=summary_view(data),
         timezone=ctx.config.schedule.zone,
     )
@@ -232,10 +239,12 @@ def status_parts(
     period: Period | None = None,
     limit: int = TEXT_LIMIT,
     viewer: int | None = None,
+    language: str | None = None,
 ) -> list[str]:
     """The status report as Telegram messages (HTML, each within the limit); ``viewer``: only
     what that Telegram user may see."""
-    return split_html(render_status(ctx, status_of(ctx, scope, period, viewer)), limit)
+    data = status_of(ctx, scope, period, viewer)
+    return split_html(render_status(ctx, data, language), limit)
 
 
 def missing_report(ctx: AppContext, period: Period | None = None, fmt: Format = "text") -> str:
@@ -244,11 +253,16 @@ def missing_report(ctx: AppContext, period: Period | None = None, fmt: Format = 
 
 
 def missing_parts(
-    ctx: AppContext, period: Period | None = None, limit: int = TEXT_LIMIT
+    ctx: AppContext,
+    period: Period | None = None,
+    limit: int = TEXT_LIMIT,
+    language: str | None = None,
 ) -> list[str]:
-    return split_html(render_missing(ctx, missing_of(ctx, period)), limit)
+    return split_html(render_missing(ctx, missing_of(ctx, period), language), limit)
 
 
-def summary_parts(ctx: AppContext, period: Period, limit: int = TEXT_LIMIT) -> list[str]:
+def summary_parts(
+    ctx: AppContext, period: Period, limit: int = TEXT_LIMIT, language: str | None = None
+) -> list[str]:
     """A round's summary as Telegram messages: split between lines, each valid HTML."""
-    return split_html(render_summary(ctx, status_of(ctx, "", period)), limit)
+    return split_html(render_summary(ctx, status_of(ctx, "", period), language), limit)

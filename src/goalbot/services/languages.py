@@ -6,6 +6,7 @@ from __future__ import annotations
 from goalbot.config import LANGUAGES
 from goalbot.services.access import OPERATOR, Actor, changer_of, person_by_telegram_id
 from goalbot.services.context import AppContext, ServiceError
+from goalbot.services.outbox import CHAT_LANGUAGE_SETTING
 from goalbot.storage.audit import AuditAction, record_change
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.repositories import get_setting, set_setting
@@ -36,7 +37,7 @@ def parse_language(text: str) -> str | None:
 
 
 def _chat_key(chat_id: int) -> str:
-    return f"chat_language:{chat_id}"
+    return CHAT_LANGUAGE_SETTING.format(chat_id=chat_id)
 
 
 def _language(

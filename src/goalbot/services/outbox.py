@@ -44,6 +44,8 @@ from goalbot.storage.models import PersonRow, SendRow
 from goalbot.storage.repositories import get_setting, set_setting
 
 MANAGEMENT_CHAT_SETTING = "management_chat_id"
+CHAT_LANGUAGE_SETTING = "chat_language:{chat_id}"
+"""The setting that holds a group's language (chosen with /kieli in the group)."""
 MAX_ATTEMPTS = 6
 """Attempts of a send that keeps meeting temporary failures before it is given up."""
 CLAIM_LEASE = timedelta(minutes=2)
@@ -123,6 +125,20 @@ class QueuedSend:
     attempts: int
     payload: dict[str, Any] = field(default_factory=dict)
     progress: Progress = field(default_factory=Progress)
+    language: str | None = None  # None: the town's default (``[texts] language``)
+
+
+def stored_language(uow: UnitOfWork, chat_id: int, person_id: int | None = None) -> str | None:
+    """The language a recipient chose or was given: a person's (by id, or as the private
+    chat ``chat_id``), else the group's; None where none is kept (the town's default)."""
+    person = uow.session.get(PersonRow, person_id) if person_id is not None else None
+    if person is None and chat_id > 0:
+        person = uow.session.scalars(
+            select(PersonRow).where(PersonRow.telegram_user_id == chat_id)
+        ).first()
+    if person is not None:
+        return person.language or None
+    return get_setting(uow, CHAT_LANGUAGE_SETTING.format(chat_id=chat_id))
 
 
 def queue_send(
@@ -135,7 +151,11 @@ def queue_send(
     person_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> bool:
-    """Queue a send unless one with ``key`` exists; True if queued now."""
+    """Queue a send unless one with ``key`` exists; True if queued now.
+
+    The send is in its recipient's language as it is now: a language changed later does not
+    turn a send half delivered, or tried again, into another language.
+    """
     existing = uow.session.scalars(select(SendRow).where(SendRow.key == key)).first()
     if existing is not None:
         return False
@@ -149,6 +169,7 @@ def queue_send(
             person_id=person_id,
             status=SendStatus.PENDING.value,
             payload=payload,
+            language=stored_language(uow, chat_id, person_id),
         )
     )
     uow.session.flush()
@@ -175,6 +196,7 @@ def _queued(row: SendRow) -> QueuedSend:
         row.attempts,
         dict(row.payload or {}),
         Progress.of(row),
+        row.language,
     )
 
 
@@ -552,6 +574,7 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
                 progress.total, skip=tuple(sorted({*progress.done, *progress.skip}))
             ).stored(),
             resend_of=row.id,
+            language=row.language,  # the parts that went out are not sent in another
         )
         uow.session.add(copy)
         record_change(
@@ -624,6 +647,9 @@ def follow_migration(ctx: AppContext, old_chat_id: int, new_chat_id: int) -> boo
         if management_chat_id(uow, ctx) != old_chat_id:
             return False
         remember_management_chat(uow, ctx, new_chat_id)
+        language = get_setting(uow, CHAT_LANGUAGE_SETTING.format(chat_id=old_chat_id))
+        if language is not None:
+            set_setting(uow, CHAT_LANGUAGE_SETTING.format(chat_id=new_chat_id), language, ctx.now())
         uow.commit()
         return True
 

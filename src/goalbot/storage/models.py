@@ -354,6 +354,9 @@ class SendRow(Base):
     progress: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     reported_at: Mapped[datetime | None] = mapped_column(nullable=True)  # to the administrators
     resend_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the recipient's language when the send was queued (None: the town's default), so that
+    # every part of it, and every attempt, is in one language
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     __table_args__ = (Index("ix_sends_status", "status"),)
 
