@@ -287,11 +287,12 @@ class Role(Translated):
 
 
 @dataclass(frozen=True)
-class Body:
+class Body(Translated):
     """The body the goals are binding towards (council, a board)."""
 
     id: str
     name: str
+    translations: Translations = ()  # its name in other languages
 
 
 @dataclass(frozen=True)
@@ -325,11 +326,12 @@ class Area(Translated):
 
 
 @dataclass(frozen=True)
-class Theme:
+class Theme(Translated):
     """A strategic theme (e.g. Hyvinvoiva koti)."""
 
     id: str
     name: str
+    translations: Translations = ()  # its name in other languages
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,11 @@ from goalbot.domain.goals import (
     MetricKind,
     Table,
     Tier,
+    Translated,
 )
 from goalbot.domain.periods import Period
 from goalbot.reporting.formatting import MINUS, format_described, format_value, typed_places
-from goalbot.reporting.rendering import DEFAULT_LANGUAGE, locale_for
+from goalbot.reporting.rendering import DEFAULT_LANGUAGE, in_own_unit, locale_for
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
 from goalbot.services.progress import LackingFigure, MetricStatus, StatusData, status_of
@@ -241,6 +242,26 @@ class Texts:
     def header(self, key: str) -> str:
         return self.export("header", key, self.period)
 
+    def text(self, thing: Translated, name: str) -> str:
+        """A catalogue text in the export's language, else as the catalogue writes it."""
+        found = thing.text_in(name, self.language) if self.language != DEFAULT_LANGUAGE else None
+        return found if found is not None else str(getattr(thing, name))
+
+    def metric_name(self, metric: Metric) -> str:
+        """A metric's name as the adopted tables write it, in the export's language."""
+        if metric.adopted_name:
+            return self.text(metric, "adopted_name")
+        return self.text(metric, "name")
+
+    def department(self, catalogue: Catalogue, department: str | None) -> str | None:
+        return self.text(catalogue.department(department), "short_name") if department else None
+
+    def area(self, catalogue: Catalogue, area_id: str | None) -> str | None:
+        if not area_id:
+            return None
+        area = catalogue.area(area_id)
+        return self.text(area, "short_name" if area.short_name else "name")
+
     def status_name(self, status: Status) -> str:
         return self.words("status_name", status).capitalize()
 
@@ -285,7 +306,7 @@ def shown_value(ms: MetricStatus, texts: Texts) -> tuple[Decimal | str | None, s
     suffix = period_suffix(ms.metric, described, ms.report_period)
     if value.state == AnswerState.VALUE and value.number is not None:
         return value.number, suffix
-    text = format_value(ms.metric, value, texts.locale)
+    text = format_value(in_own_unit(ms.metric, texts.language), value, texts.locale)
     return text, suffix if value.state == AnswerState.VALUE else ""
 
 
@@ -295,11 +316,7 @@ def value_text(ms: MetricStatus, texts: Texts) -> str:
     if value is None:
         return ""
     _, suffix = shown_value(ms, texts)
-    return format_value(ms.metric, value, texts.locale) + suffix
-
-
-def _metric_name(metric: Metric) -> str:
-    return metric.adopted_name or metric.name
+    return format_value(in_own_unit(ms.metric, texts.language), value, texts.locale) + suffix
 
 
 def cell(line: Line, key: str, texts: Texts, catalogue: Catalogue) -> Decimal | str | None:
@@ -309,21 +326,21 @@ def cell(line: Line, key: str, texts: Texts, catalogue: Catalogue) -> Decimal | 
     goal, metric = ms.goal, ms.metric
     match key:
         case "strategic_metric":
-            return f"{line.number}. {_metric_name(metric)}"
+            return f"{line.number}. {texts.metric_name(metric)}"
         case "strategic_target" | "department_target":
             return texts.target(metric) or None
         case "strategic_baseline" | "department_baseline":
             return texts.baseline(metric) or None
         case "department":
-            return catalogue.department(goal.department).short_name if goal.department else None
+            return texts.department(catalogue, goal.department)
         case "area":
-            return catalogue.area(goal.area).table_name if goal.area else None
+            return texts.area(catalogue, goal.area)
         case "department_goal" | "area_goal":
-            return goal.title
+            return texts.text(goal, "title")
         case "action":
-            return goal.action or None
+            return texts.text(goal, "action") or None
         case "metric":
-            return _metric_name(metric)
+            return texts.metric_name(metric)
         case "area_level":
             parts = [texts.baseline(metric), texts.target(metric)]
             return " / ".join(p for p in parts if p) or None
@@ -600,8 +617,8 @@ def explanation_values(row: NoteRow, texts: Texts) -> tuple[str, ...]:
     metric = row.metric
     return (
         row.id,
-        row.goal.title,
-        _metric_name(metric.metric) if metric else "",
+        texts.text(row.goal, "title"),
+        texts.metric_name(metric.metric) if metric else "",
         texts.status(metric) if metric else "",
         row.explanation,
         row.corrective_action,
@@ -663,21 +680,21 @@ def _csv_cell(ms: MetricStatus, key: str, texts: Texts, data: StatusData, commen
     catalogue = data.catalogue
     match key:
         case "body":
-            return catalogue.body(goal.body).name
+            return texts.text(catalogue.body(goal.body), "name")
         case "tier":
             return texts.tier(goal.tier)
         case "department":
-            return catalogue.department(goal.department).short_name if goal.department else None
+            return texts.department(catalogue, goal.department)
         case "area":
-            return catalogue.area(goal.area).table_name if goal.area else None
+            return texts.area(catalogue, goal.area)
         case "id":
             return metric.id
         case "goal":
-            return goal.title
+            return texts.text(goal, "title")
         case "action":
-            return goal.action or None
+            return texts.text(goal, "action") or None
         case "metric":
-            return _metric_name(metric)
+            return texts.metric_name(metric)
         case "baseline":
             return texts.baseline(metric) or None
         case "target":
@@ -766,14 +783,14 @@ def _json_metric(ms: MetricStatus, texts: Texts, data: StatusData, comment: str)
         "id": metric.id,
         "goal": {
             "id": goal.id,
-            "title": goal.title,
+            "title": texts.text(goal, "title"),
             "tier": goal.tier.value,
             "body": goal.body,
             "department": goal.department,
             "area": goal.area,
             "comment": comment or None,
         },
-        "name": metric.name,
+        "name": texts.text(metric, "name"),
         "kind": metric.kind.value,
         "meaning": metric.meaning.value if metric.kind == MetricKind.YES_NO else None,
         "unit": _unit(metric) or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from goalbot.config import SHIPPED_TEXTS
-from goalbot.domain.goals import Translated
+from goalbot.domain.goals import Metric, Translated
 
 TEMPLATES = SHIPPED_TEXTS
 DEFAULT_LANGUAGE = "fi"
@@ -112,8 +113,8 @@ def in_language(context: Context, thing: Any, name: str) -> str:
     if found is not None:
         return found
     noted = _untranslated.get()
-    if noted is not None:
-        noted.add(name)
+    if noted is not None and any(c.isalpha() for c in str(text)):
+        noted.add(name)  # "%" or "€" is the same in every language
     return str(text)
 
 
@@ -134,6 +135,7 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
 
     @pass_context
     def value(context: Context, answer_value: Any, metric: Any) -> str:
+        metric = in_own_unit(metric, context.get("lang", DEFAULT_LANGUAGE))
         return formatting.format_value(metric, answer_value, locale_of(context))
 
     def number(value: Any, decimals: int | None = None) -> str:
@@ -144,6 +146,7 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         """A bare figure of a metric (baseline, target) in its unit."""
         if isinstance(value, bool):
             return formatting.answer_label("yes" if value else "no", locale_of(context))
+        metric = in_own_unit(metric, context.get("lang", DEFAULT_LANGUAGE))
         return formatting.format_value(metric, AnswerValue.of_number(value), locale_of(context))
 
     @pass_context
@@ -167,6 +170,14 @@ def _formatting_filters() -> dict[str, Callable[..., Any]]:
         "unrepeated": unrepeated,
         "says": says,
     }
+
+
+def in_own_unit(metric: Any, language: str) -> Any:
+    """The metric with its unit in ``language`` where the catalogue gives one (``unit.sv``)."""
+    if language == DEFAULT_LANGUAGE or not isinstance(metric, Metric):
+        return metric
+    unit = metric.text_in("unit", language)
+    return replace(metric, unit=unit) if unit is not None else metric
 
 
 @lru_cache(maxsize=16)

@@ -1,0 +1,75 @@
+"""A catalogue written in Finnish and Swedish: each reader gets its texts in their language,
+and a text the catalogue has only in Finnish is marked so, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from goalbot.reporting.export import csv_rows
+from goalbot.reporting.report_texts import render_status
+from goalbot.services.catalogue import load_catalogue
+from goalbot.services.context import AppContext
+from goalbot.services.progress import status_of
+from tests.conftest import SMALL_CATALOGUE
+from tests.report_data import Q4
+
+SWEDISH = {
+    'title = "Rakentamisluvat käsitellään nopeasti."': (
+        'title.fi = "Rakentamisluvat käsitellään nopeasti."\n'
+        'title.sv = "Bygglov behandlas snabbt."'
+    ),
+    'name = "Biojätteen määrä"': 'name = { fi = "Biojätteen määrä", sv = "Mängden bioavfall" }',
+    'unit = "kg/vuosi"': 'unit = { fi = "kg/vuosi", sv = "kg/år" }',
+    'name = "Lupien keskimääräinen käsittelyaika on alle 30 päivää."': (
+        'name = { fi = "Lupien keskimääräinen käsittelyaika on alle 30 päivää.", '
+        'sv = "Den genomsnittliga handläggningstiden är under 30 dagar." }'
+    ),
+    'note = "Ei" }': 'note = { fi = "Ei", sv = "Nej" } }',
+    'text = "Kyllä" }': 'text = { fi = "Kyllä", sv = "Ja" } }',
+    'name = "Rakennusvalvonta"': 'name = { fi = "Rakennusvalvonta", sv = "Byggnadstillsyn" }',
+    'name = "Tekninen osasto"': 'name = { fi = "Tekninen osasto", sv = "Tekniska sektorn" }',
+    'short_name = "Tekninen"': 'short_name = { fi = "Tekninen", sv = "Teknik" }',
+    'name = "Tekninen johtaja"': 'name = { fi = "Tekninen johtaja", sv = "Teknisk direktör" }',
+    'name = "Kunnanvaltuusto"': 'name = { fi = "Kunnanvaltuusto", sv = "Kommunfullmäktige" }',
+}
+
+
+@pytest.fixture
+def bilingual(sqlite_ctx: AppContext, tmp_path: Path) -> AppContext:
+    text = SMALL_CATALOGUE.read_text(encoding="utf-8")
+    for finnish, both in SWEDISH.items():
+        assert finnish in text
+        text = text.replace(finnish, both)
+    path = tmp_path / "tvasprakig.toml"
+    path.write_text(text, encoding="utf-8")
+    load_catalogue(sqlite_ctx, path)
+    return sqlite_ctx
+
+
+def test_each_language_reads_the_catalogue_in_its_own(bilingual: AppContext) -> None:
+    area = status_of(bilingual, "rakennusvalvonta", Q4)
+    swedish = render_status(bilingual, area, "sv")
+    assert "Bygglov behandlas snabbt." in swedish and "Byggnadstillsyn" in swedish
+    assert "Mängden bioavfall" in swedish and "käsitellään" not in swedish
+    finnish = render_status(bilingual, area, "fi")
+    assert "Rakentamisluvat käsitellään nopeasti." in finnish and "Bygglov" not in finnish
+    # the goal's action has no Swedish text: shown in Finnish, and said so once
+    assert swedish.count("bara på finska") <= 1
+    english = render_status(bilingual, area, "en")
+    assert "Rakentamisluvat käsitellään nopeasti." in english
+    assert english.count("only in Finnish") == 1
+
+
+def test_a_report_with_every_text_in_its_language_has_no_mark(bilingual: AppContext) -> None:
+    swedish = render_status(bilingual, status_of(bilingual, "RV-1", Q4), "sv")
+    assert "Bygglov behandlas snabbt." in swedish
+    assert "bara på finska" not in swedish
+
+
+def test_the_export_has_the_catalogue_in_its_language(bilingual: AppContext) -> None:
+    rows = csv_rows(status_of(bilingual, "", Q4), "sv")
+    cells = {cell for row in rows for cell in row}
+    assert {"Bygglov behandlas snabbt.", "Mängden bioavfall", "Teknik"} <= cells
+    assert "Rakentamisluvat käsitellään nopeasti." not in cells
