@@ -328,7 +328,7 @@ def cmd_db(args: argparse.Namespace, config: Config) -> int:
     url = safe_url(config.database.url)
     if args.db_command == "upgrade":
         applied = upgrade_database(database.engine)
-        print(render("cli/db_upgraded.txt.j2", "fi", url=url, applied=applied))
+        print(render("cli/db_upgraded.txt.j2", config.texts.language, url=url, applied=applied))
         return EXIT_OK
     require_existing(database)
     current, _head = database_revision(database.engine)
@@ -338,7 +338,7 @@ def cmd_db(args: argparse.Namespace, config: Config) -> int:
     print(
         render(
             f"cli/db_{args.db_command}.txt.j2",
-            "fi",
+            config.texts.language,
             url=url,
             current=current,
             migrations=steps,
@@ -358,7 +358,14 @@ def cmd_catalogue(args: argparse.Namespace, config: Config) -> int:
     if action == "check":
         _check_file(args.file)
         catalogue = read_catalogue(args.file)
-        print(render("cli/catalogue_ok.txt.j2", "fi", catalogue=catalogue, path=args.file))
+        print(
+            render(
+                "cli/catalogue_ok.txt.j2",
+                config.texts.language,
+                catalogue=catalogue,
+                path=args.file,
+            )
+        )
         return EXIT_OK
     if action == "show":
         if args.file is not None:
@@ -368,7 +375,10 @@ def cmd_catalogue(args: argparse.Namespace, config: Config) -> int:
             catalogue = catalogue_service.get_catalogue(_context_with_catalogue(config))
         print(
             render(
-                "cli/catalogue_show.txt.j2", "fi", catalogue=catalogue, outline=outline(catalogue)
+                "cli/catalogue_show.txt.j2",
+                config.texts.language,
+                catalogue=catalogue,
+                outline=outline(catalogue),
             )
         )
         return EXIT_OK
@@ -376,7 +386,7 @@ def cmd_catalogue(args: argparse.Namespace, config: Config) -> int:
     if args.file is not None:
         _check_file(args.file)
     report = catalogue_service.load_catalogue(ctx, args.file)
-    print(render("cli/catalogue_loaded.txt.j2", "fi", report=report))
+    print(render("cli/catalogue_loaded.txt.j2", config.texts.language, report=report))
     return EXIT_OK
 
 
@@ -402,26 +412,32 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
         print(
             render(
                 "cli/invite.txt.j2",
-                "fi",
+                config.texts.language,
                 invite=invite,
                 username=username,
                 timezone=config.schedule.zone,
             )
         )
     elif action == "list":
-        print(render("cli/owners.txt.j2", "fi", owners=owner_service.list_owners(ctx)))
+        print(
+            render(
+                "cli/owners.txt.j2", config.texts.language, owners=owner_service.list_owners(ctx)
+            )
+        )
     elif action == "invites":
         if args.action == "revoke":
             if not args.ref:
                 raise CliError("goalbot: owners invites revoke needs an invite id or a role id")
             revoked = owner_service.revoke_invites(ctx, args.ref)
-            print(render("cli/invites.txt.j2", "fi", invites=revoked, revoked=True))
+            print(
+                render("cli/invites.txt.j2", config.texts.language, invites=revoked, revoked=True)
+            )
         else:
             invites = owner_service.pending_invites(ctx)
             print(
                 render(
                     "cli/invites.txt.j2",
-                    "fi",
+                    config.texts.language,
                     invites=invites,
                     revoked=False,
                     timezone=config.schedule.zone,
@@ -434,13 +450,17 @@ def cmd_owners(args: argparse.Namespace, config: Config) -> int:
                 f"goalbot: --until {args.until!r} is not a date (use 2026-12-31)", EXIT_USAGE
             )
         name, until = owner_service.pause_nudges(ctx, args.person, until)
-        print(render("cli/paused.txt.j2", "fi", name=name, until=until))
+        print(render("cli/paused.txt.j2", config.texts.language, name=name, until=until))
     elif action == "assign":
         binding = owner_service.assign_role(ctx, args.role, args.person, kind)
-        print(render("cli/assigned.txt.j2", "fi", binding=binding))
+        print(render("cli/assigned.txt.j2", config.texts.language, binding=binding))
     else:
         name = owner_service.revoke_role(ctx, args.role, kind)
-        print(render("cli/revoked.txt.j2", "fi", name=name, role=args.role, kind=kind))
+        print(
+            render(
+                "cli/revoked.txt.j2", config.texts.language, name=name, role=args.role, kind=kind
+            )
+        )
     return EXIT_OK
 
 
@@ -487,7 +507,7 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     finally:
         database.dispose()
     url = safe_url(config.database.url)
-    print(render(f"cli/{args.command}.txt.j2", "fi", copied=copied, url=url))
+    print(render(f"cli/{args.command}.txt.j2", config.texts.language, copied=copied, url=url))
     return EXIT_OK
 
 
@@ -504,7 +524,11 @@ def cmd_health(args: argparse.Namespace, config: Config) -> int:
         health = health_of(AppContext(config=config, db=database))
     finally:
         database.dispose()
-    print(render("cli/health.txt.j2", "fi", health=health, timezone=config.schedule.zone))
+    print(
+        render(
+            "cli/health.txt.j2", config.texts.language, health=health, timezone=config.schedule.zone
+        )
+    )
     return EXIT_OK if health.healthy else EXIT_FAILURE
 
 
@@ -551,7 +575,11 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         output.write_bytes(data)
     except OSError as exc:
         raise CliError(f"{output}: cannot write: {exc.strerror}") from exc
-    print(render("cli/exported.txt.j2", "fi", path=output, period=period, size=len(data)))
+    print(
+        render(
+            "cli/exported.txt.j2", config.texts.language, path=output, period=period, size=len(data)
+        )
+    )
     return EXIT_OK
 
 
@@ -563,7 +591,14 @@ def cmd_remind(args: argparse.Namespace, config: Config) -> int:
     period = Period.parse(args.period) if args.period else None
     ctx = _context_with_catalogue(config)
     opened = open_round_now(ctx, period)
-    print(render("cli/round_opened.txt.j2", "fi", opened=opened, timezone=config.schedule.zone))
+    print(
+        render(
+            "cli/round_opened.txt.j2",
+            config.texts.language,
+            opened=opened,
+            timezone=config.schedule.zone,
+        )
+    )
     return EXIT_OK
 
 
@@ -575,7 +610,7 @@ def cmd_close(args: argparse.Namespace, config: Config) -> int:
     period = Period.parse(args.period) if args.period else None
     ctx = _context_with_catalogue(config)
     closed = close_round_now(ctx, period)
-    print(render("cli/round_closed.txt.j2", "fi", closed=closed))
+    print(render("cli/round_closed.txt.j2", config.texts.language, closed=closed))
     return EXIT_OK
 
 
@@ -594,7 +629,14 @@ def cmd_round(args: argparse.Namespace, config: Config) -> int:
         changed = reopen_round_now(ctx, period, until)
     else:
         changed = extend_round_now(ctx, period, until)
-    print(render("cli/round_deadline.txt.j2", "fi", changed=changed, timezone=config.schedule.zone))
+    print(
+        render(
+            "cli/round_deadline.txt.j2",
+            config.texts.language,
+            changed=changed,
+            timezone=config.schedule.zone,
+        )
+    )
     return EXIT_OK
 
 
@@ -606,10 +648,14 @@ def cmd_sends(args: argparse.Namespace, config: Config) -> int:
     if args.sends_command == "resend":
         ids = list(dict.fromkeys(args.ids))  # an id given twice is sent again once
         queued = [outbox.resend(ctx, send_id) for send_id in ids]
-        print(render("cli/sends_resent.txt.j2", "fi", queued=queued, ids=ids))
+        print(render("cli/sends_resent.txt.j2", config.texts.language, queued=queued, ids=ids))
         return EXIT_OK
     sends = outbox.undelivered_sends(ctx, everything=args.all)
-    print(render("cli/sends.txt.j2", "fi", sends=sends, timezone=config.schedule.zone))
+    print(
+        render(
+            "cli/sends.txt.j2", config.texts.language, sends=sends, timezone=config.schedule.zone
+        )
+    )
     return EXIT_OK
 
 
@@ -642,7 +688,7 @@ def cmd_audit(args: argparse.Namespace, config: Config) -> int:
     print(
         render(
             "cli/audit.txt.j2",
-            "fi",
+            config.texts.language,
             entries=entries,
             filtered=filtered,
             timezone=config.schedule.zone,
@@ -671,7 +717,10 @@ def cmd_person(args: argparse.Namespace, config: Config) -> int:
         found = privacy.person_export(ctx, args.who)["person"]
         print(
             render(
-                "cli/person_erase_confirm.txt.j2", "fi", name=found["name"], person_id=found["id"]
+                "cli/person_erase_confirm.txt.j2",
+                config.texts.language,
+                name=found["name"],
+                person_id=found["id"],
             )
         )
         try:
@@ -681,7 +730,7 @@ def cmd_person(args: argparse.Namespace, config: Config) -> int:
         if answer.strip() != str(found["id"]):
             raise CliError("goalbot: nothing erased (give --yes to erase without asking)")
     erasure = privacy.erase_person(ctx, args.who)
-    print(render("cli/person_erased.txt.j2", "fi", erasure=erasure))
+    print(render("cli/person_erased.txt.j2", config.texts.language, erasure=erasure))
     return EXIT_OK
 
 
@@ -696,7 +745,7 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     print(
         render(
             "cli/schedule.txt.j2",
-            "fi",
+            config.texts.language,
             events=events,
             states=states,
             rounds=round_states(ctx),
@@ -714,7 +763,7 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
     period = Period.parse(args.period)
     ctx = _context_with_catalogue(config)
     resend_summary(ctx, period)
-    print(render("cli/summary_queued.txt.j2", "fi", period=period))
+    print(render("cli/summary_queued.txt.j2", config.texts.language, period=period))
     return EXIT_OK
 
 
@@ -744,7 +793,7 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     def ready(sandbox: Sandbox) -> None:
         text = render(
             "cli/sandbox_ready.txt.j2",
-            "fi",
+            config.texts.language,
             url=sandbox.url,
             catalogue=sandbox.catalogue,
             database=sandbox.database,
@@ -770,11 +819,13 @@ def cmd_answers(args: argparse.Namespace, config: Config) -> int:
         source = ""
     if report.refused:
         print(
-            render("cli/answers_refused.txt.j2", "fi", report=report, source=source),
+            render(
+                "cli/answers_refused.txt.j2", config.texts.language, report=report, source=source
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILURE
-    print(render("cli/answers_entered.txt.j2", "fi", report=report, source=source))
+    print(render("cli/answers_entered.txt.j2", config.texts.language, report=report, source=source))
     return EXIT_OK
 
 
@@ -801,11 +852,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Config], int]] = {
 }
 
 
-def service_error_text(error: ServiceError) -> str:
-    """The CLI's one line for a refused use case."""
+def service_error_text(error: ServiceError, language: str = "fi") -> str:
+    """The CLI's one line for a refused use case, in ``language`` (``[texts] language``)."""
     from goalbot.reporting.rendering import render
 
-    return render("cli/service_error.txt.j2", "fi", code=error.code, **error.params)
+    return render("cli/service_error.txt.j2", language, code=error.code, **error.params)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -820,6 +871,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
+        # a configuration that cannot be read: its messages in the default language
         print(render("cli/config_check.txt.j2", "fi", source=source, problems=exc.problems))
         return EXIT_CONFIG
     problems = []
@@ -841,7 +893,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     print(
         render(
             "cli/config_check.txt.j2",
-            "fi",
+            config.texts.language,
             source=source,
             problems=problems,
             config=config,
@@ -852,6 +904,11 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went away (128 + 13)
+
+
+def _language(config: Config | None) -> str:
+    """The language of the command line's own messages: ``[texts] language``."""
+    return config.texts.language if config is not None else "fi"
 
 
 def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
@@ -871,9 +928,9 @@ def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
     if isinstance(exc, ConfigError):
         return EXIT_CONFIG, f"goalbot: configuration error: {exc}"
     if isinstance(exc, CatalogueError):
-        return EXIT_FAILURE, render("cli/catalogue_problems.txt.j2", "fi", error=exc)
+        return EXIT_FAILURE, render("cli/catalogue_problems.txt.j2", _language(config), error=exc)
     if isinstance(exc, ServiceError):
-        return EXIT_FAILURE, f"goalbot: {service_error_text(exc)}"
+        return EXIT_FAILURE, f"goalbot: {service_error_text(exc, _language(config))}"
     if isinstance(exc, PeriodError):
         return EXIT_USAGE, f"goalbot: {exc}"
     if isinstance(exc, AlreadyRunning):

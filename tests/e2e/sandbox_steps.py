@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(os.environ.get("GOALBOT_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
-READY = re.compile(r"open (http://\S+) in a web browser")
+# "goalbot sandbox: avaa http://… selaimessa", in the town's language
+READY = re.compile(r"goalbot sandbox: \S+ (http://\S+)")
 START_TIMEOUT = 90.0
 WAIT = 30_000  # milliseconds: what the bot does may wait for Telegram's pacing
 

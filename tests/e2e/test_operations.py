@@ -119,7 +119,7 @@ def test_health_through_a_telegram_outage_and_a_stop(
 ) -> None:
     config = write_config(tmp_path, botapi)
     code, line = health(capsys, config)
-    assert code == 1 and line == "unhealthy: no bot has run on this database yet"
+    assert code == 1 and line == "ei kunnossa: tällä tietokannalla ei ole vielä ajettu bottia"
 
     sock, address = notify_socket
     env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "4000000"}
@@ -136,7 +136,7 @@ def test_health_through_a_telegram_outage_and_a_stop(
     def cut_off() -> None:
         wait_for(lambda: health(capsys, config)[0] == 1, 30, "health to notice the outage")
         line = health(capsys, config)[1]
-        assert line.startswith("unhealthy: the bot cannot reach Telegram since "), line
+        assert line.startswith("ei kunnossa: botti ei saa yhteyttä Telegramiin "), line
 
     log = live_through_an_outage(
         bot,
@@ -148,7 +148,7 @@ def test_health_through_a_telegram_outage_and_a_stop(
     )
     assert botapi.token not in log
     code, line = health(capsys, config)
-    assert code == 1 and re.match(r"unhealthy: the bot is not running \(last stopped at ", line)
+    assert code == 1 and re.match(r"ei kunnossa: botti ei ole käynnissä \(pysähtyi ", line)
 
 
 @pytest.mark.slow

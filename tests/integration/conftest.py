@@ -18,6 +18,13 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's messages in English (``[texts] language = "en"``), as these tests
+    read them; the default language's are tested on their own."""
+    monkeypatch.setenv("GOALBOT_TEXTS__LANGUAGE", "en")
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run the command line; its exit code, standard output and standard error."""
     code = main(list(args))

@@ -23,6 +23,8 @@ from tests.conftest import Clock, make_context
 from tests.integration.conftest import run
 
 Q4, Q1_2027 = Period(2026, 4), Period(2027, 1)
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 GOOD = """\
 mittari;kausi;arvo;kommentti
 STR-5.1;2026;−60;Tilastokeskuksen ennakkotieto
@@ -67,8 +69,8 @@ def answers(ctx: AppContext) -> dict[tuple[str, str], AnswerRow]:
 
 def chat_error(code: str, **params: object) -> str:
     """The chat's message for a refused value (the same words are used for a file's row)."""
-    text = '{% import "fi/chat/_macros.html.j2" as m with context %}{{ m.error_text(c, p) }}'
-    return environment().from_string(text).render(lang="fi", c=code, p=params).strip()
+    text = '{% import "en/chat/_macros.html.j2" as m with context %}{{ m.error_text(c, p) }}'
+    return environment().from_string(text).render(lang="en", c=code, p=params).strip()
 
 
 def test_bad_rows_are_each_reported_with_their_line_and_nothing_is_recorded(
@@ -87,7 +89,7 @@ def test_bad_rows_are_each_reported_with_their_line_and_nothing_is_recorded(
         f"{file}:6: YH-8.1 is the same figure as THA-1.1: enter it as THA-1.1",
         f"{file}:7: STR-5.1 Q4/2026 is given twice (first on line 2)",
         f"{file}:8: Q1/2031 is outside the catalogue's term (Q2/2026–Q4/2029)",
-        f"{file}:9: STR-3.1: Luku ei ole sallitulla välillä 0–100.",
+        f"{file}:9: STR-3.1: The figure is not within the allowed range 0–100.",
         f"{file}:10: STR-3.1: {chat_error('wrong_unit', unit='kg', expected='%')}",
         f"{file}:11: YMP-1.1: {chat_error('yes_or_no')}",
         "Nothing was recorded: 9 rows refused.",

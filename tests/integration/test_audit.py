@@ -22,6 +22,8 @@ from tests.conftest import Clock
 from tests.integration.conftest import run
 from tests.report_data import Q4, bind_person
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 OWNER = 7002  # the building inspector: RV-1.1 (days, below 30) and RV-2.1 (yes/no)
 
 
@@ -161,10 +163,11 @@ def test_the_export_can_include_the_periods_audit_log(
     workbook = tmp_path / "q4.xlsx"
     code, _, _ = run(capsys, "--config", config, "export", "--period", "2026Q4",
                      "--format", "xlsx", "--output", str(workbook), "--audit")  # fmt: skip
-    sheet = load_workbook(workbook)["Muutosloki"]
+    # the export in the town's language (English here, as the command line is)
+    sheet = load_workbook(workbook)["Audit log"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert code == 0 and rows[0][:3] == ("Aika", "Tekijä", "Henkilö")
-    assert rows[2][1:6] == ("henkilö", "Raili Rakentaja", None, "answer", "RV-1.1")
+    assert code == 0 and rows[0][:3] == ("Time", "By", "Person")
+    assert rows[2][1:6] == ("person", "Raili Rakentaja", None, "answer", "RV-1.1")
     code, _, err = run(capsys, "--config", config, "export", "--period", "2026Q4",
                        "--format", "csv", "--audit")  # fmt: skip
     assert code == 2 and "--audit is for the xlsx and json exports" in err

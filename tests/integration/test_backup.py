@@ -20,6 +20,8 @@ from tests.e2e.chat_steps import START, bind, open_round, stored_answers
 from tests.e2e.harness import running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 
 def head_revision() -> str:
     """The newest migration goalbot knows."""

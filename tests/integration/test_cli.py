@@ -13,6 +13,8 @@ from tests.conftest import SMALL_CATALOGUE
 from tests.fakes.botapi import FakeBotApi
 from tests.integration.conftest import run
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 
 def assert_one_line_error(code: int, err: str, needle: str) -> None:
     assert code != 0

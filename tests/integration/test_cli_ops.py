@@ -13,6 +13,8 @@ import pytest
 from goalbot.cli import EXIT_BROKEN_PIPE, EXIT_CONFIG, build_parser, main
 from goalbot.storage.database import Database, upgrade_database
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -126,10 +128,12 @@ def test_config_check_reports_every_problem_at_once(
         encoding="utf-8",
     )
     monkeypatch.setenv("GOALBOT_INVITES__VALID_DAYS", "never")
+    monkeypatch.delenv("GOALBOT_TEXTS__LANGUAGE")  # the file's own language is one problem
     code, out, _ = run(capsys, "config", "check", "--config", str(path))
     assert code == EXIT_CONFIG
     lines = out.strip().splitlines()
-    assert lines[0] == f"{path}: 5 problems:"
+    # a configuration that cannot be read speaks the default language
+    assert lines[0] == f"{path}: 5 ongelmaa:"
     assert [line.split(":")[0].strip() for line in lines[1:]] == [
         "telegram.admins",
         "telegram.poll_timeout",

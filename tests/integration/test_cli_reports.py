@@ -66,13 +66,14 @@ def test_status_without_a_period_shows_the_current_quarter(
 def test_unknown_and_ambiguous_scope_is_one_line(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:
+    # the town's language ([texts] language, Finnish by default) for the messages too
     code, out, err = run(capsys, "--config", str(config_file), "status", "nosuch")
-    assert_one_line_error(code, err, 'unknown scope "nosuch"')
+    assert_one_line_error(code, err, 'tuntematon kohde "nosuch"')
     assert "tekninen" in err and "rakennusvalvonta" in err and out == ""
     code, _, err = run(capsys, "--config", str(config_file), "status", "yle")
     assert_one_line_error(code, err, "yleishallinto, yleisten-alueiden-hoito")
     code, _, err = run(capsys, "--config", str(config_file), "status", "--period", "2031Q1")
-    assert_one_line_error(code, err, "outside the catalogue's term")
+    assert_one_line_error(code, err, "ei kuulu tavoitekauteen")
 
 
 def test_export_xlsx_and_csv(
@@ -221,3 +222,29 @@ def test_export_bad_arguments_are_one_line(
 
 def test_the_console_script_prints_the_report(config_file: Path) -> None:
     assert main(["--config", str(config_file), "status", "rv-1", "--period", "2026Q4"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "opened"),
+    [
+        ("fi", "Raportointikierros Q4/2026 on avattu"),
+        ("sv", "Rapporteringsomgången Q4/2026 är öppnad"),
+        ("en", "The round of Q4/2026 is open"),
+    ],
+)
+def test_the_command_line_speaks_the_towns_language(
+    capsys: pytest.CaptureFixture[str], config_file: Path, language: str, opened: str
+) -> None:
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8") + f'\n[texts]\nlanguage = "{language}"\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "--config", str(config_file), "remind", "--now", "--period",
+                         "2026Q4")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith(opened)
+    code, _, err = run(capsys, "--config", str(config_file), "close", "--now", "--period",
+                       "2026Q2")  # fmt: skip
+    expected = {"fi": "kierrosta Q2/2026 ei ole avattu", "sv": "omgången Q2/2026 har inte öppnats",
+                "en": "the round of Q2/2026 has not been opened"}[language]  # fmt: skip
+    assert_one_line_error(code, err, expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from goalbot.reporting.rendering import render
 from goalbot.services.context import AppContext
 from goalbot.services.health import (
@@ -15,11 +17,13 @@ from goalbot.services.health import (
 from goalbot.storage.instance import InstanceLock
 from tests.conftest import Clock, make_context
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 
 def line(ctx: AppContext) -> tuple[bool, str]:
     health = health_of(ctx)
     return health.healthy, render(
-        "cli/health.txt.j2", "fi", health=health, timezone=ctx.config.schedule.zone
+        "cli/health.txt.j2", "en", health=health, timezone=ctx.config.schedule.zone
     )
 
 
@@ -37,7 +41,7 @@ def test_each_verdict_of_the_heartbeat(db_url: str, clock: Clock) -> None:
         record_heartbeat(ctx, "i-1", False, clock.now, "httpx.ConnectError: refused")
         assert line(ctx) == (
             False,
-            "unhealthy: the bot cannot reach Telegram since 15.6.2026 klo 9.00: "
+            "unhealthy: the bot cannot reach Telegram since 15.6.2026 at 9.00: "
             "httpx.ConnectError: refused",
         )
         # a heartbeat that stops while the process lives: the bot hangs

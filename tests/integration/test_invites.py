@@ -11,6 +11,8 @@ from goalbot.services.access import who_is
 from goalbot.services.context import AppContext, ServiceError
 from tests.integration.conftest import run
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 ROLE = "rakennustarkastaja"
 OLD, NEW, OTHER = 901, 902, 903
 

@@ -24,6 +24,8 @@ from tests.integration.conftest import run
 from tests.report_data import Q4, bind_person
 
 HEAD, OWNER = 7001, 7002  # the technical department's head, and the building inspector
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 EXPLANATION = "Hakemuksia tuli kaksinkertaisesti"
 CORRECTIVE = "Palkataan kesäksi avustaja"
 REASON = "Tieto tulee vasta tammikuussa"

@@ -23,6 +23,9 @@ from tests.fakes.botapi import FakeBotApi
 Q4 = Period(2026, 4)
 
 
+pytestmark = pytest.mark.usefixtures("english_cli")
+
+
 def test_catalogue_check_refuses_negative_decimals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -41,7 +44,7 @@ def test_a_pause_cannot_end_in_the_past(sqlite_ctx: AppContext, clock: Clock) ->
     assert pause_nudges(sqlite_ctx, "Reino R", today)[1] == today  # today itself is fine
     with pytest.raises(ServiceError) as refused:
         pause_nudges(sqlite_ctx, "Reino R", date(2026, 6, 1))
-    assert service_error_text(refused.value) == (
+    assert service_error_text(refused.value, "en") == (
         "--until 2026-06-01 is in the past (today is 2026-06-15): "
         "give today or a later day, or 'off'"
     )
@@ -58,7 +61,7 @@ def schedule_text(ctx: AppContext, now: datetime) -> tuple[str, str]:
         "rounds": round_states(ctx),
         "timezone": ctx.config.schedule.zone,
     }
-    return render("cli/schedule.txt.j2", "fi", **values), render(
+    return render("cli/schedule.txt.j2", "en", **values), render(
         "chat/schedule.html.j2", "fi", **values
     )
 

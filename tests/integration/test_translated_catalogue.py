@@ -17,8 +17,7 @@ from tests.report_data import Q4
 
 SWEDISH = {
     'title = "Rakentamisluvat käsitellään nopeasti."': (
-        'title.fi = "Rakentamisluvat käsitellään nopeasti."\n'
-        'title.sv = "Bygglov behandlas snabbt."'
+        'title.fi = "Rakentamisluvat käsitellään nopeasti."\ntitle.sv = "Bygglov behandlas snabbt."'
     ),
     'name = "Biojätteen määrä"': 'name = { fi = "Biojätteen määrä", sv = "Mängden bioavfall" }',
     'unit = "kg/vuosi"': 'unit = { fi = "kg/vuosi", sv = "kg/år" }',

@@ -467,9 +467,7 @@ def _unique(r: _Reader, ids: list[str], place: str) -> set[str]:
     return seen
 
 
-def _read_id_and_name(
-    r: _Reader, t: dict[str, Any], place: str
-) -> tuple[str, str, Translations]:
+def _read_id_and_name(r: _Reader, t: dict[str, Any], place: str) -> tuple[str, str, Translations]:
     r.unknown_keys(t, {"id", "name"}, place)
     return r.identifier(t, "id", place), r.string(t, "name", place), r.translations(place)
 

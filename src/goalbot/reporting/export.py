@@ -418,7 +418,8 @@ def explanation_rows(data: StatusData) -> list[NoteRow]:
 def lacking_values(f: LackingFigure, texts: Texts) -> tuple[str, ...]:
     """A row of the figures the town still lacks."""
     described = format_described(f.metric, f.period)
-    return (f.metric.id, f.goal.title, _metric_name(f.metric), described, texts.lacking(f))
+    name = texts.metric_name(f.metric)
+    return (f.metric.id, texts.text(f.goal, "title"), name, described, texts.lacking(f))
 
 
 def lacking_rows(data: StatusData, texts: Texts) -> list[tuple[str, ...]]:
