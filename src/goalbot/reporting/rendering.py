@@ -94,6 +94,7 @@ def environment() -> Environment:
     env.filters.update(_formatting_filters())
     env.filters["t"] = in_language
     env.globals["untranslated"] = untranslated
+    env.tests["with_example"] = with_example
     return env
 
 
@@ -116,6 +117,16 @@ def in_language(context: Context, thing: Any, name: str) -> str:
     if noted is not None and any(c.isalpha() for c in str(text)):
         noted.add(name)  # "%" or "€" is the same in every language
     return str(text)
+
+
+EXAMPLE_WORDS = ("esim.", "t.ex.", "e.g.")
+"""What a question says before its example figure, in each language a catalogue may be in."""
+
+
+def with_example(text: Any) -> bool:
+    """Whether a question already gives an example ("… esim. 28", "… t.ex. 28")."""
+    plain = str(text).casefold()
+    return any(word in plain for word in EXAMPLE_WORDS)
 
 
 def untranslated() -> bool:

@@ -258,7 +258,7 @@ class Sandbox:
                 first_name=person.first_name,
                 last_name=person.last_name,
                 username=person.username,
-                language_code="fi",
+                language_code=self.language,  # the town's: the rehearsal speaks it
             )
         members = [handles[p.user_id] for p in management_group(self.people)]
         group = driver.create_group(GROUP_TITLE, members=members)
