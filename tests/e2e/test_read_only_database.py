@@ -82,7 +82,7 @@ def test_health_says_the_database_is_read_only(backend: str, ctx: AppContext, cl
             record_heartbeat(ctx, "i-1", True, clock.now, "")
         assert is_read_only_error(refused.value) and is_database_unavailable(refused.value)
         health = health_of(ctx)
-        line = render("cli/health.txt.j2", "fi", health=health, timezone=ctx.config.schedule.zone)
+        line = render("cli/health.txt.j2", "en", health=health, timezone=ctx.config.schedule.zone)
         assert not health.healthy and line.startswith(
             "unhealthy: the bot (pid 4242 on palvelin) runs, but the database is read-only: "
             "PostgreSQL takes no writes"

@@ -74,6 +74,7 @@ def test_a_send_resent_once_is_not_queued_again(ctx: AppContext, clock: Clock) -
     ]
 
 
+@pytest.mark.usefixtures("english_cli")
 def test_the_command_line_resends_an_id_given_twice_once(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:

@@ -260,6 +260,7 @@ def test_events_of_long_ago_are_not_replayed_on_a_new_database(
     assert min(periods) >= "2027Q3"
 
 
+@pytest.mark.usefixtures("english_cli")
 def test_the_command_line_extends_and_reopens_a_round(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:
