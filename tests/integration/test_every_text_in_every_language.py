@@ -9,7 +9,7 @@ unless it comes from the catalogue or from what people wrote (those are Finnish 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -215,7 +215,10 @@ PARAMS: dict[str, Any] = {
     "known": "a, b",
     "who": "Maija",
     "ids": "1, 2",
-    "until": date(2026, 12, 31),
+    "until": datetime(2026, 12, 31, 14, tzinfo=UTC),
+    "current": datetime(2027, 1, 18, 14, tzinfo=UTC),
+    "next_period": "Q1/2027",
+    "next_opens": datetime(2027, 3, 17, 7, tzinfo=UTC),
     "period": "Q4/2026",
     "first": "Q1/2026",
     "last": "Q4/2029",
@@ -224,7 +227,7 @@ CODED: dict[str, tuple[str, dict[str, Any]]] = {
     "chat/error.html.j2": ("code", {}),
     "chat/toast.txt.j2": ("code", {}),
     "chat/invite_error.html.j2": ("code", {"user_id": 42}),
-    "chat/admin_error.html.j2": ("code", {"p": PARAMS}),
+    "chat/admin_error.html.j2": ("code", {"p": PARAMS, "timezone": ZONE}),
     "chat/admin_usage.html.j2": ("command", {}),
     "chat/command.txt.j2": ("command", {}),
     "chat/button.txt.j2": (

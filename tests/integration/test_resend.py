@@ -112,7 +112,8 @@ def test_a_summary_is_resumed_and_resent_with_its_parts_as_first_made(
     monkeypatch.setattr(delivery, "_summary_texts", summary_texts)
     send = summary_send(ctx, clock)
     first = asyncio.run(_content(ctx, send))
-    assert first == [Part("osa 1"), Part("osa 2"), Part("osa 3"), Part(table=Q4)]
+    # the table in the group's language (the town's: the group chose none)
+    assert first == [Part("osa 1"), Part("osa 2"), Part("osa 3"), Part(table=Q4, language="fi")]
     deliver(ctx, send.id, [0, 1, 3], 4, "bot")  # the third text failed for good
     assert outbox.start_part(ctx, send.id, "bot", 2, 4)
     outbox.end_part(ctx, send.id, 2, outbox.Outcome.REFUSED)
