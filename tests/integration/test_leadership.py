@@ -38,7 +38,7 @@ def pg(postgres_url: str, clock: Clock) -> Iterator[AppContext]:
 
 def line(ctx: AppContext) -> tuple[bool, str]:
     health = health_of(ctx)
-    text_ = render("cli/health.txt.j2", "fi", health=health, timezone=ctx.config.schedule.zone)
+    text_ = render("cli/health.txt.j2", "en", health=health, timezone=ctx.config.schedule.zone)
     return health.healthy, text_
 
 
