@@ -112,13 +112,20 @@ class SlidingWindow:
     async def leaving(self, stamp: float, tolerance: float) -> None:
         """The send counted at ``stamp`` leaves now. If that is more than ``tolerance`` later
         (something it had to do first waited, say for the database), it is counted again at
-        the moment it leaves, waiting for its turn anew: the window holds the times requests
-        are actually made, and several delayed sends do not leave bunched up."""
-        if self._clock() - stamp <= tolerance:
+        the moment it leaves: the window holds the times requests are actually made, and
+        several delayed sends do not leave bunched up.
+
+        While its first count is still inside the window, the count moves to now at once: the
+        window holds no more than before, and a send already marked as on its way does not
+        wait again (a stop then would leave it uncertain). Only a count that has run out of
+        the window waits for a turn anew."""
+        now = self._clock()
+        if now - stamp <= tolerance:
             return
-        async with self._lock:
-            if stamp in self._stamps:
-                self._stamps.remove(stamp)
+        if now - stamp < self.period and stamp in self._stamps:
+            self._stamps.remove(stamp)
+            self._stamps.append(now)
+            return
         await self.acquire()
 
     async def acquire_at_once(self, margin: float = 1.05) -> None:
