@@ -244,7 +244,7 @@ class Quarter:
             after_kill=lambda: at_restart.__setitem__(0, received()),
         )
 
-    def answering(self, kills: int, timeout: float = 150) -> None:
+    def answering(self, kills: int, timeout: float = 300) -> None:
         """The owners answer; kill after a random number of them has confirmed or typed."""
         # start, a button, a figure (then confirm): each owner's steps
         total = (2 + self.figures_asked) * len(self.owners)

@@ -17,7 +17,7 @@ from tests.conftest import postgres_database
 from tests.fakes.botapi import FakeBotApi
 from tests.reliability.campaign import quarter
 
-pytestmark = [pytest.mark.slow, pytest.mark.reliability, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.reliability, pytest.mark.timeout(900)]
 OWNERS = 40
 # the summary is three parts and the table: a kill at each of its first three requests
 KILLS = {"fan_out": 3, "answering": 7, "close": 3}  # 13 on each database, 26 in all
