@@ -90,6 +90,19 @@ def open_round_row(uow: UnitOfWork) -> RoundRow | None:
     return max(rows, key=lambda r: Period.parse(r.period)) if rows else None
 
 
+def _round_row(uow: UnitOfWork, period: Period | None) -> RoundRow:
+    """The open round (``period`` None) or ``period``'s round; a clear error if there is none."""
+    if period is None:
+        row = open_round_row(uow)
+        if row is None:
+            raise ServiceError("no_open_round")
+        return row
+    found = uow.session.get(RoundRow, period.key)
+    if found is None:
+        raise ServiceError("no_such_round", period=period.label)
+    return found
+
+
 def latest_round(uow: UnitOfWork) -> RoundInfo | None:
     rows = list(uow.session.scalars(select(RoundRow)))
     if not rows:
@@ -233,14 +246,7 @@ def close_round(
     """
     now = ctx.now()
     catalogue = active_catalogue(uow)
-    if period is None:
-        row = open_round_row(uow)
-        if row is None:
-            raise ServiceError("no_open_round")
-    else:
-        row = uow.session.get(RoundRow, period.key)
-        if row is None:
-            raise ServiceError("no_such_round", period=period.label)
+    row = _round_row(uow, period)
     period = Period.parse(row.period)
     if row.closed_at is None:
         if row.closes_at is not None and now < _aware(row.closes_at):
@@ -354,14 +360,7 @@ def change_deadline(
     """
     now = ctx.now()
     catalogue = active_catalogue(uow)
-    if period is None:
-        row = open_round_row(uow)
-        if row is None:
-            raise ServiceError("no_open_round")
-    else:
-        row = uow.session.get(RoundRow, period.key)
-        if row is None:
-            raise ServiceError("no_such_round", period=period.label)
+    row = _round_row(uow, period)
     period = Period.parse(row.period)
     check_period(catalogue, period)
     if reopen:
