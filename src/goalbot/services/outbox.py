@@ -242,9 +242,24 @@ def claim_due(ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT) -> list[
             ):
                 continue
             row.claimed_by, row.claimed_until = instance, now + CLAIM_LEASE
+            _fix_language(uow, row)
             claimed.append(_queued(row))
         uow.commit()
         return claimed
+
+
+def _fix_language(uow: UnitOfWork, row: SendRow) -> None:
+    """A send queued without a language (before sends kept one, or for a recipient who had
+    none then) gets its recipient's stored language, if one is known now, before any part of
+    it goes out; from then on it keeps it, as every send does."""
+    if row.language is not None:
+        return
+    progress = Progress.of(row)
+    if progress.done or progress.uncertain or progress.in_flight is not None or progress.skip:
+        return  # parts went out in the town's language: the rest follows them
+    if (row.payload or {}).get("parts"):
+        return  # a summary's texts are kept as first made
+    row.language = stored_language(uow, row.chat_id, row.person_id)
 
 
 def start_part(ctx: AppContext, send_id: int, instance: str, part: int, total: int) -> bool:
