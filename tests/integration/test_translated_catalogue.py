@@ -3,11 +3,13 @@ and a text the catalogue has only in Finnish is marked so, once."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
-from goalbot.reporting.export import csv_rows
+from goalbot.reporting.document import export_docx
+from goalbot.reporting.export import csv_rows, export_xlsx
 from goalbot.reporting.report_texts import render_status
 from goalbot.services.catalogue import load_catalogue
 from goalbot.services.context import AppContext
@@ -72,3 +74,50 @@ def test_the_export_has_the_catalogue_in_its_language(bilingual: AppContext) -> 
     cells = {cell for row in rows for cell in row}
     assert {"Bygglov behandlas snabbt.", "Mängden bioavfall", "Teknik"} <= cells
     assert "Rakentamisluvat käsitellään nopeasti." not in cells
+
+
+NOTE = {"sv": "bara på finska", "en": "only in Finnish"}
+
+
+def _xlsx_texts(content: bytes) -> list[str]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(content))
+    return [
+        str(cell)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
+    ]
+
+
+def _docx_texts(content: bytes) -> list[str]:
+    from docx import Document
+
+    return [paragraph.text for paragraph in Document(io.BytesIO(content)).paragraphs]
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_an_export_with_finnish_texts_says_so_once(bilingual: AppContext, language: str) -> None:
+    data = status_of(bilingual, "", Q4)
+    csv_cells = [cell for row in csv_rows(data, language) for cell in row]
+    for cells in (
+        csv_cells,
+        _xlsx_texts(export_xlsx(data, language)),
+        _docx_texts(export_docx(data, language)),
+    ):
+        assert sum(NOTE[language] in cell for cell in cells) == 1
+    # in Finnish nothing is missing, and nothing is said
+    assert not any("vain suomeksi" in cell for row in csv_rows(data, "fi") for cell in row)
+    assert not any("vain suomeksi" in cell for cell in _xlsx_texts(export_xlsx(data, "fi")))
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_question_in_finnish_for_want_of_a_translation_says_so_once(language: str) -> None:
+    from tests.integration.test_every_text_in_every_language import question_screens
+
+    # the shipped catalogue is in Finnish only: every question says so, once
+    screens = question_screens(language)
+    assert all(screen.count(NOTE[language]) == 1 for screen in screens.values())
+    assert not any("vain suomeksi" in screen for screen in question_screens("fi").values())

@@ -30,7 +30,7 @@ from goalbot.reporting.export import (
     remarks,
     value_text,
 )
-from goalbot.reporting.rendering import DEFAULT_LANGUAGE
+from goalbot.reporting.rendering import DEFAULT_LANGUAGE, noting_untranslated
 from goalbot.services.progress import StatusData
 
 FONT = "Calibri"
@@ -218,11 +218,18 @@ def _listing(
 
 def export_docx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     """The period's adopted tables, then explanations and notes, as a DOCX document."""
+    with noting_untranslated() as untranslated:
+        document = _document(data, Texts(language, data.period), untranslated)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _document(data: StatusData, texts: Texts, untranslated: set[str]) -> Any:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm, Pt
 
-    texts = Texts(language, data.period)
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -254,6 +261,6 @@ def export_docx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     if found:
         heading = texts.heading("remarks", data.catalogue)
         _listing(document, heading, REMARK_COLUMNS, found, texts, width)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    if untranslated:  # once, at the end
+        document.add_paragraph().add_run(texts.untranslated_note()).italic = True
+    return document

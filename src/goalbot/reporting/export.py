@@ -42,7 +42,13 @@ from goalbot.domain.goals import (
 )
 from goalbot.domain.periods import Period
 from goalbot.reporting.formatting import MINUS, format_described, format_value, typed_places
-from goalbot.reporting.rendering import DEFAULT_LANGUAGE, in_own_unit, locale_for
+from goalbot.reporting.rendering import (
+    DEFAULT_LANGUAGE,
+    in_own_unit,
+    locale_for,
+    noting_untranslated,
+    text_in_language,
+)
 from goalbot.reporting.words import Words
 from goalbot.services.context import AppContext
 from goalbot.services.progress import LackingFigure, MetricStatus, StatusData, status_of
@@ -243,9 +249,13 @@ class Texts:
         return self.export("header", key, self.period)
 
     def text(self, thing: Translated, name: str) -> str:
-        """A catalogue text in the export's language, else as the catalogue writes it."""
-        found = thing.text_in(name, self.language) if self.language != DEFAULT_LANGUAGE else None
-        return found if found is not None else str(getattr(thing, name))
+        """A catalogue text in the export's language, else as the catalogue writes it (noted,
+        within ``noting_untranslated``, for the export's note)."""
+        return text_in_language(thing, name, self.language)
+
+    def untranslated_note(self) -> str:
+        """The note that some catalogue texts are only in Finnish (said once, at the end)."""
+        return self.export("untranslated_note")
 
     def metric_name(self, metric: Metric) -> str:
         """A metric's name as the adopted tables write it, in the export's language."""
@@ -629,9 +639,17 @@ def explanation_values(row: NoteRow, texts: Texts) -> tuple[str, ...]:
 
 def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
     """The period's adopted tables as an XLSX workbook, then explanations and notes."""
-    from openpyxl import Workbook
+    with noting_untranslated() as untranslated:
+        workbook = _workbook(data, Texts(language, data.period), untranslated)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
-    texts = Texts(language, data.period)
+
+def _workbook(data: StatusData, texts: Texts, untranslated: set[str]) -> Any:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     default = workbook.active
     taken: set[str] = set()
@@ -655,9 +673,15 @@ def export_xlsx(data: StatusData, language: str = DEFAULT_LANGUAGE) -> bytes:
         _write_list(sheet, texts.heading("remarks", catalogue), REMARK_COLUMNS, found, texts)
     if default is not None and len(workbook.worksheets) > 1:
         workbook.remove(default)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    if untranslated:  # once, under the first table, inside its print area
+        first = workbook.worksheets[0]
+        row = first.max_row + 2
+        first.cell(row=row, column=1, value=texts.untranslated_note()).font = Font(italic=True)
+        area = str(first.print_area).split("!")[-1].replace("$", "").split(":")
+        if len(area) == 2:
+            last = "".join(c for c in area[1] if c.isalpha())
+            first.print_area = f"{area[0]}:{last}{row}"
+    return workbook
 
 
 # ---------------------------------------------------------------- CSV
@@ -731,10 +755,15 @@ def csv_rows(data: StatusData, language: str = DEFAULT_LANGUAGE) -> list[list[st
     texts = Texts(language, data.period)
     comments = {g.goal.id: g.comment for g in data.goals}
     rows = [[texts.header(key) for key in CSV_COLUMNS]]
-    for adopted in adopted_tables(data):
-        for ms in adopted.metrics():
-            comment = comments[ms.goal.id]
-            rows.append([_csv_value(_csv_cell(ms, k, texts, data, comment)) for k in CSV_COLUMNS])
+    with noting_untranslated() as untranslated:
+        for adopted in adopted_tables(data):
+            for ms in adopted.metrics():
+                comment = comments[ms.goal.id]
+                cells = [_csv_value(_csv_cell(ms, k, texts, data, comment)) for k in CSV_COLUMNS]
+                rows.append(cells)
+    if untranslated:  # once, after the table and a blank row, in the first column
+        blank = [""] * len(CSV_COLUMNS)
+        rows.extend([blank, [texts.untranslated_note(), *blank[1:]]])
     return rows
 
 

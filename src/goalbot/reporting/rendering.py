@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from functools import lru_cache
@@ -110,13 +111,32 @@ def in_language(context: Context, thing: Any, name: str) -> str:
     language = context.get("lang", DEFAULT_LANGUAGE)
     if language == DEFAULT_LANGUAGE or not text or not isinstance(thing, Translated):
         return str(text)
-    found = thing.text_in(name, language)
+    return text_in_language(thing, name, language)
+
+
+def text_in_language(thing: Translated, name: str, language: str) -> str:
+    """A catalogue text in ``language``, else its Finnish text, noted for ``untranslated()``
+    (a report rendered, or an export made, within ``noting_untranslated``)."""
+    text = getattr(thing, name)
+    found = thing.text_in(name, language) if language != DEFAULT_LANGUAGE and text else None
     if found is not None:
         return found
     noted = _untranslated.get()
-    if noted is not None and any(c.isalpha() for c in str(text)):
+    if language != DEFAULT_LANGUAGE and noted is not None and any(c.isalpha() for c in str(text)):
         noted.add(name)  # "%" or "€" is the same in every language
     return str(text)
+
+
+@contextmanager
+def noting_untranslated() -> Iterator[set[str]]:
+    """Within it, the catalogue texts shown in Finnish for want of one in their language are
+    noted in the set yielded: a report or an export says so once, at its end."""
+    noted: set[str] = set()
+    token = _untranslated.set(noted)
+    try:
+        yield noted
+    finally:
+        _untranslated.reset(token)
 
 
 EXAMPLE_WORDS = ("esim.", "t.ex.", "e.g.")
@@ -248,8 +268,5 @@ def clip(text: Any, length: int = ECHO_LENGTH) -> str:
 def render(name: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:
     """Render ``<language>/<name>``, falling back to Finnish where a text is missing."""
     template = environment().get_template(f"{language}/{name}")
-    token = _untranslated.set(set())
-    try:
+    with noting_untranslated():
         return template.render(lang=language, **values).strip()
-    finally:
-        _untranslated.reset(token)
