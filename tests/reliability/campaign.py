@@ -131,6 +131,7 @@ class Quarter:
     rng: random.Random
     figures_asked: bool = True  # each owner types a figure besides pressing Kyllä
     figures: Figures = field(init=False)
+    looked_at: set[int] = field(default_factory=set)  # undelivered sends already repaired
 
     def __post_init__(self) -> None:
         self.figures = Figures(self.name, owners=len(self.owners))
@@ -289,6 +290,9 @@ class Quarter:
     def repair(self) -> None:
         """An administrator resends what was reported as possibly undelivered, and is missing.
 
+        Called after the fan-out (an owner whose reminder did not arrive cannot start), and at
+        the end; a send is looked at once.
+
         Notices to the administrators that may be lost themselves are sent again first (they
         are listed by ``goalbot sends list`` too).
         """
@@ -301,8 +305,9 @@ class Quarter:
         told = " ".join(m.content for m in self.admin.bot_messages())
         resent = 0
         for send in outbox.undelivered_sends(self.ctx):
-            if send.kind.value == "admin_notice":
+            if send.kind.value == "admin_notice" or send.id in self.looked_at:
                 continue
+            self.looked_at.add(send.id)
             self.figures.uncertain_reported += 1
             if f"#{send.id} " not in told:
                 self.figures.unreported += 1
