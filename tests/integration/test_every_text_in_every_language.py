@@ -50,7 +50,7 @@ FINNISH = frozenset(
     if line.strip() and not line.startswith("#")
 )
 OTHERS = [language for language in LANGUAGES if language != "fi"]
-FOLDERS = ("chat", "report", "cli")
+FOLDERS = ("chat", "report", "cli", "sandbox")
 WORD = re.compile(r"[^\W\d_]+")
 ZONE = ZoneInfo("Europe/Helsinki")
 

@@ -46,20 +46,22 @@ class Director(Protocol):
     Both methods are called in worker threads, possibly at the same time.
     """
 
-    def panel(self) -> JsonDict:
-        """What the page shows besides the chats.
+    def panel(self, language: str = "") -> JsonDict:
+        """What the page shows besides the chats, in ``language`` (the page's ``?lang=``;
+        empty: the director's own).
 
         ``title``; ``intro`` (paragraphs for a first-time user); ``people`` (user id as text
         -> ``label`` and ``detail``); ``order`` (user ids, the list's order); ``timezone``
         (for the times of messages); ``sections``: each a ``title``, ``lines`` (``text`` and a
         ``state`` for its look) and ``actions`` (``id``, ``label``, optional ``hint``,
         ``input`` "date" with a ``value``, ``confirm`` text, ``primary``); ``notice``
-        (``text``, ``level`` "info" or "error").
+        (``text``, ``level`` "info" or "error"); ``texts``: the page's own words in that
+        language (key -> text, with ``{n}``, ``{by}``, ``{names}`` to fill in), ``language``.
         """
         ...
 
-    def act(self, action: str, value: str) -> JsonDict:
-        """Do one of the panel's actions; the answer may hold a ``notice``."""
+    def act(self, action: str, value: str, language: str = "") -> JsonDict:
+        """Do one of the panel's actions; the answer may hold a ``notice`` (in ``language``)."""
         ...
 
 
@@ -151,7 +153,9 @@ class WebChat:
     # ---- reading ------------------------------------------------------------------------
 
     async def _world(self, request: web.Request) -> web.StreamResponse:
-        panel = await asyncio.to_thread(self.director.panel) if self.director else {}
+        language = request.query.get("lang", "")
+        director = self.director
+        panel = await asyncio.to_thread(director.panel, language) if director else {}
         return _json(world_json(self.state, panel, self.busy))
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -230,7 +234,8 @@ class WebChat:
             self.busy = str(data.get("label") or action)
         self.state.notify()
         try:
-            answer = await asyncio.to_thread(director.act, action, value)
+            language = str(data.get("language") or "")
+            answer = await asyncio.to_thread(director.act, action, value, language)
         finally:
             with self._busy_lock:
                 self.busy = None

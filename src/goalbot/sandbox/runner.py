@@ -30,13 +30,14 @@ from goalbot.bootstrap import bootstrap
 from goalbot.catalogues import shipped_catalogue_path
 from goalbot.chat.application import build_application, running
 from goalbot.chat.jobs import run_calendar_now
-from goalbot.config import Config, DatabaseConfig, StartupError, TelegramConfig
+from goalbot.config import LANGUAGES, Config, DatabaseConfig, StartupError, TelegramConfig
 from goalbot.domain.catalogue_file import read_catalogue
 from goalbot.domain.protocol import HolderKind, SendStatus
 from goalbot.emulator import FakeBotApi
 from goalbot.emulator.webchat import JsonDict
 from goalbot.logs import setup_logging
 from goalbot.reporting.rendering import render
+from goalbot.reporting.words import Words
 from goalbot.sandbox.clock import RehearsalClock
 from goalbot.sandbox.people import ADMIN, OWNER, DemoPerson, demo_people, management_group
 from goalbot.scheduling.calendar import (
@@ -129,8 +130,8 @@ class Sandbox:
         self._ready = threading.Event()
         self._acting: asyncio.Lock | None = None
         self._waiting_for_start: list[asyncio.Future[None]] = []
-        self._notice: JsonDict | None = None
-        self._panel_cache: tuple[float, JsonDict] | None = None
+        self._notice: Notice | None = None
+        self._panel_cache: dict[str, tuple[float, JsonDict]] = {}
         self._panel_lock = threading.Lock()
 
     # ---- running ------------------------------------------------------------------------
@@ -193,7 +194,7 @@ class Sandbox:
                 self.ctx, self.application = ctx, application
                 if fresh:
                     await self._welcome_everybody(ctx)
-                self._panel_cache = None
+                self._panel_cache.clear()
                 self._ready.set()
                 self.api.state.notify()
                 for waiting in self._waiting_for_start:
@@ -388,7 +389,7 @@ class Sandbox:
         self.api.state.notify()
         await self._run_calendar()
 
-    async def _next_event(self) -> JsonDict:
+    async def _next_event(self) -> Notice:
         ctx = self.ctx
         assert ctx is not None
         before = await asyncio.to_thread(self._event_states, ctx)
@@ -398,7 +399,7 @@ class Sandbox:
         await self._step_to(upcoming[0].due_at)
         return await self._outcome(ctx, before)
 
-    async def _go_to(self, value: str) -> JsonDict:
+    async def _go_to(self, value: str) -> Notice:
         ctx = self.ctx
         assert ctx is not None
         try:
@@ -428,7 +429,7 @@ class Sandbox:
             moment = local_datetime(day, latest, settings.zone) + timedelta(minutes=1)
         return moment
 
-    async def _reset(self) -> JsonDict:
+    async def _reset(self) -> Notice:
         assert self._end is not None
         assert self._loop is not None
         started: asyncio.Future[None] = self._loop.create_future()
@@ -440,20 +441,28 @@ class Sandbox:
 
     # ---- what the page asks (the emulator's Director) -----------------------------------
 
-    def act(self, action: str, value: str) -> JsonDict:
-        """Do an action of the panel (called in a worker thread of the emulator)."""
+    def act(self, action: str, value: str, language: str = "") -> JsonDict:
+        """Do an action of the panel (called in a worker thread of the emulator); its notice
+        in the page's ``language`` (default: the town's)."""
+        shown = self.page_language(language)
         loop = self._loop
         if loop is None or not self._ready.is_set():
-            return {"notice": self._notice_of("not_ready", level="error")}
+            return {"notice": self._shown(self._notice_of("not_ready", level="error"), shown)}
         future = asyncio.run_coroutine_threadsafe(self._act(action, value), loop)
         notice = future.result(timeout=ACT_TIMEOUT)
         if action != "reset" and self.ctx is not None:
             self._save_clock(self.ctx)
-        self._notice = notice
-        self._panel_cache = None
-        return {"notice": notice}
+        with self._panel_lock:
+            self._notice = notice
+            self._panel_cache.clear()
+        return {"notice": self._shown(notice, shown)}
 
-    async def _act(self, action: str, value: str) -> JsonDict:
+    def page_language(self, asked: str = "") -> str:
+        """The page's language: the one asked for (``?lang=sv``) if goalbot speaks it, else
+        the town's (``[texts] language``)."""
+        return asked if asked in LANGUAGES else self.language
+
+    async def _act(self, action: str, value: str) -> Notice:
         assert self._acting is not None
         async with self._acting:
             try:
@@ -468,30 +477,35 @@ class Sandbox:
                 return self._notice_of("failed", level="error")
         return self._notice_of("unknown_action", level="error")
 
-    def panel(self) -> JsonDict:
-        """The page's sections besides the chats (called in worker threads)."""
+    def panel(self, language: str = "") -> JsonDict:
+        """The page's sections besides the chats, in the page's ``language`` (default: the
+        town's), called in worker threads."""
+        shown = self.page_language(language)
         with self._panel_lock:
-            cached = self._panel_cache
+            cached = self._panel_cache.get(shown)
             if cached is not None and time.monotonic() - cached[0] < PANEL_CACHE_SECONDS:
                 return cached[1]
             ctx = self.ctx
             ready = ctx is not None and self._ready.is_set()
-            panel = self._panel(ctx) if ctx is not None and ready else {}
-            panel.update(self._people_panel(ctx if ready else None))
+            panel = self._panel(ctx, shown) if ctx is not None and ready else {}
+            panel.update(self._people_panel(ctx if ready else None, shown))
             if ctx is not None and self._ready.is_set():
-                self._panel_cache = (time.monotonic(), panel)
+                self._panel_cache[shown] = (time.monotonic(), panel)
             return panel
 
-    def _people_panel(self, ctx: AppContext | None) -> JsonDict:
+    def _people_panel(self, ctx: AppContext | None, language: str) -> JsonDict:
         """The people in the list's order, each labelled by what the bot knows of them now
         (an invite opened or a role revoked in the rehearsal shows at once)."""
-        text = self._text
+
+        def text(key: str, **values: Any) -> str:
+            return self._text(key, language, **values)
+
         identities = {p.user_id: who_is(ctx, p.user_id) if ctx else None for p in self.people}
 
         def describe(person: DemoPerson, part: str) -> str:
             identity = identities[person.user_id]
             values = {"person": person, "identity": identity, "part": part}
-            return render("sandbox/person.txt.j2", self.language, **values).replace("\n", "")
+            return render("sandbox/person.txt.j2", language, **values).replace("\n", "")
 
         return {
             "title": text("title"),
@@ -499,7 +513,7 @@ class Sandbox:
                 p.strip()
                 for p in render(
                     "sandbox/intro.txt.j2",
-                    self.language,
+                    language,
                     admin=self.people[0],
                     group=GROUP_TITLE,
                 ).split("\n\n")
@@ -511,14 +525,19 @@ class Sandbox:
             },
             "order": [p.user_id for p in self.people],
             "timezone": self.base_config.schedule.timezone,
+            "language": language,
+            "texts": page_texts(language),
         }
 
-    def _panel(self, ctx: AppContext) -> JsonDict:
+    def _panel(self, ctx: AppContext, language: str) -> JsonDict:
         zone = ctx.config.schedule.zone
         now = self.clock()
         upcoming = self._undone_events(ctx)
         following = upcoming[0] if upcoming else None
-        text = self._text
+
+        def text(key: str, **values: Any) -> str:
+            return self._text(key, language, **values)
+
         next_action: JsonDict = {
             "id": "next",
             "label": text("next_label"),
@@ -574,7 +593,7 @@ class Sandbox:
                     ],
                 },
             ],
-            "notice": self._notice,
+            "notice": self._shown(self._notice, language) if self._notice else None,
         }
 
     def _shown_plans(self, ctx: AppContext, now: datetime) -> list[Any]:
@@ -602,7 +621,7 @@ class Sandbox:
         events = [e for plan in round_plans(ctx, now) for e in plan.events]
         return event_states(ctx, [e.key for e in events])
 
-    async def _outcome(self, ctx: AppContext, before: dict[str, EventState]) -> JsonDict:
+    async def _outcome(self, ctx: AppContext, before: dict[str, EventState]) -> Notice:
         """What the move did: each event done (or skipped) since ``before``."""
         after = await asyncio.to_thread(self._event_states, ctx)
         happened = []
@@ -617,11 +636,73 @@ class Sandbox:
             "moved", now=self.clock(), happened=happened, timezone=ctx.config.schedule.zone
         )
 
-    def _notice_of(self, key: str, level: str = "info", **values: Any) -> JsonDict:
-        return {"text": self._text(key, **values), "level": level}
+    def _notice_of(self, key: str, level: str = "info", **values: Any) -> Notice:
+        return Notice(key, level, values)
 
-    def _text(self, key: str, **values: Any) -> str:
-        return render("sandbox/panel.txt.j2", self.language, key=key, **values)
+    def _shown(self, notice: Notice, language: str) -> JsonDict:
+        """A notice as the page shows it, in ``language``."""
+        return {"text": self._text(notice.key, language, **notice.values), "level": notice.level}
+
+    def _text(self, key: str, language: str, **values: Any) -> str:
+        return render("sandbox/panel.txt.j2", language, key=key, **values)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an action of the panel came to: a text of ``sandbox/panel.txt.j2`` with its
+    values, shown in the language of the page that asks."""
+
+    key: str
+    level: str
+    values: dict[str, Any]
+
+
+PAGE_TEXTS = (
+    "people",
+    "groups",
+    "no_messages",
+    "edited",
+    "download",
+    "menu_empty",
+    "not_member",
+    "errors_title",
+    "error_in_chat",
+    "error_banner",
+    "members",
+    "group",
+    "busy",
+    "send_failed",
+    "press_failed",
+    "unread",
+    "joined",
+    "left",
+    "migrated",
+    "group_created",
+    "service",
+    "sidebar",
+    "help",
+    "speaking_as",
+    "connection_lost",
+    "menu",
+    "menu_title",
+    "placeholder",
+    "message",
+    "send",
+    "panel",
+    "cancel",
+    "yes",
+    "link_before",
+    "link_after",
+    "understood",
+)
+"""The web page's own words (``sandbox/page.txt.j2``); ``{n}``, ``{by}`` and ``{names}`` in
+them are filled in by the page."""
+
+
+def page_texts(language: str) -> dict[str, str]:
+    """The web chat's own words in ``language``, for the page to show instead of its own."""
+    words = Words("sandbox/page.txt.j2", language)
+    return {key: words("text", key) for key in PAGE_TEXTS}
 
 
 def _event_of(state: EventState) -> ScheduledEvent:

@@ -4,7 +4,12 @@
 // server from a message's entities (`html`) or plain text put in with textContent.
 "use strict";
 
-const TEXT = {
+// The page's language: ?lang=sv in its address, else the director's own. The director (the
+// sandbox) sends the page's words in that language (world.panel.texts); without one they are
+// the Finnish ones below.
+const LANG = new URLSearchParams(location.search).get("lang") || "";
+
+let TEXT = {
   defaultIntro: [
     "Valitse vasemmalta henkilö: näet hänen keskustelunsa botin kanssa ja voit kirjoittaa ja painaa painikkeita hänenä.",
     "Avaa toinen välilehti, jos haluat toimia samaan aikaan toisena henkilönä.",
@@ -34,6 +39,63 @@ const TEXT = {
     other: () => "Palveluviesti",
   },
 };
+
+const FINNISH = TEXT;
+
+// A text with {n}, {by} or {names} in it, as a function of those values.
+function filled(template) {
+  return (value) => {
+    const values = typeof value === "object" && value !== null ? value : { n: value };
+    return template.replace(/\{(n|by|names)\}/g, (_, key) => {
+      const v = values[key];
+      return Array.isArray(v) ? v.join(", ") : String(v ?? "");
+    });
+  };
+}
+
+// The director's words for the page, in place of the Finnish ones; and the page's own
+// elements (marked data-text, data-title, data-label, data-placeholder) in them.
+function applyTexts(texts, language) {
+  if (!texts) return;
+  const t = (key, fallback) => (typeof texts[key] === "string" ? texts[key] : fallback);
+  const f = (key, fallback) => (typeof texts[key] === "string" ? filled(texts[key]) : fallback);
+  TEXT = {
+    ...FINNISH,
+    people: t("people", FINNISH.people),
+    groups: t("groups", FINNISH.groups),
+    noMessages: t("no_messages", FINNISH.noMessages),
+    edited: t("edited", FINNISH.edited),
+    download: t("download", FINNISH.download),
+    menuEmpty: t("menu_empty", FINNISH.menuEmpty),
+    notMember: t("not_member", FINNISH.notMember),
+    errorsTitle: f("errors_title", FINNISH.errorsTitle),
+    errorInChat: t("error_in_chat", FINNISH.errorInChat),
+    errorBanner: t("error_banner", FINNISH.errorBanner),
+    members: f("members", FINNISH.members),
+    group: t("group", FINNISH.group),
+    busy: t("busy", FINNISH.busy),
+    sendFailed: t("send_failed", FINNISH.sendFailed),
+    pressFailed: t("press_failed", FINNISH.pressFailed),
+    unread: f("unread", FINNISH.unread),
+    service: {
+      new_chat_members: f("joined", FINNISH.service.new_chat_members),
+      left_chat_member: f("left", FINNISH.service.left_chat_member),
+      migrate_to_chat_id: f("migrated", FINNISH.service.migrate_to_chat_id),
+      migrate_from_chat_id: f("migrated", FINNISH.service.migrate_from_chat_id),
+      group_chat_created: f("group_created", FINNISH.service.group_chat_created),
+      other: f("service", FINNISH.service.other),
+    },
+  };
+  if (language) document.documentElement.lang = language;
+  for (const [attribute, target] of [["data-text", "textContent"], ["data-title", "title"], ["data-label", "aria-label"], ["data-placeholder", "placeholder"]]) {
+    for (const node of document.querySelectorAll(`[${attribute}]`)) {
+      const words = texts[node.getAttribute(attribute)];
+      if (typeof words !== "string") continue;
+      if (target === "textContent") node.textContent = words;
+      else node.setAttribute(target, words);
+    }
+  }
+}
 
 const state = {
   world: null,
@@ -111,13 +173,14 @@ async function refresh() {
   try {
     do {
       state.again = false;
-      const world = await getJson("/chat/api/world");
+      const world = await getJson(`/chat/api/world${LANG ? `?lang=${encodeURIComponent(LANG)}` : ""}`);
       let chat = null;
       const route = state.route;
       if (route) {
         chat = await getJson(`/chat/api/chat?chat_id=${route.chat}&as=${route.as}`).catch(() => null);
       }
       state.world = world;
+      applyTexts(world.panel && world.panel.texts, world.panel && world.panel.language);
       state.revision = world.revision;
       state.chat = chat;
       render();
@@ -286,7 +349,7 @@ function actionControl(action, busy) {
 async function runAction(action, value) {
   if (action.confirm && !(await confirmDialog(action.confirm))) return;
   try {
-    await postJson("/chat/api/director", { action: action.id, value, label: action.label });
+    await postJson("/chat/api/director", { action: action.id, value, label: action.label, language: LANG });
   } catch (error) {
     toast(`${action.label}: ${error.message}`);
   }
