@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,27 @@ def test_a_question_in_finnish_for_want_of_a_translation_says_so_once(language: 
     screens = question_screens(language)
     assert all(screen.count(NOTE[language]) == 1 for screen in screens.values())
     assert not any("vain suomeksi" in screen for screen in question_screens("fi").values())
+
+
+def test_the_shipped_catalogue_is_in_finnish_only_and_says_so_once_everywhere(
+    sqlite_ctx: AppContext,
+) -> None:
+    from goalbot.catalogues import shipped_catalogue_path
+    from goalbot.domain.catalogue_file import read_catalogue
+    from goalbot.reporting.report_texts import render_summary
+
+    # no text of the town's goals in another language: goalbot does not invent one
+    catalogue = read_catalogue(shipped_catalogue_path())
+    things: list[Any] = [*catalogue.goals, *catalogue.metrics(), *catalogue.roles]
+    assert all(not thing.translations for thing in things)
+    data = status_of(sqlite_ctx, "", Q4)
+    for language in ("sv", "en"):
+        note = NOTE[language]
+        assert render_status(sqlite_ctx, data, language).count(note) == 1
+        assert render_summary(sqlite_ctx, data, language).count(note) == 1
+        for cells in (
+            [cell for row in csv_rows(data, language) for cell in row],
+            _xlsx_texts(export_xlsx(data, language)),
+            _docx_texts(export_docx(data, language)),
+        ):
+            assert sum(note in cell for cell in cells) == 1
