@@ -8,9 +8,10 @@ of history: a query per goal or per history row fails these tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from goalbot.scheduling.control import open_round_now
 from goalbot.services import inbox
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
-from goalbot.services.questionnaire import Action, OwnerInput, Reply, handle_input
+from goalbot.services.questionnaire import Action, OwnerInput, Reply, handle_input, note_messages
+from goalbot.storage.database import READ_ONLY, UnitOfWork
 from goalbot.storage.models import AnswerHistoryRow, AnswerRow
 from tests.conftest import Clock, Templates, loaded_context
 from tests.e2e.owner_flow import good_typed_answer
@@ -36,9 +38,27 @@ HISTORY = tuple(Q4.shifted(-n) for n in range(4, 0, -1))  # the year before Q4/2
 HOLDERS = 12  # roles held besides the owner's: a query per holder shows
 # what an input needs: keep the update; read the person, their roles and the catalogue, the
 # round, the conversation, their answers and earlier ones; write the answer and its history,
-# move the conversation on and mark the update applied; mark it done
-TYPED_ANSWER_LIMIT = 26
+# move the conversation on and mark the update applied; mark it done and note the message
+# showing the reply (its conversation read again)
+TYPED_ANSWER_LIMIT = 28
+# the update kept, its effects in one transaction, its done mark with the reply's messages noted
+TYPED_ANSWER_TRANSACTIONS = 3
 STATUS_LIMIT = 10
+
+
+@contextmanager
+def transactions(ctx: AppContext) -> Iterator[list[bool]]:
+    """The transactions begun on ``ctx``'s database inside the block (True: a write)."""
+    begun: list[bool] = []
+
+    def record(connection: Any) -> None:
+        begun.append(not connection.get_execution_options().get(READ_ONLY))
+
+    event.listen(ctx.db.engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(ctx.db.engine, "begin", record)
 
 
 @contextmanager
@@ -89,11 +109,18 @@ class Town:
             uow.commit()
 
     def give(self, **kwargs: Any) -> Reply:
-        """One update as the chat layer handles it: kept, applied, done."""
+        """One update as the chat layer handles it: kept, applied, and marked done with the
+        message that shows its reply noted."""
         self.update_id += 1
         inbox.store_received(self.ctx, self.update_id, "{}", "test")
         reply = handle_input(self.ctx, OwnerInput(self.update_id, OWNER, **kwargs))
-        inbox.finish(self.ctx, self.update_id)
+        screen = reply.screens[-1]
+        shown = partial(note_messages, telegram_user_id=OWNER, version=screen.version)
+        done = [(self.update_id, inbox.DONE)]
+        notes: list[Callable[[UnitOfWork], None]] = [
+            partial(shown, shown=[self.update_id], recap=False)
+        ]
+        inbox.record(self.ctx, "", inbox.Marks(finished=done, notes=notes))
         return reply
 
     def typed_answer_statements(self) -> list[str]:
@@ -105,9 +132,11 @@ class Town:
             if screen.item.metric.kind != MetricKind.YES_NO:
                 break
             reply = self.give(action=Action.YES, version=screen.version)
-        with statements(self.ctx) as seen:
+        with statements(self.ctx) as seen, transactions(self.ctx) as begun:
             answered = self.give(text=good_typed_answer(screen.item.metric))
         assert answered.accepted, answered
+        # kept; applied in one transaction; marked done with its reply's messages noted
+        assert len(begun) == TYPED_ANSWER_TRANSACTIONS, begun
         return seen
 
 

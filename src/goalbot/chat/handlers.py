@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from goalbot.chat.callbacks import decode
-from goalbot.chat.inbox import inbox_of
+from goalbot.chat.inbox import Inbox, inbox_of
 from goalbot.chat.keyboards import keyboard_for
 from goalbot.config import LANGUAGES
 from goalbot.domain.protocol import ScreenKind
@@ -52,9 +52,10 @@ from goalbot.services.questionnaire import (
     Reply,
     Screen,
     handle_input,
+    note_messages,
     remember_messages,
 )
-from goalbot.storage.database import is_database_unavailable
+from goalbot.storage.database import UnitOfWork, is_database_unavailable
 
 log = logging.getLogger(__name__)
 ANSWER_ACTIONS = frozenset({Action.YES, Action.NO, Action.NO_DATA})
@@ -129,14 +130,19 @@ async def show_reply(
     ctx: AppContext,
     reply_to: int | None = None,
     pressed: int | None = None,
+    finishing: tuple[Inbox, Update] | None = None,
 ) -> None:
     """Show each screen, then take the buttons off the messages of the step left behind.
+
+    The messages showing the step are noted in the database; with ``finishing`` (the inbox
+    and the update shown), in the transaction that marks the update done.
 
     A refused text (MISTAKE) is answered by a short reply to the person's own message
     ``reply_to``; the step's message above stays as it is. The recap is one message, edited
     in place when it changes (a long one in parts, its buttons under the last); when it was
     not the message pressed (``pressed``), a short reply says it was updated.
     """
+    notes: list[Callable[[UnitOfWork], None]] = []
     for screen in reply.screens:
         if screen.kind == ScreenKind.MISTAKE:
             await send_html(chat, render_screen(screen, language, ctx), reply_to=reply_to)
@@ -153,11 +159,26 @@ async def show_reply(
             await send_html(chat, render("chat/recap_updated.html.j2", language), reply_to=reply_to)
         if screen.kind != ScreenKind.NOTE:
             recap = screen.kind == ScreenKind.RECAP
-            await call(remember_messages, ctx, chat.id, screen.version, shown, recap)
+            notes.append(functools.partial(note_messages, **_note(chat, screen, shown, recap)))
+            if finishing is None:
+                await call(remember_messages, ctx, **_note(chat, screen, shown, recap))
     kept = {pressed, *(m for screen in reply.screens for m in screen.recap_messages)}
     for message_id in reply.closing:
         if message_id not in kept:
             await _take_buttons_off(chat, message_id)
+    if finishing is not None:
+        keeper, update = finishing
+        await keeper.finish(update, notes)
+
+
+def _note(chat: Chat, screen: Screen, shown: list[int], recap: bool) -> dict[str, Any]:
+    return {"telegram_user_id": chat.id, "version": screen.version, "shown": shown, "recap": recap}
+
+
+def finishing_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Inbox, Update] | None:
+    """The inbox that marks ``update`` done once its reply is shown (none in some tests)."""
+    keeper = inbox_of(context.application)
+    return (keeper, update) if keeper is not None else None
 
 
 async def _edit_in_place(
@@ -499,7 +520,9 @@ async def _owner_input(
         reply = await call(handle_input, ctx, given)
         if not reply.stranger:
             message = update.effective_message
-            await show_reply(chat, reply, language, ctx, message.message_id if message else None)
+            reply_to = message.message_id if message else None
+            finishing = finishing_of(update, context)
+            await show_reply(chat, reply, language, ctx, reply_to, finishing=finishing)
     if reply.stranger:
         await refuse(update, context)
 
@@ -536,7 +559,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # (a reminder's start button stays: it also takes the owner back to where they were)
         await _close_question(message, query.data or "", data.action, language)
     await show_reply(
-        chat, reply, language, ctx, pressed=message.message_id if message is not None else None
+        chat,
+        reply,
+        language,
+        ctx,
+        pressed=message.message_id if message is not None else None,
+        finishing=finishing_of(update, context),
     )
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -27,6 +27,7 @@ from telegram.ext import Application, ContextTypes, SimpleUpdateProcessor
 from goalbot.chat.ratelimit import FirstReply, answering
 from goalbot.services import inbox, leadership
 from goalbot.services.context import AppContext
+from goalbot.storage.database import UnitOfWork
 
 log = logging.getLogger(__name__)
 INBOX_JOB = "inbox"
@@ -103,9 +104,12 @@ class MarkWriter:
         self._marks.begun.append(update_id)
         await self._write()
 
-    async def finish(self, update_id: int, outcome: str) -> None:
-        """Mark an update done (or failed, or set aside)."""
+    async def finish(
+        self, update_id: int, outcome: str, notes: Sequence[Callable[[UnitOfWork], None]] = ()
+    ) -> None:
+        """Mark an update done (or failed, or set aside), with ``notes`` written beside."""
         self._marks.finished.append((update_id, outcome))
+        self._marks.notes.extend(notes)
         await self._write()
 
 
@@ -119,6 +123,7 @@ class Inbox:
         self.failures: dict[int, str] = {}  # update id → why its handling failed
         self.waiting: dict[int, Update] = {}  # failed on the database: queued again later
         self.told: set[int] = set()  # updates whose sender was told they wait
+        self.finished: set[int] = set()  # marked done by their handler already (see finish)
         self.queue: InboxQueue | None = None
         self.shared = False  # other bots may run on the database (they die, others take over)
         self.marks = MarkWriter(ctx, self.instance)
@@ -160,9 +165,23 @@ class Inbox:
             # the handlers meet the same database and wait for it; nothing is lost meanwhile
             log.debug("update %d: its start could not be recorded: %s", update.update_id, exc)
 
+    async def finish(self, update: Update, notes: Sequence[Callable[[UnitOfWork], None]]) -> None:
+        """The handler has shown everything: mark the update done now, with ``notes`` (what
+        showed its reply) in the same transaction, so an input costs one write of its own (its
+        effects) beside the marks it shares with other updates. A failure is raised, and the
+        update is then marked as if its handler had failed."""
+        await self.marks.finish(update.update_id, inbox.DONE, notes)
+        self.finished.add(update.update_id)
+
     async def done(self, update: Update) -> None:
         """The update's handlers ran: mark it done, or keep it for another try."""
         update_id = update.update_id
+        if update_id in self.finished:
+            self.finished.discard(update_id)
+            self.failures.pop(update_id, None)
+            self.in_hand.discard(update_id)
+            self.told.discard(update_id)
+            return
         why = self.failures.pop(update_id, None)
         if why == "database":
             self.waiting[update_id] = update

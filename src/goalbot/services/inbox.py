@@ -17,7 +17,7 @@ bot has it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -70,6 +70,8 @@ class Marks:
     received: list[tuple[int, str]] = field(default_factory=list)  # (update id, payload)
     begun: list[int] = field(default_factory=list)
     finished: list[tuple[int, str]] = field(default_factory=list)  # (update id, outcome)
+    # what goes with a finished update's mark (the messages that showed its reply, noted)
+    notes: list[Callable[[UnitOfWork], None]] = field(default_factory=list)
 
 
 def record(ctx: AppContext, instance: str, marks: Marks) -> set[int]:
@@ -79,6 +81,9 @@ def record(ctx: AppContext, instance: str, marks: Marks) -> set[int]:
     this bot or another has received already, handled through its stored copy)."""
     now = ctx.now()
     with ctx.unit_of_work() as uow:
+        if marks.received:
+            # Telegram starts ids afresh after a week: an old id is forgotten before it is new
+            forget_old_updates(uow, now, kept_for(ctx.config))
         new = _keep(uow, now, instance, marks.received)
         if marks.begun:
             uow.session.execute(
@@ -87,6 +92,8 @@ def record(ctx: AppContext, instance: str, marks: Marks) -> set[int]:
                 .values(attempts=InboxRow.attempts + 1)
             )
         _finish(uow, now, kept_for(ctx.config), marks.finished)
+        for note in marks.notes:
+            note(uow)
         uow.commit()
         return new
 
@@ -219,7 +226,13 @@ def is_applied(uow: UnitOfWork, update_id: int) -> bool:
     row = uow.session.scalars(
         select(InboxRow).where(InboxRow.update_id == update_id).with_for_update()
     ).first()
+    if row is not None:
+        # locked until the unit of work ends: mark_applied need not read it again
+        uow.session.info.setdefault(_LOCKED, {})[update_id] = row
     return row is not None and row.applied_at is not None
+
+
+_LOCKED = "inbox_rows_locked"  # in a session's info: the rows it has locked, by update id
 
 
 def kept_for(config: Config) -> timedelta:
@@ -243,13 +256,16 @@ def mark_applied(
     """
     if update_id <= 0:
         return
-    forget_old_updates(uow, now, keep)
-    row = uow.session.get(InboxRow, update_id, with_for_update=True)
+    locked: dict[int, InboxRow] = uow.session.info.get(_LOCKED, {})
+    # is_applied locked and read it in this unit of work: no one changed it since
+    row = locked.get(update_id) or uow.session.get(InboxRow, update_id, with_for_update=True)
     if row is not None and row.applied_at is not None:
         # another handler of the same update applied it after is_applied looked
         raise AlreadyApplied(update_id)
     if row is None:
-        # handled without having been kept first (a service called directly, as in tests)
+        # handled without having been kept first (a service called directly, as in tests);
+        # an update kept first had the old ones forgotten when it was kept (record)
+        forget_old_updates(uow, now, keep)
         uow.session.add(
             InboxRow(
                 update_id=update_id,

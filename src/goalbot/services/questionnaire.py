@@ -774,15 +774,23 @@ def remember_messages(
     moved it on, and its own reply is noted instead.
     """
     with ctx.unit_of_work() as uow:
-        person = person_by_telegram_id(uow, telegram_user_id)
-        row = uow.session.get(ConversationRow, person.id) if person is not None else None
-        if row is None or row.version != version:
-            return
-        data = {**(row.data or {}), _SHOWN: list(shown)}
-        if recap:
-            data[_RECAP] = list(shown)
-        row.data = data
+        note_messages(uow, telegram_user_id, version, shown, recap)
         uow.commit()
+
+
+def note_messages(
+    uow: UnitOfWork, telegram_user_id: int, version: int, shown: list[int], recap: bool
+) -> None:
+    """:func:`remember_messages` inside ``uow`` (the chat layer writes it with the update's
+    done mark: one transaction for both)."""
+    person = person_by_telegram_id(uow, telegram_user_id)
+    row = uow.session.get(ConversationRow, person.id) if person is not None else None
+    if row is None or row.version != version:
+        return
+    data = {**(row.data or {}), _SHOWN: list(shown)}
+    if recap:
+        data[_RECAP] = list(shown)
+    row.data = data
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal, null, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.goals import Catalogue
@@ -421,26 +421,35 @@ def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders
     """Every role of the catalogue with the people holding it now, by role id."""
     roles = {role.id: role for role in catalogue.roles}
     held: dict[str, dict[HolderKind, Holder]] = {}
+    # plain columns, not ORM objects: every input reads this, and a town has hundreds of roles
     query = (
-        select(AssignmentRow)
+        select(
+            AssignmentRow.role_id,
+            AssignmentRow.kind,
+            AssignmentRow.assigned_at,
+            PersonRow.id,
+            PersonRow.name,
+            PersonRow.telegram_user_id,
+            PersonRow.blocked_bot_at,
+            PersonRow.nudges_paused_until,
+        )
+        .join(PersonRow, PersonRow.id == AssignmentRow.person_id)
         .where(AssignmentRow.revoked_at.is_(None))
-        .options(joinedload(AssignmentRow.person, innerjoin=True))
         .order_by(AssignmentRow.id)
     )
-    for row in uow.session.scalars(query):
+    for row in uow.session.execute(query):
         role = roles.get(row.role_id)
         if role is None:
             continue  # a role the catalogue no longer has
-        person = row.person
         kind = HolderKind(row.kind)
         held.setdefault(role.id, {})[kind] = Holder(
             role=role,
             kind=kind,
-            person_id=person.id,
-            name=person.name,
-            telegram_user_id=person.telegram_user_id,
-            blocked=person.blocked_bot_at is not None,
-            nudges_paused_until=person.nudges_paused_until,
+            person_id=row.id,
+            name=row.name,
+            telegram_user_id=row.telegram_user_id,
+            blocked=row.blocked_bot_at is not None,
+            nudges_paused_until=row.nudges_paused_until,
             since=row.assigned_at,
         )
     return {
