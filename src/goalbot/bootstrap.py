@@ -38,7 +38,7 @@ def bootstrap(
     sends the outbox (the bot): sends a stopped bot left half-done are marked, never repeated.
     """
     use_template_folder(config.texts.templates)
-    database = Database.connect(config.database.url, config.database.echo)
+    database = Database.connect(config.database.url, config.database.echo, create)
     if not create:
         require_existing(database)
     applied = upgrade_database(database.engine)

@@ -51,3 +51,29 @@ def test_the_shipped_catalogue_is_a_default_and_a_catalogue_loaded_by_hand_stays
     again = bootstrap(config)
     assert get_catalogue(again).id == "testila-2026"
     again.db.dispose()
+
+
+def test_a_sqlite_file_that_went_away_is_not_made_again_by_a_new_connection(
+    tmp_path: Path,
+) -> None:
+    """Only ``db upgrade`` (and the tests) make a database: the bot's and the commands' engines
+    fail on a file that was deleted, where SQLite would leave a new empty one in its place."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from goalbot.storage.database import Database
+
+    path = tmp_path / "goalbot.sqlite3"
+    made = Database.connect(f"sqlite:///{path}")  # as db upgrade
+    with made.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    made.dispose()
+    kept = Database.connect(f"sqlite:///{path}", create=False)
+    with kept.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    kept.dispose()  # the pool opens a new connection next
+    path.unlink()
+    with pytest.raises(OperationalError, match="unable to open database file"):
+        kept.engine.connect()
+    assert not path.exists()
+    kept.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -57,8 +59,12 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def create_db_engine(url: str, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``create``: a SQLite file that is not there is made on the first connection; without it a
+    connection to a file that went away fails (SQLite's ``mode=rw``) instead of leaving a new
+    empty file in its place."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -70,9 +76,14 @@ def create_db_engine(url: str, echo: bool = False) -> Engine:
                 folder = Path(database).expanduser().resolve().parent
                 if not folder.is_dir():
                     raise StorageError(f"database folder {folder} does not exist")
-            engine = create_engine(
-                parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
-            )
+            options: dict[str, Any] = {"check_same_thread": False, "timeout": 10}
+            if database and database != ":memory:" and not create:
+                target = f"file:{quote(str(Path(database).expanduser().resolve()))}?mode=rw"
+                engine = create_engine(
+                    parsed, echo=echo, creator=lambda: sqlite3.connect(target, uri=True, **options)
+                )
+            else:
+                engine = create_engine(parsed, echo=echo, connect_args=options)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
@@ -308,8 +319,9 @@ class Database:
     sessions: sessionmaker[Session]
 
     @classmethod
-    def connect(cls, url: str, echo: bool = False) -> Database:
-        engine = create_db_engine(url, echo)
+    def connect(cls, url: str, echo: bool = False, create: bool = True) -> Database:
+        """``create``: a SQLite file that is not there may be made (see ``create_db_engine``)."""
+        engine = create_db_engine(url, echo, create)
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
