@@ -27,12 +27,14 @@ class BotProcess:
         driver: Driver,
         env: dict[str, str] | None = None,
         name: str = "bot",
+        prefix: tuple[str, ...] = (),
     ) -> None:
         self.config = config
         self.extra_env = env or {}
         self.logs = logs
         self.driver = driver
         self.name = name  # its logs are <name>-<start>.log
+        self.prefix = prefix  # a command the bot runs under (e.g. with fewer privileges)
         self.process: subprocess.Popen[bytes] | None = None
         self.log: IO[bytes] | None = None
         self.starts = 0
@@ -58,7 +60,7 @@ class BotProcess:
         env.update(self.extra_env)
         self.log = (self.logs / f"{self.name}-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],
+            [*self.prefix, sys.executable, "-m", "goalbot", "--config", str(self.config), "run"],
             env=env,
             cwd=REPO_ROOT,
             stdout=self.log,

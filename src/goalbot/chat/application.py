@@ -58,7 +58,13 @@ from goalbot.logs import setup_logging
 from goalbot.services import owners as owner_service
 from goalbot.services.context import AppContext
 from goalbot.services.health import latest_instance, start_instance, stop_instance
-from goalbot.storage.database import Database, StorageError, file_identity
+from goalbot.storage.database import (
+    Database,
+    StorageError,
+    database_read_only,
+    file_identity,
+    sqlite_file,
+)
 from goalbot.storage.instance import AlreadyRunning, InstanceLock
 
 log = logging.getLogger(__name__)
@@ -232,7 +238,16 @@ def run_bot(config: Config) -> None:
     tg = config.telegram
     handler = setup_logging(config.logging, secrets=[tg.token, tg.secret_token])
     handler.addFilter(_one_line_network_errors)
-    database = Database.connect(config.database.url, config.database.echo)
+    database = Database.connect(config.database.url, config.database.echo, create=False)
+    if sqlite_file(config.database.url) is not None and (
+        refused := database_read_only(database.engine)
+    ):
+        # nothing could be stored, and the lock beside the file could not be taken: say why
+        database.dispose()
+        raise StorageError(
+            f"{refused}: the bot stores every answer, so it must be able to write the "
+            "database file and its folder (check their owner and permissions)"
+        )
     instance = this_instance(tg.token)
     lock = _lock(database, instance.name)
     try:

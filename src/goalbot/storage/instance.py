@@ -88,7 +88,13 @@ class InstanceLock:
         ``name`` (not yet the leader's: see ``try_lead``)."""
         path = _lock_path(engine)
         if path is not None:
-            handle = path.open("ab")
+            try:
+                handle = path.open("ab")
+            except OSError as exc:
+                raise StorageError(
+                    f"the lock file {path} beside the database cannot be written: "
+                    f"{exc.strerror or exc} (check the folder's owner and permissions)"
+                ) from exc
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
