@@ -11,12 +11,15 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+import httpx
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.request import HTTPXRequest, RequestData
@@ -129,10 +132,19 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    # httpx's own default, made once: reading the certificates for every client costs more
+    # than a bot's start should (each start makes two clients, and makes them again after a
+    # lost connection)
+    return httpx.create_ssl_context()
+
+
 class TrackingRequest(HTTPXRequest):
     """PTB's HTTP client, telling an Outage whether the Bot API server answered."""
 
     def __init__(self, outage: Outage, **kwargs: Any) -> None:
+        kwargs.setdefault("httpx_kwargs", {"verify": _tls()})
         super().__init__(**kwargs)
         self._outage = outage
 

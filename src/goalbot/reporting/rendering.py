@@ -56,9 +56,15 @@ _extra_folders: list[Path] = []
 
 
 def use_template_folder(folder: Path | None) -> None:
-    """Look for texts in ``folder`` before the shipped ones (``[texts] templates``)."""
-    _extra_folders[:] = [folder] if folder is not None else []
-    environment.cache_clear()
+    """Look for texts in ``folder`` before the shipped ones (``[texts] templates``).
+
+    Every start sets it: the compiled templates are kept while the folders stay the same
+    (Jinja still reads a template again when its file changed).
+    """
+    folders = [folder] if folder is not None else []
+    if folders != _extra_folders:
+        _extra_folders[:] = folders
+        environment.cache_clear()
 
 
 class _LanguageLoader(BaseLoader):

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -249,10 +249,11 @@ def describe_db_error(exc: BaseException, url: str) -> str:
     return f"cannot use the database {safe}: {exc}"
 
 
-def _alembic_config(engine: Engine) -> AlembicConfig:
+def _alembic_config(engine: Engine | None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
@@ -266,12 +267,18 @@ class Migration:
 
 def known_migrations(engine: Engine) -> list[Migration]:
     """Every migration this version of goalbot has, oldest first."""
-    script = ScriptDirectory.from_config(_alembic_config(engine))
+    return list(_shipped_migrations())
+
+
+@lru_cache(maxsize=1)
+def _shipped_migrations() -> tuple[Migration, ...]:
+    # the scripts ship with goalbot and do not change while it runs: read them once
+    script = ScriptDirectory.from_config(_alembic_config(None))
     steps = [
         Migration(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "")
         for s in script.walk_revisions("base", "heads")
     ]
-    return steps[::-1]
+    return tuple(steps[::-1])
 
 
 def one_at_a_time(connection: Connection | Session, key: int) -> None:
@@ -292,9 +299,12 @@ def upgrade_database(engine: Engine) -> list[Migration]:
         with engine.begin() as connection:
             one_at_a_time(connection, MIGRATING)
             before = MigrationContext.configure(connection).get_current_revision()
-            config = _alembic_config(engine)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            shipped = _shipped_migrations()
+            # every start comes here: a database already at the newest revision needs nothing
+            if not shipped or before != shipped[-1].revision:
+                config = _alembic_config(engine)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
     except (OperationalError, DBAPIError) as exc:
         raise StorageError(describe_db_error(exc, engine.url.render_as_string(False))) from exc
     steps = known_migrations(engine)
