@@ -769,8 +769,6 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     """The sandbox: runs until Ctrl-C, printing the page's address once it is up."""
-    from goalbot.reporting.rendering import render
-    from goalbot.sandbox.runner import Sandbox, SandboxOptions, run_sandbox
     from goalbot.storage.database import sqlite_file
 
     if args.catalogue is not None:
@@ -781,6 +779,10 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
             f"goalbot: {args.database} is the bot's own database; give the sandbox another"
         )
     start = _day("--date", args.date)
+    # the bot and the emulator are loaded only for arguments that can start them
+    from goalbot.reporting.rendering import render
+    from goalbot.sandbox.runner import Sandbox, SandboxOptions, run_sandbox
+
     options = SandboxOptions(
         host=args.host,
         port=args.port,
