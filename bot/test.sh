@@ -12,4 +12,8 @@ fi
 if ! .venv/bin/python -c "import xdist" 2>/dev/null; then
     .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[postgres,dev]'
 fi
+# Compiled modules are kept (in .venv, not beside the sources) even where the shell says not to
+# write them: every test process and every goalbot a test starts would otherwise compile
+# goalbot, its libraries' missing ones and the tests again, a good part of a run's time.
+export PYTHONDONTWRITEBYTECODE="" PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$PWD/.venv/pycache}"
 exec .venv/bin/python -m pytest -n "${GOALBOT_TEST_WORKERS:-auto}" "$@"
