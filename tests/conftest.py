@@ -6,7 +6,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -111,45 +111,66 @@ def make_context(url: str, clock: Clock, config: Config | None = None) -> AppCon
     return bootstrap(config, clock=clock, create=True, catalogue=False)
 
 
+Prepare = Callable[[AppContext, Clock], None]
+"""What a test's data is made of, on a loaded database and a clock at ``START``."""
+
+
 class Templates:
     """Databases migrated and loaded with the shipped catalogue once per test session.
 
     A test that wants one gets a copy (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE``
     on PostgreSQL): the same content as migrating and loading it afresh, in a fraction of
-    the time.
+    the time. A ``prepare`` step (answers, people, an open round) is likewise applied once,
+    to a template of its own, and its result copied for every test that asks for it.
     """
 
     def __init__(self, folder: Path, stack: ExitStack) -> None:
         self.folder = folder
         self._stack = stack
-        self._sqlite: Path | None = None
-        self._postgres: str | None = None
+        self._sqlite: dict[Prepare | None, Path] = {}
+        self._postgres: dict[Prepare | None, str] = {}
 
     @staticmethod
-    def _fill(url: str) -> None:
-        context = bootstrap(
-            Config(database=DatabaseConfig(url=url)), clock=Clock(START), create=True
-        )
+    def _fill(url: str, prepare: Prepare | None) -> None:
+        if prepare is None:
+            config = Config(database=DatabaseConfig(url=url))
+            context = bootstrap(config, clock=Clock(START), create=True)
+        else:
+            clock = Clock(START)
+            context = loaded_context(url, clock)
+            prepare(context, clock)
         context.db.dispose()
 
-    def sqlite(self, path: Path) -> str:
-        """A loaded SQLite database at ``path``; its URL."""
-        if self._sqlite is None:
-            template = self.folder / "template.sqlite3"
-            self._fill(f"sqlite:///{template}")
+    def sqlite(self, path: Path, prepare: Prepare | None = None) -> str:
+        """A loaded (and prepared) SQLite database at ``path``; its URL."""
+        template = self._sqlite.get(prepare)
+        if template is None:
+            name = "template" if prepare is None else f"{prepare.__name__}-{len(self._sqlite)}"
+            template = self.folder / f"{name}.sqlite3"
+            if prepare is not None:
+                self.sqlite(template)
+            self._fill(f"sqlite:///{template}", prepare)
             # the last connection closed has written the log back into the file
             assert not template.with_name(template.name + "-wal").exists()
-            self._sqlite = template
-        shutil.copyfile(self._sqlite, path)
+            self._sqlite[prepare] = template
+        shutil.copyfile(template, path)
         return f"sqlite:///{path}"
 
-    def postgres(self, stack: ExitStack) -> str:
-        """A loaded PostgreSQL database, dropped when ``stack`` closes; its URL."""
-        if self._postgres is None:
-            url = self._stack.enter_context(postgres_database())
-            self._fill(url)
-            self._postgres = make_url(url).database
-        return stack.enter_context(postgres_database(self._postgres))
+    def postgres(self, stack: ExitStack, prepare: Prepare | None = None) -> str:
+        """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL."""
+        template = self._postgres.get(prepare)
+        if template is None:
+            url = self.postgres(self._stack) if prepare is not None else None
+            url = url or self._stack.enter_context(postgres_database())
+            self._fill(url, prepare)
+            template = self._postgres[prepare] = str(make_url(url).database)
+        return stack.enter_context(postgres_database(template))
+
+    def url(self, backend: str, folder: Path, stack: ExitStack, prepare: Prepare | None) -> str:
+        """A copy on ``backend`` (a SQLite file in ``folder``); its URL."""
+        if backend == "sqlite":
+            return self.sqlite(folder / "goalbot.sqlite3", prepare)
+        return self.postgres(stack, prepare)
 
 
 @pytest.fixture(scope="session")
@@ -163,25 +184,35 @@ def loaded_context(url: str, clock: Clock) -> AppContext:
     return bootstrap(Config(database=DatabaseConfig(url=url)), clock=clock)
 
 
+@contextmanager
+def copied_context(
+    templates: Templates,
+    backend: str,
+    clock: Clock,
+    folder: Path,
+    prepare: Prepare | None = None,
+) -> Iterator[AppContext]:
+    """The services' context on a fresh copy of a (prepared) template, closed afterwards."""
+    with ExitStack() as stack:
+        context = loaded_context(templates.url(backend, folder, stack, prepare), clock)
+        try:
+            yield context
+        finally:
+            context.db.dispose()
+
+
 @pytest.fixture
 def ctx(backend: str, clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """A migrated database with the shipped Kokemäki catalogue loaded."""
-    with ExitStack() as stack:
-        if backend == "sqlite":
-            url = templates.sqlite(tmp_path / "goalbot.sqlite3")
-        else:
-            url = templates.postgres(stack)
-        context = loaded_context(url, clock)
+    with copied_context(templates, backend, clock, tmp_path) as context:
         yield context
-        context.db.dispose()
 
 
 @pytest.fixture
 def sqlite_ctx(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """Like ctx, on SQLite only (for tests that do not concern the database)."""
-    context = loaded_context(templates.sqlite(tmp_path / "goalbot.sqlite3"), clock)
-    yield context
-    context.db.dispose()
+    with copied_context(templates, "sqlite", clock, tmp_path) as context:
+        yield context
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 
@@ -151,3 +153,18 @@ def set_answer(
         if corrective_action:
             save_text(uow, row, "corrective_action", corrective_action, person, ctx.now())
         uow.commit()
+
+
+@cache
+def answered_town(explanation_length: int = 480, director: bool = True) -> Callable[..., None]:
+    """A template's preparation (tests.conftest.Templates): the technical director bound to
+    their role (``director``) and every metric answered by ``fill_answers``. The same
+    arguments give the same step, so its database is made once per test process."""
+
+    def prepare(ctx: AppContext, _clock: Any) -> None:
+        if director:
+            bind_person(ctx, "tekninen-johtaja", "Teemu Tekninen", 9001)
+        fill_answers(ctx, explanation_length=explanation_length)
+
+    prepare.__name__ = f"answered_{explanation_length}{'_director' if director else ''}"
+    return prepare

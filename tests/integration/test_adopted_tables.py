@@ -33,8 +33,9 @@ from goalbot.reporting.formatting import MINUS
 from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.progress import status_of
+from tests.conftest import Clock, Templates, copied_context
 from tests.data.seed_tables import SEED_TABLES, columns_for
-from tests.report_data import Q3, Q4, bind_person, fill_answers, set_answer
+from tests.report_data import Q3, Q4, answered_town, set_answer
 
 Q1_2027 = Period(2027, 1)
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report-schema.json"
@@ -57,11 +58,10 @@ GROUP_COLUMN = {Tier.DEPARTMENT: "Toimiala", Tier.AREA: "Vastuualue"}
 
 
 @pytest.fixture
-def answered(sqlite_ctx: AppContext) -> AppContext:
+def answered(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """The Kokemäki catalogue with Q3 and Q4/2026 answered, explanations in Q4."""
-    bind_person(sqlite_ctx, "tekninen-johtaja", "Teemu Tekninen", 9001)
-    fill_answers(sqlite_ctx, explanation_length=120)
-    return sqlite_ctx
+    with copied_context(templates, "sqlite", clock, tmp_path, answered_town(120)) as ctx:
+        yield ctx
 
 
 def workbook_of(ctx: AppContext, period: Period = Q4) -> openpyxl.Workbook:

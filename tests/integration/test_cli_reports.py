@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,24 +13,17 @@ import openpyxl
 import pytest
 
 from goalbot.cli import main
-from goalbot.config import Config, DatabaseConfig
 from goalbot.domain.periods import Period
-from tests.conftest import Clock, make_context
+from tests.conftest import Templates
 from tests.integration.conftest import run
 from tests.integration.test_cli import assert_one_line_error
-from tests.report_data import Q4, fill_answers
+from tests.report_data import Q4, answered_town
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, clock: Clock) -> Path:
+def config_file(tmp_path: Path, templates: Templates) -> Path:
     """A config whose database already holds the Kokemäki catalogue with Q3–Q4/2026 answered."""
-    url = f"sqlite:///{tmp_path / 'goalbot.sqlite3'}"
-    ctx = make_context(url, clock, replace(Config(), database=DatabaseConfig(url=url)))
-    from goalbot.services.catalogue import load_catalogue
-
-    load_catalogue(ctx)
-    fill_answers(ctx)
-    ctx.db.dispose()
+    url = templates.sqlite(tmp_path / "goalbot.sqlite3", answered_town(director=False))
     path = tmp_path / "goalbot.toml"
     path.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
     return path

@@ -9,6 +9,7 @@ unless it comes from the catalogue or from what people wrote (those are Finnish 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -34,12 +35,12 @@ from goalbot.reporting.report_texts import render_missing, render_status, render
 from goalbot.services.context import AppContext
 from goalbot.services.progress import missing_of, status_of
 from goalbot.services.questionnaire import ItemView, Screen
+from tests.conftest import Clock, Templates, copied_context
 from tests.report_data import (
     CORRECTIVE_SENTENCE,
     EXPLANATION_SENTENCE,
     Q4,
-    bind_person,
-    fill_answers,
+    answered_town,
 )
 
 FINNISH = frozenset(
@@ -166,10 +167,9 @@ def test_every_question_in_every_language(language: str) -> None:
 
 
 @pytest.fixture
-def answered(sqlite_ctx: AppContext) -> AppContext:
-    bind_person(sqlite_ctx, "tekninen-johtaja", "Teemu Tekninen", 9001)
-    fill_answers(sqlite_ctx, explanation_length=60)
-    return sqlite_ctx
+def answered(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
+    with copied_context(templates, "sqlite", clock, tmp_path, answered_town(60)) as ctx:
+        yield ctx
 
 
 @pytest.mark.parametrize("language", OTHERS)

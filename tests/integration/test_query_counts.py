@@ -28,7 +28,7 @@ from goalbot.services.context import AppContext
 from goalbot.services.questionnaire import Action, OwnerInput, Reply, handle_input, note_messages
 from goalbot.storage.database import READ_ONLY, UnitOfWork
 from goalbot.storage.models import AnswerHistoryRow, AnswerRow
-from tests.conftest import Clock, Templates, loaded_context
+from tests.conftest import Clock, Templates, copied_context
 from tests.e2e.owner_flow import good_typed_answer
 from tests.report_data import Q4, bind_person, fill_answers
 
@@ -76,37 +76,50 @@ def statements(ctx: AppContext) -> Iterator[list[str]]:
         event.remove(ctx.db.engine, "before_cursor_execute", record)
 
 
-class Town:
-    """A loaded database with one owner in an open Q4/2026 round."""
+DECEMBER = datetime(2026, 12, 16, 8, 0, tzinfo=UTC)
 
-    def __init__(self, ctx: AppContext, history: bool) -> None:
+
+def _town(ctx: AppContext, clock: Clock, history: bool) -> None:
+    """The loaded database with one owner in an open Q4/2026 round."""
+    clock.set(DECEMBER)
+    if history:
+        # every metric answered in the four quarters before, and Q4's answers of the others
+        fill_answers(ctx, periods=(*HISTORY, Q4), explanation_length=40)
+        _forget_own_answers(ctx)
+    # roles held: a report that reads each holder on its own fails the count
+    others = [role for role in get_catalogue(ctx).roles if role.id != ROLE][:HOLDERS]
+    for number, role in enumerate(others):
+        bind_person(ctx, role.id, f"Henkilö {number}", 5000 + number)
+    bind_person(ctx, ROLE, "Eeva Elinvoima", OWNER)
+    open_round_now(ctx, Q4)
+
+
+def _forget_own_answers(ctx: AppContext) -> None:
+    catalogue = get_catalogue(ctx)
+    own = [m.id for goal in catalogue.goals_of_role(ROLE) for m in goal.metrics]
+    with ctx.unit_of_work() as uow:
+        rows = select(AnswerRow.id).where(AnswerRow.period == Q4.key, AnswerRow.metric_id.in_(own))
+        uow.session.execute(delete(AnswerHistoryRow).where(AnswerHistoryRow.answer_id.in_(rows)))
+        uow.session.execute(
+            delete(AnswerRow).where(AnswerRow.period == Q4.key, AnswerRow.metric_id.in_(own))
+        )
+        uow.commit()
+
+
+def empty_town(ctx: AppContext, clock: Clock) -> None:
+    _town(ctx, clock, history=False)
+
+
+def town_with_history(ctx: AppContext, clock: Clock) -> None:
+    _town(ctx, clock, history=True)
+
+
+class Town:
+    """A town's database (one of the above) as one owner's inputs reach it."""
+
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.update_id = 1000
-        if history:
-            # every metric answered in the four quarters before, and Q4's answers of the others
-            fill_answers(ctx, periods=(*HISTORY, Q4), explanation_length=40)
-            self._forget_own_answers()
-        # roles held: a report that reads each holder on its own fails the count
-        others = [role for role in get_catalogue(ctx).roles if role.id != ROLE][:HOLDERS]
-        for number, role in enumerate(others):
-            bind_person(ctx, role.id, f"Henkilö {number}", 5000 + number)
-        bind_person(ctx, ROLE, "Eeva Elinvoima", OWNER)
-        open_round_now(ctx, Q4)
-
-    def _forget_own_answers(self) -> None:
-        catalogue = get_catalogue(self.ctx)
-        own = [m.id for goal in catalogue.goals_of_role(ROLE) for m in goal.metrics]
-        with self.ctx.unit_of_work() as uow:
-            rows = select(AnswerRow.id).where(
-                AnswerRow.period == Q4.key, AnswerRow.metric_id.in_(own)
-            )
-            uow.session.execute(
-                delete(AnswerHistoryRow).where(AnswerHistoryRow.answer_id.in_(rows))
-            )
-            uow.session.execute(
-                delete(AnswerRow).where(AnswerRow.period == Q4.key, AnswerRow.metric_id.in_(own))
-            )
-            uow.commit()
 
     def give(self, **kwargs: Any) -> Reply:
         """One update as the chat layer handles it: kept, applied, and marked done with the
@@ -144,18 +157,19 @@ class Town:
 def towns(
     backend: str, clock: Clock, templates: Templates, tmp_path: Path
 ) -> Iterator[tuple[Town, Town]]:
-    """The same town twice: with no answers yet, and with a year of everyone's answers."""
-    clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+    """The same town twice: with no answers yet, and with a year of everyone's answers (each
+    made once per test process, copied for each test)."""
+    clock.set(DECEMBER)
     with ExitStack() as stack:
         made = []
-        for name, history in (("empty", False), ("history", True)):
-            if backend == "sqlite":
-                url = templates.sqlite(tmp_path / f"{name}.sqlite3")
-            else:
-                url = templates.postgres(stack)
-            ctx = loaded_context(url, clock)
-            stack.callback(ctx.db.dispose)
-            made.append(Town(ctx, history))
+        for prepare in (empty_town, town_with_history):
+            folder = tmp_path / prepare.__name__
+            folder.mkdir()
+            made.append(
+                Town(
+                    stack.enter_context(copied_context(templates, backend, clock, folder, prepare))
+                )
+            )
         yield made[0], made[1]
 
 

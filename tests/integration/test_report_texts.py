@@ -4,8 +4,10 @@ words or punctuation, one name for the round and for the person answering, the m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,8 @@ from goalbot.reporting.report_texts import missing_report, render_summary, statu
 from goalbot.services.context import AppContext
 from goalbot.services.progress import status_of
 from goalbot.services.questionnaire import ReminderView
-from tests.report_data import Q3, Q4, bind_person, fill_answers, set_answer
+from tests.conftest import Clock, Templates, copied_context
+from tests.report_data import Q3, Q4, answered_town, set_answer
 
 # what went wrong before, as patterns in the plain text of any report
 FAULTS = {
@@ -45,11 +48,10 @@ def faults(text: str) -> list[str]:
 
 
 @pytest.fixture
-def answered(sqlite_ctx: AppContext) -> AppContext:
-    bind_person(sqlite_ctx, "tekninen-johtaja", "Teemu Tekninen", 9001)
-    fill_answers(sqlite_ctx, explanation_length=60)
-    set_answer(sqlite_ctx, "STR-4.1", Q4, AnswerValue.of_number(Decimal(-20)))
-    return sqlite_ctx
+def answered(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
+    with copied_context(templates, "sqlite", clock, tmp_path, answered_town(60)) as ctx:
+        set_answer(ctx, "STR-4.1", Q4, AnswerValue.of_number(Decimal(-20)))
+        yield ctx
 
 
 def test_every_report_reads_cleanly(answered: AppContext) -> None:

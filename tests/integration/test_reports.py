@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from matplotlib import image as mpimg
@@ -18,16 +20,16 @@ from goalbot.reporting.report_texts import (
 )
 from goalbot.services.context import AppContext
 from goalbot.services.progress import status_of
-from tests.report_data import Q3, Q4, bind_person, fill_answers
+from tests.conftest import Clock, Templates, copied_context
+from tests.report_data import Q3, Q4, answered_town
 from tests.unit.test_messages import assert_valid_part, lines_of
 
 
 @pytest.fixture
-def answered(sqlite_ctx: AppContext) -> AppContext:
+def answered(clock: Clock, templates: Templates, tmp_path: Path) -> Iterator[AppContext]:
     """The Kokemäki catalogue with Q3 and Q4/2026 answered, long explanations in Q4."""
-    bind_person(sqlite_ctx, "tekninen-johtaja", "Teemu Tekninen", 9001)
-    fill_answers(sqlite_ctx)
-    return sqlite_ctx
+    with copied_context(templates, "sqlite", clock, tmp_path, answered_town()) as ctx:
+        yield ctx
 
 
 def test_summary_of_the_whole_catalogue_splits_cleanly(answered: AppContext) -> None:
