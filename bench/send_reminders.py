@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
+from collections import Counter
 
 from sqlalchemy import func, select
 from telegram.ext import AIORateLimiter, Application
@@ -104,6 +106,14 @@ def all_sent(ctx: AppContext, expected: int) -> bool:
     return done >= expected
 
 
+def resident_mib() -> float:
+    """This process's resident memory now, in MiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def pace(times: list[float]) -> float:
     """Messages a second from the first to the last of ``times`` (the server's clock)."""
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
@@ -135,9 +145,10 @@ async def bare_ptb_run(owners: int) -> tuple[float, int]:
         return pace(times), len(botapi.driver.rate_violations)
 
 
-async def one_run(owners: int, interval: float) -> tuple[float, float, int]:
+async def one_run(owners: int, interval: float) -> tuple[float, float, int, int]:
     """Reminders a second of one round's fan-out (the whole of it, and its pace at the
-    server), and the rate violations the server saw."""
+    server), the rate violations the server saw, and the owners never reminded plus the
+    reminders sent twice."""
     with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
         clock = Clock(datetime(2026, 12, 15, 7, 0, tzinfo=UTC))
         base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
@@ -158,7 +169,13 @@ async def one_run(owners: int, interval: float) -> tuple[float, float, int]:
             while not await asyncio.to_thread(all_sent, ctx, opened.reminders_queued):  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             elapsed = time.perf_counter() - start
+            after_round = resident_mib()
         sent = opened.reminders_queued
+        print(
+            f"resident memory after the round: {after_round:.0f} MiB (this process: the bot, "
+            "the fake server's thread and the bench's own owners; peak "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+        )
         print(
             f"owners: {owners}, reminders: {sent}, seconds: {elapsed:.2f}, "
             f"messages/s: {sent / elapsed:.1f} (Telegram's limit: 30/s overall)"
@@ -180,10 +197,16 @@ async def one_run(owners: int, interval: float) -> tuple[float, float, int]:
             print("  ", violation)
         left = outbox.claim_due(ctx, "bench")
         print(f"left pending: {len(left)}; roles listed: {len(list_owners(ctx).roles)}")
-        if len(left) or len(times) != sent:
-            print(f"LOST OR DUPLICATED: {sent} queued, {len(times)} reached the server")
+        reached = Counter(
+            int(r.params.get("chat_id", 0))
+            for r in botapi.driver.requests_for("sendMessage")
+            if "alkanut" in str(r.params.get("text", ""))
+        )
+        lost = sum(1 for user in users if not reached.get(user.id))
+        duplicated = sum(n - 1 for n in reached.values() if n > 1)
+        print(f"owners never reminded: {lost}; reminders sent twice: {duplicated}")
         ctx.db.dispose()
-        return sent / elapsed, pace(times), len(violations)
+        return sent / elapsed, pace(times), len(violations), lost + duplicated
 
 
 def share(rates: list[float]) -> str:
@@ -195,19 +218,21 @@ def share(rates: list[float]) -> str:
 
 
 async def main(owners: int, runs: int, interval: float) -> None:
-    rates, paces, violations = [], [], []
+    rates, paces, violations, wrong = [], [], [], []
     bare_paces, bare_violations = [], []
     for _ in range(runs):
         bare, broken = await bare_ptb_run(owners)
         bare_paces.append(bare)
         bare_violations.append(broken)
-        rate, at_server, broken = await one_run(owners, interval)
+        rate, at_server, broken, missed = await one_run(owners, interval)
+        wrong.append(missed)
         rates.append(rate)
         paces.append(at_server)
         violations.append(broken)
     print(f"{owners} owners, delivery every {interval} s, {runs} runs (goal: at least 95 %):")
     print(f"goalbot pace at the server: {share(paces)}, rate violations {max(violations)} at most")
     print(f"goalbot from the round's opening: {share(rates)}")
+    print(f"goalbot owners lost or reminded twice: {max(wrong)} at most")
     print(
         f"bare PTB AIORateLimiter pace: {share(bare_paces)}, "
         f"rate violations {min(bare_violations)} to {max(bare_violations)}"

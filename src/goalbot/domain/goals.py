@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from goalbot.domain.periods import Period
 
@@ -505,7 +506,16 @@ class Catalogue(Translated):
             yield from goal.metrics
 
     def goals_of_role(self, role_id: str) -> tuple[Goal, ...]:
-        return tuple(g for g in self.goals if g.owner_role == role_id)
+        return self._goals_by_role.get(role_id, ())
+
+    @cached_property
+    def _goals_by_role(self) -> dict[str, tuple[Goal, ...]]:
+        # asked for every role of every obligation: a scan of all goals each time was
+        # quadratic in a catalogue of many roles
+        found: dict[str, list[Goal]] = {}
+        for goal in self.goals:
+            found.setdefault(goal.owner_role, []).append(goal)
+        return {role: tuple(goals) for role, goals in found.items()}
 
     def periods(self) -> Iterator[Period]:
         """Every reporting period the catalogue covers."""

@@ -273,16 +273,19 @@ def obligations(
     goals: Iterable[Goal] | None = None,
     settled: Settled | None = None,
     held: Collection[Period] | None = None,
+    roles: Collection[str] | None = None,
 ) -> tuple[Obligation, ...]:
     """Each role's obligation in ``period``'s round, in the catalogue's order of roles.
 
     ``answered`` and ``confirmed``: the questions answered, and confirmed, in the round.
-    ``goals``: only these goals count (a report's scope); default all. Roles with nothing
-    asked are left out.
+    ``goals``: only these goals count (a report's scope); default all. ``roles``: only these
+    roles' obligations; default all. Roles with nothing asked are left out.
     """
     wanted = None if goals is None else {goal.id for goal in goals}
     found = []
     for role in catalogue.roles:
+        if roles is not None and role.id not in roles:
+            continue
         items = tuple(
             (goal, metric, asked)
             for _role_id, goal, metric in asked_items(

@@ -77,7 +77,8 @@ def identify(uow: UnitOfWork, ctx: AppContext, telegram_user_id: int) -> Identit
     if person is None:
         return identity_of(ctx, telegram_user_id, None, None, {})
     catalogue = active_catalogue(uow)
-    return identity_of(ctx, telegram_user_id, person, catalogue, role_holders(uow, catalogue))
+    holders = role_holders(uow, catalogue, person.id)
+    return identity_of(ctx, telegram_user_id, person, catalogue, holders)
 
 
 def identity_of(

@@ -452,7 +452,8 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
     # read once what identify() would read, and keep it for the session
     person = person_by_telegram_id(uow, owner_input.telegram_user_id)
     catalogue = active_catalogue(uow) if person is not None else None
-    holders = role_holders(uow, catalogue) if catalogue is not None else {}
+    # the holders of the person's own roles only: an input reads nobody else's
+    holders = role_holders(uow, catalogue, person.id) if person and catalogue else {}
     identity = identity_of(ctx, owner_input.telegram_user_id, person, catalogue, holders)
     if not identity.owns_goals:
         if not identity.is_known:
@@ -821,10 +822,9 @@ def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderVi
         if person is None or person.telegram_user_id is None or round_row is None:
             return None
         identity = identify(uow, ctx, person.telegram_user_id)
-        held = {hold.role.id for hold in identity.roles}
-        owed = [
-            o for o in read_obligations(uow, active_catalogue(uow), period) if o.role.id in held
-        ]
+        held = [hold.role.id for hold in identity.roles]
+        # only this person's obligations: a round's fan-out reads each owner's own once
+        owed = read_obligations(uow, active_catalogue(uow), period, roles=held)
         metrics = {Question(m.id, p) for o in owed for _goal, m, p in o.items}
         if not metrics:
             return None

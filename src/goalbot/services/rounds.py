@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
@@ -15,6 +15,7 @@ from goalbot.domain.obligations import (
     Obligation,
     asked_items,
     asked_periods,
+    asked_periods_of,
     obligations,
 )
 from goalbot.domain.periods import Period
@@ -116,22 +117,38 @@ def read_obligations(
     period: Period,
     goals: Iterable[Goal] | None = None,
     prior: PriorAnswers | None = None,
+    roles: Collection[str] | None = None,
 ) -> tuple[Obligation, ...]:
     """Each role's obligation in ``period``'s round as the database has it now (see
-    domain.obligations); ``prior``: prior_answers, when the caller read them already."""
-    prior = prior or prior_answers(uow, period)
-    asked = asked_periods(catalogue, period, prior.yes, prior.settled, prior.held)
+    domain.obligations); ``prior``: prior_answers, when the caller read them already;
+    ``roles``: only these roles' (and only their metrics' answers are read)."""
+    if roles is None:
+        prior = prior or prior_answers(uow, period)
+        asked = asked_periods(catalogue, period, prior.yes, prior.settled, prior.held)
+        holders = role_holders(uow, catalogue)
+    else:
+        own = [m for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
+        prior = prior or prior_answers(uow, period, [m.id for m in own])
+        asked = {}
+        for metric in own:
+            periods = asked_periods_of(
+                catalogue, metric, period, prior.yes, prior.settled, prior.held
+            )
+            if periods:
+                asked[metric.id] = periods
+        holders = role_holders(uow, catalogue, roles=roles)
     answered, confirmed = answer_marks(uow, period, asked)
     return obligations(
         catalogue,
         period,
-        role_holders(uow, catalogue),
+        holders,
         answered,
         confirmed,
         prior.yes,
         goals,
         prior.settled,
         prior.held,
+        roles,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -417,8 +417,15 @@ def prior_answers(
     )
 
 
-def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders]:
-    """Every role of the catalogue with the people holding it now, by role id."""
+def role_holders(
+    uow: UnitOfWork,
+    catalogue: Catalogue,
+    person_id: int | None = None,
+    roles: Collection[str] | None = None,
+) -> dict[str, RoleHolders]:
+    """Every role of the catalogue with the people holding it now, by role id; with
+    ``person_id``, only the roles that person holds, with ``roles`` only those (read
+    without the town's other roles)."""
     roles = {role.id: role for role in catalogue.roles}
     held: dict[str, dict[HolderKind, Holder]] = {}
     # plain columns, not ORM objects: every input reads this, and a town has hundreds of roles
@@ -437,6 +444,13 @@ def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders
         .where(AssignmentRow.revoked_at.is_(None))
         .order_by(AssignmentRow.id)
     )
+    if person_id is not None:
+        own = select(AssignmentRow.role_id).where(
+            AssignmentRow.person_id == person_id, AssignmentRow.revoked_at.is_(None)
+        )
+        query = query.where(AssignmentRow.role_id.in_(own))
+    if roles is not None:
+        query = query.where(AssignmentRow.role_id.in_(sorted(roles)))
     for row in uow.session.execute(query):
         role = roles.get(row.role_id)
         if role is None:
@@ -459,4 +473,5 @@ def role_holders(uow: UnitOfWork, catalogue: Catalogue) -> dict[str, RoleHolders
             held.get(role.id, {}).get(HolderKind.DEPUTY),
         )
         for role in catalogue.roles
+        if (person_id is None or role.id in held) and (roles is None or role.id in roles)
     }
