@@ -168,7 +168,10 @@ class AssignmentRow(Base):
 
     person: Mapped[PersonRow] = relationship()
 
-    __table_args__ = (Index("ix_assignments_role_kind", "role_id", "kind"),)
+    __table_args__ = (
+        Index("ix_assignments_role_kind", "role_id", "kind"),
+        Index("ix_assignments_person", "person_id"),
+    )
 
 
 class InviteRow(Base):
