@@ -8,6 +8,11 @@ of the whole town under 50 ms with four years of history), and statements that s
 same whatever the scope (no query per goal).
 
     .venv/bin/python bench/reports.py --years 4 --runs 5
+    .venv/bin/python bench/reports.py --towns 30 300 --runs 3   # 1,560 and 15,600 goals
+
+``--towns`` builds a catalogue of that many municipalities' worth of goals (copies of the
+shipped one under ids of their own, bench/towns.py) at each size given, so that the printed
+statements show whether a report's queries grow with the number of goals.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +31,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event
-from tests.conftest import Clock, make_context
+from tests.conftest import Clock, make_context, postgres_database
 from tests.report_data import Q4, bind_person, fill_answers
 
+from bench.towns import copy_answers, towns_catalogue
 from goalbot.reporting.export import export_period
 from goalbot.reporting.report_texts import missing_parts, status_parts, summary_parts
 from goalbot.services.catalogue import get_catalogue, load_catalogue
@@ -35,16 +42,16 @@ from goalbot.services.context import AppContext
 
 
 def measured(ctx: AppContext, make: Callable[[], object], runs: int) -> tuple[list[float], int]:
-    """Milliseconds of each run of ``make`` (after one warm-up), and its statements."""
+    """Milliseconds of each run of ``make`` (after one warm-up, whose statements are
+    counted), and its statements."""
     statements = 0
 
     def count(*_args: Any) -> None:
         nonlocal statements
         statements += 1
 
-    make()
     event.listen(ctx.db.engine, "before_cursor_execute", count)
-    make()
+    make()  # the warm-up (the first chart or workbook imports its library)
     event.remove(ctx.db.engine, "before_cursor_execute", count)
     times = []
     for _ in range(runs):
@@ -54,16 +61,23 @@ def measured(ctx: AppContext, make: Callable[[], object], runs: int) -> tuple[li
     return times, statements
 
 
-def main(years: int, runs: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        ctx = make_context(
-            f"sqlite:///{folder}/bench.sqlite3", Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
-        )
-        load_catalogue(ctx)
+def one_size(copies: int, years: int, runs: int, postgres: bool, skip: list[str]) -> dict[str, int]:
+    """Build the catalogue ``copies`` times over (one copy: the shipped one), every role
+    held, ``years`` of answers; print each report's service time and statements (by name)."""
+    with tempfile.TemporaryDirectory() as folder, database(folder, postgres) as url:
+        ctx = make_context(url, Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC)))
+        started = time.perf_counter()
+        load_catalogue(ctx, towns_catalogue(copies, Path(folder)) if copies > 1 else None)
         for number, role in enumerate(get_catalogue(ctx).roles):
             bind_person(ctx, role.id, f"Henkilö {number}", 5000 + number)
         periods = tuple(Q4.shifted(-n) for n in range(4 * years - 1, -1, -1))
-        fill_answers(ctx, periods=periods)
+        if copies > 1:
+            # the first copy's answers through the services, then copied to the others
+            fill_answers(ctx, periods=periods, where=lambda metric: "-k" not in metric.id)
+            copy_answers(ctx)
+        else:
+            fill_answers(ctx, periods=periods)
+        built = time.perf_counter() - started
         reports: dict[str, Callable[[], object]] = {
             "/status (the whole town)": lambda: status_parts(ctx, "", Q4),
             "/status tekninen": lambda: status_parts(ctx, "tekninen", Q4),
@@ -73,20 +87,54 @@ def main(years: int, runs: int) -> None:
             "export xlsx": lambda: export_period(ctx, Q4, "xlsx"),
             "export docx": lambda: export_period(ctx, Q4, "docx"),
         }
-        goals = len(get_catalogue(ctx).goals)
-        print(f"{goals} goals, {len(periods)} quarters of answers, {runs} runs each")
+        reports = {name: make for name, make in reports.items() if name.split()[-1] not in skip}
+        catalogue = get_catalogue(ctx)
+        where = "PostgreSQL" if postgres else "SQLite"
+        print(
+            f"{len(catalogue.goals)} goals ({copies} × the shipped catalogue), "
+            f"{len(list(catalogue.metrics()))} metrics, {len(catalogue.roles)} roles held, "
+            f"{len(periods)} quarters of answers, on {where} (built in {built:.0f} s), "
+            f"{runs} runs each"
+        )
+        counts = {}
         for name, make in reports.items():
             times, statements = measured(ctx, make, runs)
+            counts[name] = statements
             print(
-                f"{name:28} {statistics.median(times):8.1f} ms "
+                f"  {name:28} {statistics.median(times):8.1f} ms "
                 f"(min {min(times):.1f}, max {max(times):.1f}), {statements} SQL statements"
             )
         ctx.db.dispose()
+        return counts
+
+
+def database(folder: str, postgres: bool) -> AbstractContextManager[str]:
+    """A SQLite file in ``folder``, or a fresh PostgreSQL database (dropped after)."""
+    return postgres_database() if postgres else nullcontext(f"sqlite:///{folder}/bench.sqlite3")
+
+
+def main(sizes: list[int], years: int, runs: int, postgres: bool, skip: list[str]) -> None:
+    counted = [one_size(copies, years, runs, postgres, skip) for copies in sizes]
+    if len(counted) > 1:
+        same = all(counts == counted[0] for counts in counted)
+        print(
+            "SQL statements of each report "
+            + ("the same at every size" if same else f"DIFFER between sizes: {counted}")
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--towns",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="sizes: copies of the shipped catalogue (300: 15,600 goals); several to compare",
+    )
+    parser.add_argument("--postgres", action="store_true", help="on PostgreSQL")
+    parser.add_argument("--skip", nargs="*", default=[], help="reports left out: xlsx, docx")
     args = parser.parse_args()
-    main(args.years, args.runs)
+    main(args.towns, args.years, args.runs, args.postgres, args.skip)

@@ -78,11 +78,10 @@ from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import RoundRow
 from goalbot.storage.repositories import (
     PriorAnswers,
-    all_answers,
+    answers_up_to,
     comments_for_period,
     prior_answers,
     role_holders,
-    row_to_answer,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -457,8 +456,8 @@ def report_period(ctx: AppContext, period: Period | None = None) -> Period:
 
 def _answers_by_metric(uow: UnitOfWork, period: Period) -> dict[str, list[Answer]]:
     by_metric: dict[str, list[Answer]] = {}
-    for row in all_answers(uow, period):
-        by_metric.setdefault(row.metric_id, []).append(row_to_answer(row))
+    for answer in answers_up_to(uow, period):
+        by_metric.setdefault(answer.metric_id, []).append(answer)
     return by_metric
 
 
