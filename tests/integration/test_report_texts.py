@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -113,3 +114,32 @@ def test_the_welcome_makes_no_promise_it_cannot_keep() -> None:
     binding = Binding(1, "Hanna", "hallintojohtaja", "Hallintojohtaja", HolderKind.OWNER, None)
     text = render("chat/invite_accepted.html.j2", "fi", binding=binding)
     assert "minuut" not in text and "Vuosineljänneksen" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "joined"),
+    [
+        ("fi", "minuuttia.\nVastaa viimeistään"),
+        ("sv", "minuter.\nSvara senast"),
+        ("en", "minutes.\nPlease answer by"),
+    ],
+)
+def test_the_reminder_gives_its_deadline_on_a_line_of_its_own(language: str, joined: str) -> None:
+    view = ReminderView("Hanna", Q4, datetime(2027, 1, 18, 14, tzinfo=UTC), 3, 7, 0, (), 0, True)
+    text = render("chat/reminder.html.j2", language, view=view, timezone="Europe/Helsinki")
+    assert joined in text
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize("template", ["chat/round_deadline.html.j2", "cli/round_deadline.txt.j2"])
+def test_a_deadline_change_says_who_is_told_on_a_line_of_its_own(
+    language: str, template: str
+) -> None:
+    from goalbot.services.rounds import DeadlineChanged
+
+    at = datetime(2027, 1, 25, 14, tzinfo=UTC)
+    for reopened in (True, False):
+        changed = DeadlineChanged(Q4, at, at, reopened, 2)
+        lines = render(template, language, changed=changed, timezone=ZoneInfo("Europe/Helsinki"))
+        first, second = lines.strip().split("\n")
+        assert first.endswith(".") and "2" in second
