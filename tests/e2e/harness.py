@@ -7,13 +7,21 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram.ext import Application
 
 from goalbot.chat.application import build_application, running
 from goalbot.chat.ratelimit import TelegramLimits
 from goalbot.config import Config, TelegramConfig
+from goalbot.domain.protocol import SendStatus
 from goalbot.services.context import AppContext
+from goalbot.services.outbox import retry_delay
+from goalbot.storage.models import InboxRow, SendRow
 from tests.fakes.botapi import FakeBotApi
+from tests.fakes.fixtures import RUNNING
+
+UNFINISHED = [s.value for s in SendStatus if not s.is_final]
 
 
 def bot_config(base: Config, botapi: FakeBotApi, **telegram: Any) -> Config:
@@ -66,5 +74,42 @@ async def running_bot(
         calendar=calendar,
         limits=limits if limits is not None else unpaced(),
     )
-    async with running(application, poll_timeout=1):
-        yield application
+    fake = RUNNING.get(ctx.config.telegram.base_url)
+    undo = fake.driver.wait_also_for(lambda: unfinished_work(ctx)) if fake else None
+    try:
+        async with running(application, poll_timeout=1):
+            yield application
+    finally:
+        if undo is not None:
+            undo()
+
+
+def unfinished_work(ctx: AppContext) -> str:
+    """What the bot has taken on and not finished, as its database says: updates kept and not
+    yet handled, sends due (a send waiting out its backoff on the services' clock is not)."""
+    now = ctx.now()
+    try:
+        with ctx.unit_of_work(read_only=True) as uow:
+            updates = uow.session.scalars(
+                select(InboxRow.update_id).where(InboxRow.outcome == "")
+            ).all()
+            sends = uow.session.execute(
+                select(SendRow.id, SendRow.status, SendRow.attempts, SendRow.sent_at).where(
+                    SendRow.status.in_(UNFINISHED)
+                )
+            ).all()
+    except (OperationalError, DBAPIError):
+        return ""  # the database is away (a test of that): the calls alone tell then
+    due = [
+        send.id
+        for send in sends
+        if send.status != SendStatus.RETRY
+        or send.sent_at is None
+        or send.sent_at + retry_delay(send.attempts) <= now
+    ]
+    left = []
+    if updates:
+        left.append(f"updates {list(updates)} not handled")
+    if due:
+        left.append(f"sends {due} due")
+    return ", ".join(left)

@@ -42,6 +42,10 @@ def assert_no_invalid_calls(api: FakeBotApi) -> None:
         )
 
 
+RUNNING: dict[str, FakeBotApi] = {}
+"""The fake servers of the test running, by their ``base_url``."""
+
+
 @pytest.fixture
 def botapi_factory() -> Iterator[Callable[..., FakeBotApi]]:
     """Start fake servers with custom options (clock, rate limits, privacy mode...).
@@ -54,11 +58,13 @@ def botapi_factory() -> Iterator[Callable[..., FakeBotApi]]:
         api = FakeBotApi(**kwargs)
         api.start()
         started.append(api)
+        RUNNING[api.base_url] = api
         return api
 
     yield make
     reports: list[str] = []
     for api in started:
+        RUNNING.pop(api.base_url, None)
         api.stop()
         report = invalid_call_report(api)
         if report:
