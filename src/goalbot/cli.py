@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     answers_set.add_argument(
         "period", help="the period it describes: 2026Q4, or the year (2026) for a year's figure"
     )
-    answers_set.add_argument("value", help="the figure as the chat takes it: 11,9 or -85 or kyllä")
+    answers_set.add_argument("value", help="the figure as the chat takes it: 11,9 or -85 or yes")
     answers_set.add_argument("--comment", default="", help="kept with the figure")
     answers_set.add_argument("--by", default=DEFAULT_ENTERED_BY, help=by_help)
 
@@ -724,7 +724,10 @@ def cmd_person(args: argparse.Namespace, config: Config) -> int:
             )
         )
         try:
-            answer = input(f"Type {found['id']} to erase, anything else to stop: ")
+            from goalbot.reporting.cli_texts import translated
+
+            prompt = f"Type {found['id']} to erase, anything else to stop: "
+            answer = input(translated(prompt, config.texts.language))
         except EOFError:
             answer = ""
         if answer.strip() != str(found["id"]):
@@ -861,7 +864,7 @@ def service_error_text(error: ServiceError, language: str = "fi") -> str:
     return render("cli/service_error.txt.j2", language, code=error.code, **error.params)
 
 
-def cmd_config(args: argparse.Namespace) -> int:
+def cmd_config(args: argparse.Namespace, language: str = "fi") -> int:
     """``config check``: every problem of the configuration and what it points at, at once."""
     from goalbot.config import ENV_CONFIG, ENV_TOKEN, ConfigError, load_config
     from goalbot.domain.catalogue_file import CatalogueError, read_catalogue
@@ -873,8 +876,9 @@ def cmd_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        # a configuration that cannot be read: its messages in the default language
-        print(render("cli/config_check.txt.j2", "fi", source=source, problems=exc.problems))
+        # a configuration that cannot be read: its messages in the language found before it
+        # was read (the environment's, else Finnish)
+        print(render("cli/config_check.txt.j2", language, source=source, problems=exc.problems))
         return EXIT_CONFIG
     problems = []
     if not config.telegram.token:
@@ -908,13 +912,62 @@ def cmd_config(args: argparse.Namespace) -> int:
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went away (128 + 13)
 
 
-def _language(config: Config | None) -> str:
-    """The language of the command line's own messages: ``[texts] language``."""
-    return config.texts.language if config is not None else "fi"
+def early_language(argv: Sequence[str] | None) -> str:
+    """The language of the command line's messages before its arguments are read (for the
+    help and the usage errors): ``[texts] language`` of the configuration that ``--config``
+    (or ``$GOALBOT_CONFIG``) names, with the environment's overrides; Finnish when that
+    cannot be read (the error then says why)."""
+    from goalbot.config import load_config
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    path: Path | None = None
+    for index, word in enumerate(words):
+        if word == "--config" and index + 1 < len(words):
+            path = Path(words[index + 1])
+        elif word.startswith("--config="):
+            path = Path(word.partition("=")[2])
+    try:
+        config = load_config(path)
+    except Exception:
+        from goalbot.config import LANGUAGES
+
+        asked = os.environ.get("GOALBOT_TEXTS__LANGUAGE", "")
+        return asked if asked in LANGUAGES else "fi"
+    from goalbot.reporting.rendering import use_template_folder
+
+    use_template_folder(config.texts.templates)  # a town's own wording of them, too
+    return config.texts.language
 
 
-def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
-    """The exit code and the one line on stderr for a failure."""
+def parse_arguments(argv: Sequence[str] | None, language: str) -> argparse.Namespace:
+    """The arguments, read by a parser that speaks ``language`` where it says something: its
+    help, and a usage error. (Arguments read without a word said need not load its texts.)"""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if not {"-h", "--help"} & set(words):
+        try:
+            return build_parser().parse_args(words)
+        except CliError:
+            pass  # said again, in the language
+    from goalbot.reporting.cli_texts import argparse_in, translate_parser
+
+    with argparse_in(language):
+        parser = build_parser()
+        translate_parser(parser, language)
+        return parser.parse_args(words)
+
+
+def _error_line(exc: BaseException, config: Config | None, language: str) -> tuple[int, str]:
+    """The exit code and the one line on stderr for a failure, in ``language``."""
+    code, line = _english_error_line(exc, config, language)
+    from goalbot.reporting.cli_texts import translated
+
+    return code, translated(line, language)
+
+
+def _english_error_line(
+    exc: BaseException, config: Config | None, language: str
+) -> tuple[int, str]:
+    """The exit code and the line; what goalbot's code says in English, as it says it."""
     if isinstance(exc, CliError):  # a usage error: nothing else was loaded yet
         return exc.code, str(exc)
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -930,9 +983,9 @@ def _error_line(exc: BaseException, config: Config | None) -> tuple[int, str]:
     if isinstance(exc, ConfigError):
         return EXIT_CONFIG, f"goalbot: configuration error: {exc}"
     if isinstance(exc, CatalogueError):
-        return EXIT_FAILURE, render("cli/catalogue_problems.txt.j2", _language(config), error=exc)
+        return EXIT_FAILURE, render("cli/catalogue_problems.txt.j2", language, error=exc)
     if isinstance(exc, ServiceError):
-        return EXIT_FAILURE, f"goalbot: {service_error_text(exc, _language(config))}"
+        return EXIT_FAILURE, f"goalbot: {service_error_text(exc, language)}"
     if isinstance(exc, PeriodError):
         return EXIT_USAGE, f"goalbot: {exc}"
     if isinstance(exc, AlreadyRunning):
@@ -952,16 +1005,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure is one line on stderr and a non-zero exit code."""
     config: Config | None = None
     debug = False
+    language = "fi"
     try:
-        args = build_parser().parse_args(argv)
+        language = early_language(argv)
+        args = parse_arguments(argv, language)
         debug = args.debug
         from goalbot.config import load_config
         from goalbot.reporting.rendering import use_template_folder
 
         if args.command == "config":
-            code = cmd_config(args)
+            code = cmd_config(args, language)
         else:
             config = load_config(args.config)
+            language = config.texts.language
             use_template_folder(config.texts.templates)
             code = COMMANDS[args.command](args, config)
         sys.stdout.flush()  # a reader that went away (| head) is noticed here, not at exit
@@ -976,6 +1032,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        code, line = _error_line(exc, config)
+        code, line = _error_line(exc, config, language)
         print(line, file=sys.stderr)
         return code

@@ -143,7 +143,7 @@ def test_config_check_reports_every_problem_at_once(
     ]
     # the other commands name the first problem and point here
     code, _, err = run(capsys, "--config", str(path), "owners", "list")
-    assert code == EXIT_CONFIG and "(and 4 more: see 'goalbot config check')" in err
+    assert code == EXIT_CONFIG and "(ja 4 muuta: katso 'goalbot config check')" in err
 
 
 def test_config_check_of_a_good_configuration(

@@ -173,6 +173,7 @@ def test_export_default_file_name(
     assert (tmp_path / f"goalbot-{Q4.key}.xlsx").stat().st_size > 5000
 
 
+@pytest.mark.usefixtures("english_cli")
 def test_export_bad_arguments_are_one_line(
     capsys: pytest.CaptureFixture[str], config_file: Path, tmp_path: Path
 ) -> None:

@@ -120,8 +120,10 @@ def test_the_clock_and_the_answers_outlive_a_restart_and_reset_starts_afresh(
 
 
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """goalbot as a program, its messages in English as these tests read them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
     env["PYTHONPATH"] = str(REPO_ROOT)
+    env["GOALBOT_TEXTS__LANGUAGE"] = "en"
     return subprocess.run(
         [sys.executable, "-m", "goalbot", *args],
         cwd=tmp_path,

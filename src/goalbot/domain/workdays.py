@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TypeAlias
 
-import holidays
-
 # An extra day off is given either as a named rule ("midsummer_eve"), as an annual fixed date
 # in "MM-DD" form ("12-31"), or as a single concrete date (a one-off closure).
 ExtraNonWorkingDay: TypeAlias = str | date
@@ -102,6 +100,8 @@ class WorkingCalendar:
         cached = self._by_year.get(year)
         if cached is not None:
             return cached
+        import holidays  # when a calendar is asked, not when the configuration is read
+
         public = holidays.country_holidays("FI", subdiv=self._subdivision, years=year)
         days: dict[date, str] = {day: str(name) for day, name in public.items()}
         for name, rule in self._rules:

@@ -100,6 +100,7 @@ def environment() -> Environment:
     )
     env.filters.update(_formatting_filters())
     env.filters["t"] = in_language
+    env.filters["from_code"] = from_code
     env.globals["untranslated"] = untranslated
     env.tests["with_example"] = with_example
     return env
@@ -143,6 +144,15 @@ def noting_untranslated() -> Iterator[set[str]]:
         yield noted
     finally:
         _untranslated.reset(token)
+
+
+@pass_context
+def from_code(context: Context, message: Any) -> str:
+    """A message goalbot's code made in English (a configuration's or a catalogue's problem)
+    in the language rendered (see reporting.cli_texts)."""
+    from goalbot.reporting.cli_texts import translated
+
+    return translated(str(message), context.get("lang", DEFAULT_LANGUAGE))
 
 
 EXAMPLE_WORDS = ("esim.", "t.ex.", "e.g.")
