@@ -205,6 +205,13 @@ def the_next_reports_and_exports_show_the_figures_with_their_period(ctx: AppCont
     assert metrics["STR-7.1"]["value_period"] == {"key": "2029Q4", "label": "2029"}
     assert metrics["STR-3.1"]["value_period"] == {"key": "2029Q4", "label": "Q4/2029"}
     assert metrics["TILA-2.1"]["status"] in ("on_track", "at_risk", "off_track")
+    # the survey of 2028 is judged for 2028 in every report after it, to the term's end
+    assert metrics["STR-1.1"]["status"] in ("on_track", "at_risk", "off_track")
+    assert metrics["STR-1.1"]["value_period"] == {"key": "2028Q4", "label": "2028"}
+    for later in (Period(2029, 2), Period(2030, 1)):
+        survey = {m.metric.id: m for m in status_of(ctx, "STR-1", later).metrics()}["STR-1.1"]
+        assert survey.status in JUDGED and survey.evaluation.value_period == Period(2028, 4)
+        assert "ei kysytty tällä kertaa" not in status_report(ctx, "STR-1", later)
 
 
 def a_figure_never_given_is_reported_as_missing_after_its_last_round(

@@ -249,12 +249,36 @@ def test_events_yearly() -> None:
     )
 
 
-def test_events_not_asked_mid_year() -> None:
+def test_events_not_asked_mid_year_keep_the_verdict_of_the_year_they_describe() -> None:
     result = judge(EVENTS, "2027Q2", None, [number("2026Q4", "27")])
-    assert verdict(result) == (Status.NOT_DUE, Reason.NOT_DUE_THIS_PERIOD)
+    assert verdict(result) == verdict(judge(EVENTS, "2026Q4", "27"))
+    assert result.period == q("2027Q2")
     assert result.value == AnswerValue.of_number(D(27))
     assert result.value_period == q("2026Q4")
-    assert result.trend == Trend.UNKNOWN
+    assert result.previous is None and result.previous_period is None
+
+
+SURVEY = make_metric(
+    Target(Rule.AT_LEAST, value=D(4), text="Vähintään 4 (1–5)"),
+    kind=MetricKind.SURVEY,
+    scale=(D(1), D(5)),
+    cadence=Cadence(CadenceKind.EVEN_YEARS, quarter=4),
+)
+
+
+@pytest.mark.parametrize("later", ["2029Q1", "2029Q4", "2030Q1"])
+def test_a_survey_of_every_other_year_is_judged_in_every_later_report(later: str) -> None:
+    """The resident survey of 2028 (3,9 against at least 4) in the reports of 2029 and of
+    the term's end: its verdict for 2028, never "not asked this time"."""
+    history = [number("2026Q4", "3.7"), number("2028Q4", "3.9")]
+    result = judge(SURVEY, later, None, history)
+    assert result.status != Status.NOT_DUE
+    assert verdict(result) == verdict(judge(SURVEY, "2028Q4", "3.9", history[:1]))
+    assert (result.value, result.value_period) == (AnswerValue.of_number(D("3.9")), q("2028Q4"))
+
+
+def test_a_metric_without_any_figure_yet_is_not_due() -> None:
+    assert judge(SURVEY, "2027Q2", None).status == Status.NOT_DUE
 
 
 def test_decrease_lower_is_better() -> None:

@@ -50,9 +50,18 @@ Terms used below:
   INCREASE / DECREASE / MAINTAIN / AT_LEAST_PREVIOUS, the reference figure for RELATIVE, 0 for
   POSITIVE and nothing for yes/no.
 
+A figure known from an earlier period: when the metric is not asked this period and no value
+was given for it (a survey of every other year, the term's last figure in the reports of
+2030), the latest earlier figure is judged for the period it describes, with that period's
+earlier figures, and the verdict is the metric's in every later report: the figure in `value`
+with its period in `value_period`, no `previous` (the verdict does not change from one report
+to the next). A RELATIVE target, judged against a figure given for its own period, is not
+judged so, nor a figure from before the term (what the term starts from).
+
 States without a judgement (never counted as a missed target):
 
-- The metric is not asked this period and no value was given: NOT_DUE
+- The metric is not asked this period, no value was given and no earlier figure is judged
+  (see above): NOT_DUE
   (`not_due_this_period`). The latest earlier value is carried in `value` with its period in
   `value_period`; there is no trend. Yes/no metrics are the exception: see below. A value
   given in a quarter the cadence does not ask for is judged as usual.
@@ -153,7 +162,7 @@ import calendar
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -647,6 +656,26 @@ def evaluate(
     last = earlier[-1] if earlier else None
     answered = current is not None and current.value.has_value
     if not answered and not metric.cadence.is_due(period):
+        if (
+            last is not None
+            and last.value.number is not None
+            and (term is None or last.period >= term.first)
+            and _judged_later(metric)
+        ):
+            # a figure known from an earlier period keeps its verdict for the period it
+            # describes in every later report, not "not asked this time"
+            before = [a for a in earlier if a.period < last.period]
+            judged = _evaluate_number(
+                metric, last.period, last.value.number, last.value, before, term, None
+            )
+            return replace(
+                judged,
+                period=period,
+                value_period=last.period,
+                previous=None,
+                previous_period=None,
+                change_from_previous=None,
+            )
         return _not_due(metric, period, last)
     if current is None:
         return _without_verdict(metric, period, Status.NO_ANSWER, Reason.NO_ANSWER, None, last)
@@ -711,6 +740,12 @@ def _carried(
         value_period=shown.period if shown else None,
         missed=missed,
     )
+
+
+def _judged_later(metric: Metric) -> bool:
+    """Whether a figure of ``metric`` can be judged in a later period's report by itself: not
+    a target relative to another figure, which is given for its period only."""
+    return metric.target.rule not in (Rule.DONE, Rule.RELATIVE, Rule.REFERENCE)
 
 
 def _not_due(metric: Metric, period: Period, last: Answer | None) -> Evaluation:
