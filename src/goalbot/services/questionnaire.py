@@ -40,7 +40,13 @@ from goalbot.domain.goals import Catalogue, Goal, Metric, MetricKind
 from goalbot.domain.obligations import Asked, Holder, Question, RoleHolders, asked_periods_of
 from goalbot.domain.periods import Period
 from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
-from goalbot.services.access import Identity, identify, identity_of, person_by_telegram_id
+from goalbot.services.access import (
+    Identity,
+    answering_hold,
+    identify,
+    identity_of,
+    person_by_telegram_id,
+)
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
@@ -209,22 +215,26 @@ class _Session:
         self.catalogue = catalogue
         self.round = round_row
         self.period = Period.parse(round_row.period)
-        holds = {hold.role.id: hold for hold in identity.roles}
-        own = [m.id for role in holds for g in catalogue.goals_of_role(role) for m in g.metrics]
+        roles = list(dict.fromkeys(hold.role.id for hold in identity.roles))
+        own = [m.id for role in roles for g in catalogue.goals_of_role(role) for m in g.metrics]
         prior = prior_answers(uow, self.period, own)
-        triples = asked_of(uow, catalogue, list(holds), self.period, prior)
+        triples = asked_of(uow, catalogue, roles, self.period, prior)
         # a metric owned by two roles the person holds is asked once; a figure still missing
         # from an earlier period is asked before the newest one
         self.items: list[_Item] = []
         self.asked: Asked = {}  # metric id → the periods its answers describe
-        for role_id, goal, metric in triples:
+        for _role, goal, metric in triples:
             if metric.id in self.asked:
                 continue
             periods = asked_periods_of(
                 catalogue, metric, self.period, prior.yes, prior.settled, prior.held
             )
+            # how the person answers it: the one definition, as /vastaa has it
+            hold = answering_hold(identity, catalogue, metric)
+            if hold is None:
+                continue
             self.asked[metric.id] = periods
-            self.items.extend(_Item(holds[role_id], goal, metric, p) for p in periods)
+            self.items.extend(_Item(hold, goal, metric, p) for p in periods)
         self.answers = asked_answers(uow, self.period, self.asked)
         # an input reads the history of the person's own metrics, not the town's
         history: dict[str, list[Answer]] = {}
