@@ -108,3 +108,39 @@ def test_a_late_figure_is_checked_as_the_chat_checks_an_answer(closed: AppContex
     assert give_figure(ctx, CATERING, ["TILA-2.1", "2026", "11.715", "!"]).code == "saved"
     stored = stored_answer(ctx, "TILA-2.1", Period(2026, 4))
     assert stored is not None and stored.value.number == Decimal("11.715")
+
+
+def test_a_figure_skipped_with_a_reason_is_listed_as_missing_in_the_later_reports(
+    sqlite_ctx: AppContext, clock: Clock
+) -> None:
+    from goalbot.domain.answers import AnswerValue
+    from goalbot.reporting.export import csv_rows
+    from goalbot.reporting.report_texts import status_report, summary_parts
+    from tests.report_data import set_answer
+
+    ctx = sqlite_ctx
+    bind_person(ctx, "kaupunginjohtaja", "Kaisa Kaupunki", MANAGER)
+    q1 = Period(2027, 1)
+    clock.set(datetime.combine(q1.last_day.replace(day=10), time(9), tzinfo=UTC))
+    open_round_now(ctx, q1)
+    # the population change of 2026, asked in the first round of 2027, skipped with a reason
+    set_answer(
+        ctx, "STR-5.1", Period(2026, 4), AnswerValue.skipped("Tilasto viivästyy"), "", "", MANAGER
+    )
+    close_round_now(ctx, q1)
+    for later in (q1, Period(2027, 2)):
+        skipped = {(f.metric.id, f.period): f for f in status_of(ctx, "", later).lacking}
+        figure = skipped[("STR-5.1", Period(2026, 4))]
+        assert figure.skipped == "Tilasto viivästyy"
+    assert "2026 (ohitettu: Tilasto viivästyy)" in status_report(ctx, "STR-5", q1)
+    assert "2026 (ohitettu: Tilasto viivästyy)" in "\n".join(summary_parts(ctx, q1, 4000))
+    cells = {cell for row in csv_rows(status_of(ctx, "", q1), "sv") for cell in row}
+    assert any("Överhoppad: Tilasto viivästyy" in cell for cell in cells)
+    lacking, _ = lacking_for(ctx, MANAGER)
+    listing = render("chat/late_figure.html.j2", "en", code="list", lacking=lacking)
+    assert "(skipped: Tilasto viivästyy)" in listing
+    # given late, it is no longer missing
+    assert give_figure(ctx, MANAGER, ["STR-5.1", "2026", "−60"]).code == "saved"
+    assert ("STR-5.1", Period(2026, 4)) not in {
+        (f.metric.id, f.period) for f in status_of(ctx, "", q1).lacking
+    }

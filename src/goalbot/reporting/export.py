@@ -894,6 +894,7 @@ def report_json(data: StatusData, language: str = DEFAULT_LANGUAGE) -> dict[str,
                 "period": _json_period(f.metric, f.period),
                 "rounds": f.rounds,
                 "given_up": f.given_up,
+                "skipped": f.skipped,
                 "text": texts.lacking(f),
             }
             for f in data.lacking

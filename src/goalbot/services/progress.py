@@ -262,6 +262,7 @@ class LackingFigure:
     period: Period  # the period it describes
     rounds: int  # how many rounds asked for it, up to the report's
     given_up: bool = False  # no later round asks for it (it can still be given late)
+    skipped: str | None = None  # skipped with this reason (not asked again; given late still)
 
 
 @dataclass(frozen=True)
@@ -605,8 +606,9 @@ def _lacking(
 ) -> tuple[LackingFigure, ...]:
     """The figures of ``goals`` the town still lacks in ``period``'s report, oldest first:
     each asked for in a round before it (or in its own, once closed) and given no figure
-    since, whether still asked for again or past its last round (then missing data, which
-    a late figure still fills in). Every later report lists them until they are given."""
+    since, whether still asked for again, past its last round (then missing data, which
+    a late figure still fills in) or skipped with a reason (listed with it). Every later
+    report lists them until they are given."""
     rounds_held = set(prior.held or ())
     done = set(rounds_held)
     if round_info is not None:
@@ -628,7 +630,13 @@ def _lacking(
                 if not done.intersection(asked):
                     continue
                 answer = answers.get(described)
-                if answer is not None and answer.value.state != AnswerState.NO_DATA:
+                state = answer.value.state if answer is not None else None
+                if state == AnswerState.SKIPPED and answer is not None:
+                    # skipped with a reason: not asked again, and still lacking
+                    reason = answer.value.reason or ""
+                    found.append(LackingFigure(goal, metric, described, len(asked), True, reason))
+                    continue
+                if answer is not None and state != AnswerState.NO_DATA:
                     continue
                 last = asked_rounds_of(catalogue, metric, described)[-1]
                 found.append(LackingFigure(goal, metric, described, len(asked), period >= last))
