@@ -150,3 +150,26 @@ def test_a_figure_shown_as_example_is_no_answer_already_given() -> None:
         timezone=ZoneInfo("Europe/Helsinki"),
     )
     assert "Nykyinen vastauksesi: 7,5\u00a0%" in screen and repeated(screen) == []
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_a_name_that_ends_a_sentence_gets_one_full_stop(language: str) -> None:
+    """A metric's name or a goal's title that ends in a full stop of its own (the town writes
+    many so) is not followed by a second one in the skip and comment screens."""
+    catalogue = read_catalogue(shipped_catalogue_path())
+    zone = ZoneInfo("Europe/Helsinki")
+    ended = 0
+    for goal in catalogue.goals:
+        for place, metric in enumerate(goal.metrics, start=1):
+            role = catalogue.role(goal.owner_role)
+            holder = Holder(role, HolderKind.OWNER, 1, "Olli Omistaja")
+            item = ItemView(place, 9, holder, RoleHolders(role, holder), goal, metric, None, None)
+            skip = Screen(ScreenKind.SKIP_REASON, 1, Q4, item=item)
+            comment = Screen(ScreenKind.COMMENT, 1, Q4, goal=goal)
+            for screen in (skip, comment):
+                text = render(
+                    f"chat/{screen.kind.value}.html.j2", language, screen=screen, timezone=zone
+                )
+                assert ".</b>." not in text and "..</b>" not in text, text
+            ended += metric.name.endswith(".") or goal.title.endswith(".")
+    assert ended  # the catalogue has such names: the test looks at them

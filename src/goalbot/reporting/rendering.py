@@ -101,9 +101,16 @@ def environment() -> Environment:
     env.filters.update(_formatting_filters())
     env.filters["t"] = in_language
     env.filters["from_code"] = from_code
+    env.filters["full_stop"] = full_stop
     env.globals["untranslated"] = untranslated
     env.tests["with_example"] = with_example
     return env
+
+
+def full_stop(text: object) -> str:
+    """The full stop after a text that ends a sentence, unless the text has one of its own
+    (a goal's title or a metric's name often ends in one): ``<b>{{ x }}</b>{{ x | full_stop }}``."""
+    return "" if str(text).rstrip()[-1:] in (".", "?", "!", "…") else "."
 
 
 # what the text being rendered took in Finnish for want of its language (see in_language)
