@@ -9,6 +9,7 @@ new leader settles the sends the one before it left on their way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -75,6 +76,12 @@ def test_a_second_process_of_the_same_name_is_refused(pg: AppContext) -> None:
         first.release()
 
 
+LEADER_LOCK = (
+    "FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :key AND objsubid = 1"
+)
+LEADER_KEY = {"key": 0x676F616C}
+
+
 def test_a_leader_whose_connection_was_cut_loses_the_lead(pg: AppContext) -> None:
     first = InstanceLock.acquire(pg.db.engine, LEADER.name)
     second = InstanceLock.acquire(pg.db.engine, STANDBY.name)
@@ -82,13 +89,12 @@ def test_a_leader_whose_connection_was_cut_loses_the_lead(pg: AppContext) -> Non
         assert first.try_lead()
         with pg.db.engine.connect() as admin:
             # the server ends the leader's session (a restart, a network cut, a DBA)
-            admin.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND classid = 0 AND objid = :key AND objsubid = 1"
-                ),
-                {"key": 0x676F616C},
-            )
+            admin.execute(text(f"SELECT pg_terminate_backend(pid) {LEADER_LOCK}"), LEADER_KEY)
+            # it asks the session to end and does not wait: the lock goes when the session has
+            deadline = time.monotonic() + 30
+            while admin.execute(text(f"SELECT count(*) {LEADER_LOCK}"), LEADER_KEY).scalar():
+                assert time.monotonic() < deadline, "the leader's session did not end"
+                time.sleep(0.01)
         assert second.try_lead()  # the lock went with the session
         assert not first.keep()  # and the old leader knows it: it stands by
         assert not first.try_lead()
