@@ -271,6 +271,7 @@ def test_every_coded_text_in_every_language(name: str, language: str) -> None:
 
 
 NOTES = ["no_open_round", "nothing_due", "not_an_owner", "not_started"]
+NOTES += ["late_explanation", "late_corrective", "late_too_long", "late_empty", "late_gone"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -278,6 +279,7 @@ def test_every_note_in_every_language(language: str) -> None:
     for note in NOTES:
         for role in ("", "admin", "manager"):
             params = {"period": "Q4/2026", "admin": role == "admin", "manager": role == "manager"}
+            params |= {"metric": "RV-1.1", "length": 1200, "limit": 1000}
             screen = SimpleNamespace(note=note, error_params=params)
             text = render("chat/note.html.j2", language, screen=screen)
             assert_html(text)

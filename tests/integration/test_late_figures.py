@@ -144,3 +144,46 @@ def test_a_figure_skipped_with_a_reason_is_listed_as_missing_in_the_later_report
     assert ("STR-5.1", Period(2026, 4)) not in {
         (f.metric.id, f.period) for f in status_of(ctx, "", q1).lacking
     }
+
+
+def test_a_late_figure_that_misses_its_target_asks_why_and_what_is_done(
+    closed: AppContext,
+) -> None:
+    from goalbot.services.questionnaire import OwnerInput, handle_input
+
+    ctx = closed
+    given = give_figure(ctx, MANAGER, ["STR-5.1", "2026", "−60"])
+    assert given.code == "saved" and given.params["missed"]
+    for language, asked in (
+        ("fi", "Luku ei saavuta tavoitetta"),
+        ("sv", "Siffran når inte målet"),
+        ("en", "falls short of the target"),
+    ):
+        text = render("chat/late_figure.html.j2", language, given=given, code=given.code)
+        assert asked in text
+    first = handle_input(ctx, OwnerInput(501, MANAGER, text="Muuttotappio jatkui"))
+    assert first.screens[0].note == "late_explanation"
+    # the same update again changes nothing
+    assert not handle_input(ctx, OwnerInput(501, MANAGER, text="Muuttotappio jatkui")).screens
+    second = handle_input(ctx, OwnerInput(502, MANAGER, text="Asuntotonttien markkinointi"))
+    assert second.screens[0].note == "late_corrective"
+    answer = stored_answer(ctx, "STR-5.1", Period(2026, 4))
+    assert answer is not None
+    assert answer.explanation == "Muuttotappio jatkui"
+    assert answer.corrective_action == "Asuntotonttien markkinointi"
+    # asked no more: the next text is the chat's as usual (no round is open)
+    assert handle_input(ctx, OwnerInput(503, MANAGER, text="kiitos")).screens[0].note == (
+        "no_open_round"
+    )
+
+
+def test_a_late_figure_on_target_asks_nothing_more(closed: AppContext) -> None:
+    from goalbot.services.questionnaire import OwnerInput, handle_input
+
+    ctx = closed
+    given = give_figure(ctx, MANAGER, ["STR-5.1", "2026", "25"])
+    assert given.code == "saved" and not given.params["missed"]
+    text = render("chat/late_figure.html.j2", "fi", given=given, code=given.code)
+    assert "tavoitetta" not in text
+    note = handle_input(ctx, OwnerInput(601, MANAGER, text="selitys")).screens[0].note
+    assert note == "no_open_round"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from goalbot.domain.answers import (
     parse_reason,
     parse_yes_no,
 )
+from goalbot.domain.evaluation import Term, evaluate, is_target_missed
 from goalbot.domain.goals import Catalogue, Metric, MetricKind
 from goalbot.domain.periods import Period, PeriodError
 from goalbot.domain.protocol import DEFAULT_ENTERED_BY, HolderKind
@@ -50,12 +52,16 @@ from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import open_round_row
 from goalbot.storage.audit import Changer
+from goalbot.storage.models import AnswerRow, PersonRow
 from goalbot.storage.repositories import (
     answers_before,
     confirm_answer,
     get_answer,
+    get_setting,
+    row_to_answer,
     save_answer,
     save_text,
+    set_setting,
 )
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -420,5 +426,100 @@ def give_figure(ctx: AppContext, telegram_user_id: int, words: Sequence[str]) ->
             round_period=Period.parse(open_row.period) if open_row is not None else None,
         )
         confirm_answer(uow, row, person, now, changer=changer)
+        # a late figure that misses its target asks, as the questionnaire does, why and what
+        # is done about it: the person's next typed texts (see take_late_text)
+        missed = _misses_target(uow, catalogue, metric, period, row)
+        if person is not None:
+            _ask_late_text(uow, person, (metric, period) if missed else None, now)
         uow.commit()
-        return GivenFigure("saved" if changed else "unchanged", {}, metric, period, value)
+        params = {"missed": missed}
+        return GivenFigure("saved" if changed else "unchanged", params, metric, period, value)
+
+
+LATE_TEXT_SETTING = "late_text:{person_id}"
+"""What a person's next typed text is for after a late figure missed its target: the metric,
+the period and the step (``explanation``, then ``corrective_action``)."""
+LATE_STEPS = ("explanation", "corrective_action")
+
+
+def _misses_target(
+    uow: Any, catalogue: Catalogue, metric: Metric, period: Period, row: AnswerRow
+) -> bool:
+    """Whether the figure just given for ``period`` misses its target, judged as the
+    questionnaire judges an answer."""
+    answer = row_to_answer(row)
+    if not answer.value.has_value:
+        return False
+    history = [row_to_answer(r) for r in answers_before(uow, period, [metric.id])]
+    reference = metric.target.reference
+    reference_row = (
+        get_answer(uow, reference.metric, period)
+        if reference is not None and reference.metric
+        else None
+    )
+    evaluation = evaluate(
+        metric,
+        period,
+        answer,
+        history,
+        term=Term(catalogue.first_period, catalogue.last_period),
+        reference=reference_row.number if reference_row is not None else None,
+    )
+    return is_target_missed(evaluation)
+
+
+def _ask_late_text(
+    uow: Any, person: PersonRow, asked: tuple[Metric, Period] | None, now: datetime
+) -> None:
+    """Remember (or forget, ``asked`` None) that the person's next text explains a figure."""
+    key = LATE_TEXT_SETTING.format(person_id=person.id)
+    if asked is None:
+        if get_setting(uow, key):
+            set_setting(uow, key, "", now)
+        return
+    metric, period = asked
+    value = {"metric": metric.answered_as, "period": period.key, "step": LATE_STEPS[0]}
+    set_setting(uow, key, json.dumps(value), now)
+
+
+def late_text_asked(uow: Any, person: PersonRow) -> dict[str, str] | None:
+    """What the person was asked to write about a late figure, if anything."""
+    stored = get_setting(uow, LATE_TEXT_SETTING.format(person_id=person.id))
+    if not stored:
+        return None
+    with contextlib.suppress(ValueError, TypeError):
+        value = json.loads(stored)
+        if isinstance(value, dict) and value.get("step") in LATE_STEPS:
+            return {k: str(v) for k, v in value.items()}
+    return None
+
+
+def forget_late_text(uow: Any, person: PersonRow, now: datetime) -> None:
+    """The person went on to something else: their next text is no longer asked for."""
+    _ask_late_text(uow, person, None, now)
+
+
+def take_late_text(
+    uow: Any, person: PersonRow, asked: dict[str, str], text: str, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The person's text about a late figure that missed its target: kept with it as its
+    explanation, then as its corrective action. The note to show: ``late_explanation`` (the
+    corrective action is asked next), ``late_corrective`` (both kept), or why it was refused."""
+    period = Period.parse(asked["period"])
+    params: dict[str, Any] = {"metric": asked["metric"], "period": period.label}
+    try:
+        cleaned = parse_reason(text)
+    except InvalidAnswer as exc:
+        return f"late_{exc.code}", {**params, **exc.params}
+    row = get_answer(uow, asked["metric"], period)
+    if row is None:
+        forget_late_text(uow, person, now)
+        return "late_gone", params
+    step = asked["step"]
+    save_text(uow, row, step, cleaned, person, now)
+    if step == LATE_STEPS[0]:
+        value = {**asked, "step": LATE_STEPS[1]}
+        set_setting(uow, LATE_TEXT_SETTING.format(person_id=person.id), json.dumps(value), now)
+        return "late_explanation", params
+    forget_late_text(uow, person, now)
+    return "late_corrective", params

@@ -49,6 +49,7 @@ from goalbot.services.access import (
 )
 from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext
+from goalbot.services.entry import forget_late_text, late_text_asked, take_late_text
 from goalbot.services.inbox import AlreadyApplied, is_applied, kept_for, mark_applied
 from goalbot.services.rounds import (
     asked_of,
@@ -473,6 +474,17 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
     assert person is not None and catalogue is not None
     # they write to the bot, so they no longer block it: nudges may reach them again
     person.blocked_bot_at = None
+    late = late_text_asked(uow, person)
+    if late is not None:
+        # a late figure (/vastaa) missed its target: the next text says why, then what is
+        # done about it; anything else the person does goes on as usual
+        if owner_input.text is not None and owner_input.action is None:
+            if is_applied(uow, owner_input.update_id):
+                return Reply((), accepted=False)
+            code, params = take_late_text(uow, person, late, owner_input.text, ctx.now())
+            mark_applied(uow, owner_input.update_id, ctx.now(), kept_for(ctx.config))
+            return _note(code, **params)
+        forget_late_text(uow, person, ctx.now())
     round_row = open_round_row(uow)
     if round_row is None:
         return _note("no_open_round")
