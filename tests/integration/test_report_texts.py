@@ -89,6 +89,16 @@ def test_a_deliverable_not_yet_done_is_not_called_done(answered: AppContext) -> 
     assert "Aikataulussa: ei vielä toteutunut, aikaa on" in text
 
 
+def test_a_deliverable_not_yet_done_reads_not_yet_in_the_department_list(
+    answered: AppContext,
+) -> None:
+    """A green mark beside a bare "Ei" reads as a contradiction to the town manager."""
+    set_answer(answered, "SIV-1.1", Q4, AnswerValue.of_flag(False))
+    text = status_report(answered, "sivistys", Q4)
+    assert "✅ Ei vielä toteutunut · tavoite Kyllä" in text
+    assert "✅ Ei ·" not in text
+
+
 @pytest.mark.parametrize(
     ("metrics", "promise"),
     [
