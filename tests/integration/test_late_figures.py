@@ -187,3 +187,40 @@ def test_a_late_figure_on_target_asks_nothing_more(closed: AppContext) -> None:
     assert "tavoitetta" not in text
     note = handle_input(ctx, OwnerInput(601, MANAGER, text="selitys")).screens[0].note
     assert note == "no_open_round"
+
+
+def test_a_report_shows_the_date_an_answer_had_at_its_period(
+    sqlite_ctx: AppContext, clock: Clock
+) -> None:
+    from sqlalchemy import select
+
+    from goalbot.domain.answers import AnswerValue
+    from goalbot.reporting.report_texts import status_report
+    from goalbot.storage.models import PersonRow
+    from goalbot.storage.repositories import save_answer
+
+    ctx = sqlite_ctx
+    bind_person(ctx, "kaupunginjohtaja", "Kaisa Kaupunki", MANAGER)
+
+    def no_data_in(round_period: Period, day: datetime) -> None:
+        clock.set(day)
+        open_round_now(ctx, round_period)
+        with ctx.unit_of_work() as uow:
+            person = uow.session.scalars(
+                select(PersonRow).where(PersonRow.telegram_user_id == MANAGER)
+            ).one()
+            value = AnswerValue.no_data()
+            save_answer(
+                uow, "STR-5.1", Period(2026, 4), value, person, ctx.now(), round_period=round_period
+            )
+            uow.commit()
+        close_round_now(ctx, round_period)
+
+    # the population change of 2026: "Ei tietoa vielä" in the first round of 2027, and again
+    # in the second
+    no_data_in(Period(2027, 1), datetime(2027, 3, 20, 9, tzinfo=UTC))
+    no_data_in(Period(2027, 2), datetime(2027, 6, 18, 9, tzinfo=UTC))
+    first = status_report(ctx, "STR-5", Period(2027, 1))
+    assert "Vastasi Kaisa Kaupunki 20.3.2027" in first
+    assert "18.6.2027" not in first
+    assert "Vastasi Kaisa Kaupunki 18.6.2027" in status_report(ctx, "STR-5", Period(2027, 2))
