@@ -8,7 +8,7 @@ Each figure is measured in the same run as its baseline, as a whole process:
   the start of the process to its first ``getUpdates``, and its resident memory then, against
   a bare python-telegram-bot bot polling the same server.
 
-    .venv/bin/python bench/startup.py --runs 5
+    .venv/bin/python bench/startup.py --runs 5 --postgres   # SQLite, then PostgreSQL too
 
 Every figure is the median of the runs, with min and max.
 """
@@ -21,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.conftest import postgres_database
 from tests.fakes.botapi import FakeBotApi
 
 from bench.figures import spread
@@ -78,7 +80,7 @@ def until_first_poll(
         process.wait()
 
 
-def main(runs: int) -> None:
+def main(runs: int, postgres: bool) -> None:
     python = sys.executable
     helps, bare = [], []
     for _ in range(runs):
@@ -91,32 +93,54 @@ def main(runs: int) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOALBOT_")}
     env["PYTHONPATH"] = str(REPO)
-    ours, theirs, our_memory, their_memory = [], [], [], []
-    with FakeBotApi() as botapi, tempfile.TemporaryDirectory() as folder:
-        for number in range(runs):
-            config = Path(folder) / f"goalbot-{number}.toml"
-            config.write_text(
-                f'[telegram]\ntoken = "{botapi.token}"\nbase_url = "{botapi.base_url}"\n'
-                f'[database]\nurl = "sqlite:///{folder}/goalbot-{number}.sqlite3"\n',
-                encoding="utf-8",
-            )
-            seconds, memory = until_first_poll(
-                botapi, [python, "-m", "goalbot", "--config", str(config), "run"], env
-            )
-            ours.append(seconds)
-            our_memory.append(memory)
-            seconds, memory = until_first_poll(
-                botapi, [python, "-c", ECHO_BOT, botapi.token, botapi.base_url], env
-            )
-            theirs.append(seconds)
-            their_memory.append(memory)
-    print(f"goalbot run to its first getUpdates (new SQLite database): {spread(ours, ' s')}")
-    print(f"bare PTB bot to its first getUpdates:                     {spread(theirs, ' s')}")
-    print(f"resident memory then: goalbot {spread(our_memory, ' MiB')}")
-    print(f"                      bare PTB {spread(their_memory, ' MiB')}")
+    for where in ("SQLite", "PostgreSQL") if postgres else ("SQLite",):
+        ours, theirs, our_memory, their_memory = [], [], [], []
+        with FakeBotApi() as botapi, tempfile.TemporaryDirectory() as folder:
+            for number in range(runs):
+                with database(folder, number, where == "PostgreSQL") as url:
+                    config = Path(folder) / f"goalbot-{number}.toml"
+                    config.write_text(
+                        f'[telegram]\ntoken = "{botapi.token}"\nbase_url = "{botapi.base_url}"\n'
+                        f'[database]\nurl = "{url}"\n',
+                        encoding="utf-8",
+                    )
+                    goalbot = [python, "-m", "goalbot", "--config", str(config)]
+                    # goalbot run makes no database itself: a new one is made beforehand
+                    subprocess.run(
+                        [*goalbot, "db", "upgrade"],
+                        env=env,
+                        check=True,
+                        cwd=REPO,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    seconds, memory = until_first_poll(botapi, [*goalbot, "run"], env)
+                ours.append(seconds)
+                our_memory.append(memory)
+                seconds, memory = until_first_poll(
+                    botapi, [python, "-c", ECHO_BOT, botapi.token, botapi.base_url], env
+                )
+                theirs.append(seconds)
+                their_memory.append(memory)
+        print(
+            f"goalbot run to its first getUpdates (a new {where} database, migrated beforehand): {spread(ours, ' s')}"
+        )
+        print(f"bare PTB bot to its first getUpdates, the same runs: {spread(theirs, ' s')}")
+        print(f"resident memory then: goalbot {spread(our_memory, ' MiB')}")
+        print(f"                      bare PTB {spread(their_memory, ' MiB')}")
+
+
+def database(folder: str, number: int, postgres: bool) -> AbstractContextManager[str]:
+    """The URL of one run's database: a new SQLite file, or a fresh PostgreSQL database on the
+    server of ``GOALBOT_TEST_POSTGRES_URL`` (dropped after)."""
+    if postgres:
+        return postgres_database()
+    return nullcontext(f"sqlite:///{folder}/goalbot-{number}.sqlite3")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
-    main(parser.parse_args().runs)
+    parser.add_argument("--postgres", action="store_true", help="goalbot run on PostgreSQL too")
+    args = parser.parse_args()
+    main(args.runs, args.postgres)
