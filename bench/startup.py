@@ -123,7 +123,8 @@ def main(runs: int, postgres: bool) -> None:
                 theirs.append(seconds)
                 their_memory.append(memory)
         print(
-            f"goalbot run to its first getUpdates (a new {where} database, migrated beforehand): {spread(ours, ' s')}"
+            f"goalbot run to its first getUpdates (a new {where} database, migrated): "
+            f"{spread(ours, ' s')}"
         )
         print(f"bare PTB bot to its first getUpdates, the same runs: {spread(theirs, ' s')}")
         print(f"resident memory then: goalbot {spread(our_memory, ' MiB')}")
