@@ -77,7 +77,8 @@ async def answer_everything(
                 owner.send(good_typed_answer(metric))
                 done[metric.id] = "typed"
         elif step == "explanation":
-            assert "jää tavoitteesta" in screen.content
+            assert "jää tavoitteesta. Tavoite: " in screen.content
+            assert ").)" not in screen.content and ".." not in screen.content
             if not explained:
                 owner.send("Hankinta viivästyi toimittajan vuoksi.")
                 explained = True
