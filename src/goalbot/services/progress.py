@@ -30,10 +30,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.evaluation import (
@@ -82,6 +83,8 @@ from goalbot.storage.repositories import (
     comments_for_period,
     prior_answers,
     role_holders,
+    value_to_json,
+    values_as_of,
 )
 
 STRATEGIC_SCOPE = "strategia"
@@ -509,6 +512,26 @@ def read_judge(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Pe
     )
 
 
+def _dated_at(
+    judge: Judge, then: dict[tuple[str, str], tuple[dict[str, Any], datetime, str]]
+) -> Judge:
+    """The Judge with each answer given again after the report's round closed, with the same
+    value ("Ei tietoa vielä" again in a later round), dated as it was then: a report shows
+    the date valid at its period, not a later round's."""
+    if not then:
+        return judge
+    answers: dict[str, list[Answer]] = {}
+    for metric_id, listed in judge.answers.items():
+        dated = []
+        for answer in listed:
+            before = then.get((metric_id, answer.period.key))
+            if before is not None and before[0] == value_to_json(answer.value):
+                answer = replace(answer, answered_at=before[1], answered_by=before[2])
+            dated.append(answer)
+        answers[metric_id] = dated
+    return replace(judge, answers=answers)
+
+
 def reported_period(
     catalogue: Catalogue, metric: Metric, round_period: Period, asked: Asked
 ) -> Period:
@@ -575,7 +598,10 @@ def _collect_status(
         else viewers_scope(uow, ctx, catalogue, viewer, scope)
     )
     check_period(catalogue, period)
+    round_info = _round_of(uow, period)
     judge = read_judge(uow, ctx, catalogue, period)
+    if round_info is not None and round_info.closed_at is not None:
+        judge = _dated_at(judge, values_as_of(uow, period, round_info.closed_at))
     comments = comments_for_period(uow, period)
     holders = role_holders(uow, catalogue)
     prior = prior_answers(uow, period)
@@ -590,7 +616,6 @@ def _collect_status(
         )
         goals.append(GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role]))
     owed = read_obligations(uow, catalogue, period, resolved.goals, prior)
-    round_info = _round_of(uow, period)
     missing = MissingData.of(period, round_info, owed)
     lacking = _lacking(catalogue, period, round_info, prior, judge, resolved.goals)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)

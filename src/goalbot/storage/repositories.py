@@ -132,6 +132,35 @@ def answers_up_to(uow: UnitOfWork, up_to: Period) -> list[Answer]:
     return found
 
 
+def values_as_of(
+    uow: UnitOfWork, up_to: Period, moment: datetime
+) -> dict[tuple[str, str], tuple[dict[str, Any], datetime, str]]:
+    """Of the answers up to ``up_to`` answered again after ``moment``: the value each had then,
+    when it was given and by whom, by (metric id, period key) (an answer given first after
+    ``moment`` has none)."""
+    query = (
+        select(
+            AnswerRow.metric_id,
+            AnswerRow.period,
+            AnswerHistoryRow.new,
+            AnswerHistoryRow.changed_at,
+            AnswerHistoryRow.changed_by_name,
+        )
+        .join(AnswerHistoryRow, AnswerHistoryRow.answer_id == AnswerRow.id)
+        .where(
+            AnswerRow.period <= up_to.key,
+            AnswerRow.answered_at > moment,
+            AnswerHistoryRow.field == "value",
+            AnswerHistoryRow.changed_at <= moment,
+        )
+        .order_by(AnswerHistoryRow.changed_at, AnswerHistoryRow.id)
+    )
+    found: dict[tuple[str, str], tuple[dict[str, Any], datetime, str]] = {}
+    for row in uow.session.execute(query):
+        found[(row.metric_id, row.period)] = (row.new, row.changed_at, row.changed_by_name)
+    return found
+
+
 def given_in(row: AnswerRow) -> Period:
     """The round the row's value was given in (rows from before rounds were kept: its own)."""
     return Period.parse(row.given_in or row.period)
