@@ -8,6 +8,7 @@ and sentences as ``…minuuttia.Vastaa viimeistään``. Such a line ends in ``+%
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def joined_lines(source: str) -> list[str]:
     """Lines of text that end in a block tag and would run into the text of the next line."""
     lines = source.split("\n")
     found = []
-    for number, (line, following) in enumerate(zip(lines, lines[1:], strict=False), start=1):
+    for number, (line, following) in enumerate(pairwise(lines), start=1):
         end = line.rstrip()
         if not end.endswith("%}") or end.endswith(("+%}", "-%}")) or not TAG.sub("", end).strip():
             continue
