@@ -38,6 +38,12 @@ ChatRef = int | _HasChatId
 UserRef = int | _HasChatId
 
 
+# How long a wait for something the bot does lasts unless told: generous, since a wait ends
+# as soon as what it waits for happens, and a busy machine (a test run beside others) makes
+# a bot take many times its usual time; only a failing wait takes this long.
+WAIT_SECONDS = 30.0
+
+
 def _chat_id(chat: ChatRef) -> int:
     return chat if isinstance(chat, int) else chat.chat_id
 
@@ -464,7 +470,7 @@ class Driver:
         self,
         chat: ChatRef,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         predicate: Callable[[MessageView], bool] | None = None,
         after: int | MessageView | None = None,
     ) -> MessageView:
@@ -482,7 +488,7 @@ class Driver:
         self,
         chat: ChatRef,
         *,
-        timeout: float = 5.0,
+        timeout: float = WAIT_SECONDS,
         predicate: Callable[[MessageView], bool] | None = None,
         after: int | MessageView | None = None,
     ) -> MessageView:
@@ -501,7 +507,7 @@ class Driver:
         message_id: int,
         *,
         version: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
     ) -> MessageView:
         """Wait until the message changes (edited or deleted) past ``version``."""
         current = self.message(chat, message_id).version if version is None else version
@@ -514,7 +520,7 @@ class Driver:
         self,
         predicate: Callable[[], T | None],
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         interval: float = 0.01,
         message: str | Callable[[], str] | None = None,
     ) -> T:
@@ -532,7 +538,7 @@ class Driver:
         self,
         predicate: Callable[[], T | None],
         *,
-        timeout: float = 5.0,
+        timeout: float = WAIT_SECONDS,
         interval: float = 0.01,
         message: str | Callable[[], str] | None = None,
     ) -> T:
@@ -549,13 +555,13 @@ class Driver:
         with self.state.lock:
             return not self.state.updates
 
-    async def wait_for_updates_consumed(self, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for_updates_consumed(self, *, timeout: float = WAIT_SECONDS) -> None:  # noqa: ASYNC109
         """Wait until the bot has fetched and acknowledged every update made so far."""
         await self.wait_until(
             self._updates_consumed, timeout=timeout, message=self._describe_updates
         )
 
-    def wait_for_updates_consumed_sync(self, *, timeout: float = 5.0) -> None:
+    def wait_for_updates_consumed_sync(self, *, timeout: float = WAIT_SECONDS) -> None:
         self.wait_until_sync(
             self._updates_consumed, timeout=timeout, message=self._describe_updates
         )
@@ -572,13 +578,13 @@ class Driver:
     def _work_left(self) -> str:
         return "; ".join(left for check in list(self._work_checks) if (left := check()))
 
-    async def wait_until_idle(self, *, timeout: float = 5.0, quiet: float = 0.1) -> None:  # noqa: ASYNC109
+    async def wait_until_idle(self, *, timeout: float = WAIT_SECONDS, quiet: float = 0.1) -> None:  # noqa: ASYNC109
         """Updates consumed, no call in progress and none for ``quiet`` seconds."""
         await self.wait_until(
             lambda: self._idle(quiet), timeout=timeout, message=self._describe_updates
         )
 
-    def wait_until_idle_sync(self, *, timeout: float = 5.0, quiet: float = 0.1) -> None:
+    def wait_until_idle_sync(self, *, timeout: float = WAIT_SECONDS, quiet: float = 0.1) -> None:
         self.wait_until_sync(
             lambda: self._idle(quiet), timeout=timeout, message=self._describe_updates
         )
