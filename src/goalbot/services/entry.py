@@ -52,7 +52,7 @@ from goalbot.services.catalogue import active_catalogue
 from goalbot.services.context import AppContext, ServiceError
 from goalbot.services.rounds import open_round_row
 from goalbot.storage.audit import Changer
-from goalbot.storage.models import AnswerRow, PersonRow
+from goalbot.storage.models import AnswerRow, ConversationRow, PersonRow
 from goalbot.storage.repositories import (
     answers_before,
     confirm_answer,
@@ -437,8 +437,12 @@ def give_figure(ctx: AppContext, telegram_user_id: int, words: Sequence[str]) ->
 
 
 LATE_TEXT_SETTING = "late_text:{person_id}"
+"""Where a person without a questionnaire position keeps what their next typed text is for
+(see _LATE)."""
+_LATE = "late_text"
 """What a person's next typed text is for after a late figure missed its target: the metric,
-the period and the step (``explanation``, then ``corrective_action``)."""
+the period and the step (``explanation``, then ``corrective_action``); kept in the data of
+their questionnaire position, which every input reads anyway, else in a setting."""
 LATE_STEPS = ("explanation", "corrective_action")
 
 
@@ -468,35 +472,62 @@ def _misses_target(
     return is_target_missed(evaluation)
 
 
+def _keep_late_text(
+    uow: Any, person: PersonRow, value: dict[str, str] | None, now: datetime
+) -> None:
+    """Remember (or forget, ``value`` None) what the person's next text is for."""
+    position = uow.session.get(ConversationRow, person.id)
+    if position is not None:
+        data = dict(position.data or {})
+        if value is None and _LATE not in data:
+            return
+        if value is None:
+            del data[_LATE]
+        else:
+            data[_LATE] = value
+        position.data = data
+        return
+    key = LATE_TEXT_SETTING.format(person_id=person.id)
+    if value is None:
+        if get_setting(uow, key):
+            set_setting(uow, key, "", now)
+        return
+    set_setting(uow, key, json.dumps(value), now)
+
+
 def _ask_late_text(
     uow: Any, person: PersonRow, asked: tuple[Metric, Period] | None, now: datetime
 ) -> None:
     """Remember (or forget, ``asked`` None) that the person's next text explains a figure."""
-    key = LATE_TEXT_SETTING.format(person_id=person.id)
     if asked is None:
-        if get_setting(uow, key):
-            set_setting(uow, key, "", now)
+        _keep_late_text(uow, person, None, now)
         return
     metric, period = asked
-    value = {"metric": metric.answered_as, "period": period.key, "step": LATE_STEPS[0]}
-    set_setting(uow, key, json.dumps(value), now)
+    value = {"metric": metric.id, "period": period.key, "step": LATE_STEPS[0]}
+    _keep_late_text(uow, person, value, now)
 
 
-def late_text_asked(uow: Any, person: PersonRow) -> dict[str, str] | None:
-    """What the person was asked to write about a late figure, if anything."""
-    stored = get_setting(uow, LATE_TEXT_SETTING.format(person_id=person.id))
-    if not stored:
-        return None
-    with contextlib.suppress(ValueError, TypeError):
-        value = json.loads(stored)
-        if isinstance(value, dict) and value.get("step") in LATE_STEPS:
-            return {k: str(v) for k, v in value.items()}
+def late_text_asked(
+    uow: Any, person: PersonRow, position: ConversationRow | None
+) -> dict[str, str] | None:
+    """What the person was asked to write about a late figure, if anything. ``position``:
+    the person's questionnaire position, which the caller read (and keeps) for the
+    questionnaire too, so an answer's way has no read of its own for this."""
+    value: Any = None
+    if position is not None:
+        value = (position.data or {}).get(_LATE)
+    else:
+        stored = get_setting(uow, LATE_TEXT_SETTING.format(person_id=person.id))
+        with contextlib.suppress(ValueError, TypeError):
+            value = json.loads(stored) if stored else None
+    if isinstance(value, dict) and value.get("step") in LATE_STEPS:
+        return {k: str(v) for k, v in value.items()}
     return None
 
 
 def forget_late_text(uow: Any, person: PersonRow, now: datetime) -> None:
     """The person went on to something else: their next text is no longer asked for."""
-    _ask_late_text(uow, person, None, now)
+    _keep_late_text(uow, person, None, now)
 
 
 def take_late_text(
@@ -518,8 +549,7 @@ def take_late_text(
     step = asked["step"]
     save_text(uow, row, step, cleaned, person, now)
     if step == LATE_STEPS[0]:
-        value = {**asked, "step": LATE_STEPS[1]}
-        set_setting(uow, LATE_TEXT_SETTING.format(person_id=person.id), json.dumps(value), now)
+        _keep_late_text(uow, person, {**asked, "step": LATE_STEPS[1]}, now)
         return "late_explanation", params
     forget_late_text(uow, person, now)
     return "late_corrective", params

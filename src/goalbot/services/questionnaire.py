@@ -474,7 +474,10 @@ def _reply_to(uow: UnitOfWork, ctx: AppContext, owner_input: OwnerInput) -> Repl
     assert person is not None and catalogue is not None
     # they write to the bot, so they no longer block it: nudges may reach them again
     person.blocked_bot_at = None
-    late = late_text_asked(uow, person)
+    # the person's position, read once here and kept: the session reads it from the identity
+    # map (which holds only what something refers to)
+    position = uow.session.get(ConversationRow, person.id)
+    late = late_text_asked(uow, person, position)
     if late is not None:
         # a late figure (/vastaa) missed its target: the next text says why, then what is
         # done about it; anything else the person does goes on as usual
