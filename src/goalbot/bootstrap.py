@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from goalbot.config import Config
-from goalbot.reporting.rendering import use_template_folder
+from goalbot.reporting.folders import use_template_folder
 from goalbot.services.catalogue import ensure_catalogue
 from goalbot.services.context import AppContext
 from goalbot.services.leadership import settle_interrupted

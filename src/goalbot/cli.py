@@ -933,7 +933,7 @@ def early_language(argv: Sequence[str] | None) -> str:
 
         asked = os.environ.get("GOALBOT_TEXTS__LANGUAGE", "")
         return asked if asked in LANGUAGES else "fi"
-    from goalbot.reporting.rendering import use_template_folder
+    from goalbot.reporting.folders import use_template_folder
 
     use_template_folder(config.texts.templates)  # a town's own wording of them, too
     return config.texts.language
@@ -1011,7 +1011,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_arguments(argv, language)
         debug = args.debug
         from goalbot.config import load_config
-        from goalbot.reporting.rendering import use_template_folder
+        from goalbot.reporting.folders import use_template_folder
 
         if args.command == "config":
             code = cmd_config(args, language)

@@ -148,3 +148,22 @@ def test_configuration_and_catalogue_problems_and_database_errors_speak_the_lang
     assert "goals: katalogen har inga mål" in err or "saknas" in err
     code, _, err = run(capsys, "catalogue", "check", str(tmp_path / "none.toml"))
     assert err.strip() == f"{tmp_path / 'none.toml'}: filen finns inte"
+
+
+def test_a_towns_own_wording_of_the_help_made_with_jinja_is_read_too(tmp_path: Path) -> None:
+    """The shipped texts are a plain dict, read without Jinja; a town's own file that words
+    them with Jinja's expressions is read by Jinja."""
+    from goalbot.reporting.folders import use_template_folder
+
+    own = tmp_path / "sv" / "cli"
+    own.mkdir(parents=True)
+    (own / "python_texts.txt.j2").write_text(
+        '{% set word = "boten" %}{% set texts = {"run the bot": "starta " ~ word} %}',
+        encoding="utf-8",
+    )
+    use_template_folder(tmp_path)
+    try:
+        assert translated("run the bot", "sv") == "starta boten"
+    finally:
+        use_template_folder(None)
+    assert translated("run the bot", "sv") == "kör boten"

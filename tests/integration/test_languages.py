@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from goalbot.config import ConfigError, parse_config
-from goalbot.reporting.rendering import render, use_template_folder
+from goalbot.reporting.folders import use_template_folder
+from goalbot.reporting.rendering import render
 from goalbot.reporting.report_texts import missing_report
 from goalbot.services.context import AppContext
 from goalbot.services.questionnaire import Action, OwnerInput, handle_input

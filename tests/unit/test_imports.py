@@ -27,14 +27,15 @@ def test_starting_the_bot_or_the_command_line_imports_no_heavy_library() -> None
 
 def test_the_command_lines_help_loads_neither_the_database_layer_nor_the_calendar() -> None:
     """'goalbot --help' answers at once: each command imports what it uses when it runs. The
-    help speaks ``[texts] language``, so it reads its texts (Jinja2), and nothing more."""
+    help speaks ``[texts] language``: it reads its texts, a plain dict in the shipped files,
+    without Jinja2."""
     loaded = imported_after(
         "import contextlib, io\nfrom goalbot.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--help'])"
     )
-    assert {"argparse", "jinja2"} <= loaded
-    assert loaded.isdisjoint({"sqlalchemy", "alembic", "holidays", "telegram"}), loaded
+    assert "argparse" in loaded
+    assert loaded.isdisjoint({"sqlalchemy", "alembic", "holidays", "telegram", "jinja2"}), loaded
 
 
 def test_a_command_that_parses_says_nothing_and_loads_no_texts_for_it() -> None:

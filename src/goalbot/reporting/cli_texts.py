@@ -10,14 +10,16 @@ stands. A message it does not know stays English.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from goalbot.reporting.rendering import DEFAULT_LANGUAGE, environment
+from goalbot.reporting.folders import extra_folders, text_file
 
 CATALOGUE = "cli/python_texts.txt.j2"
 ENGLISH = "en"
@@ -49,20 +51,49 @@ def _pattern(english: str) -> re.Pattern[str] | None:
 
 
 def _catalogue(language: str) -> tuple[dict[str, str], tuple[_Entry, ...]]:
-    return _read_catalogue(language, id(environment()))  # again for other template folders
+    return _read_catalogue(language, tuple(extra_folders))  # again for other text folders
+
+
+# the file's one statement, a dict of plain strings: read without Jinja where it is just that
+_TEXTS = re.compile(r"\{%-?\s*set\s+texts\s*=\s*(\{.*\})\s*-?%\}", re.S)
+
+
+def _texts_of(language: str) -> dict[str, str] | None:
+    """The language's texts by their English text; None if it has no file of its own."""
+    path = text_file(f"{language}/{CATALOGUE}")
+    if path is None:
+        return None
+    found = _TEXTS.search(path.read_text(encoding="utf-8"))
+    if found is not None:
+        try:
+            texts = ast.literal_eval(found.group(1))
+        except (SyntaxError, ValueError):
+            texts = None
+        if isinstance(texts, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in texts.items()
+        ):
+            return texts
+    # a town's own wording made with Jinja's expressions: Jinja reads it
+    from goalbot.reporting.rendering import environment
+
+    module: Any = (
+        environment().get_template(f"{language}/{CATALOGUE}").make_module({"lang": language})
+    )
+    return dict(module.texts)
 
 
 @lru_cache(maxsize=8)
-def _read_catalogue(language: str, _environment: int) -> tuple[dict[str, str], tuple[_Entry, ...]]:
+def _read_catalogue(
+    language: str, _folders: tuple[Path, ...]
+) -> tuple[dict[str, str], tuple[_Entry, ...]]:
     """The language's texts: those without a value by their English text, the others as
     patterns, the most specific (the most fixed text) first."""
     if language == ENGLISH:
         return {}, ()
-    template = environment().get_template(f"{language}/{CATALOGUE}")
-    if language != DEFAULT_LANGUAGE and f"/{language}/" not in (template.filename or ""):
+    found = _texts_of(language)
+    if found is None:
         return {}, ()  # a language of its own without this file: English, not Finnish
-    module: Any = template.make_module({"lang": language})
-    texts: dict[str, str] = dict(module.texts)
+    texts: dict[str, str] = found
     exact = {english: text for english, text in texts.items() if _pattern(english) is None}
     entries = [
         _Entry(english, pattern, text)

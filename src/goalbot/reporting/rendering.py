@@ -22,6 +22,7 @@ from jinja2.runtime import Context
 
 from goalbot.config import SHIPPED_TEXTS
 from goalbot.domain.goals import Metric, Translated
+from goalbot.reporting.folders import extra_folders
 
 TEMPLATES = SHIPPED_TEXTS
 DEFAULT_LANGUAGE = "fi"
@@ -52,21 +53,6 @@ class _Environment(Environment):
         return template
 
 
-_extra_folders: list[Path] = []
-
-
-def use_template_folder(folder: Path | None) -> None:
-    """Look for texts in ``folder`` before the shipped ones (``[texts] templates``).
-
-    Every start sets it: the compiled templates are kept while the folders stay the same
-    (Jinja still reads a template again when its file changed).
-    """
-    folders = [folder] if folder is not None else []
-    if folders != _extra_folders:
-        _extra_folders[:] = folders
-        environment.cache_clear()
-
-
 class _LanguageLoader(BaseLoader):
     """Templates from the extra folder, then the shipped ones; a text missing in a language
     is taken from Finnish, so a new language can be added one file at a time."""
@@ -87,11 +73,15 @@ class _LanguageLoader(BaseLoader):
             return self._files.get_source(environment, f"{DEFAULT_LANGUAGE}/{rest}")
 
 
-@lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared Environment (templates per language, HTML escaping for *.html.j2)."""
+    return _environment(tuple(extra_folders))
+
+
+@lru_cache(maxsize=1)
+def _environment(folders: tuple[Path, ...]) -> Environment:
     env = _Environment(
-        loader=_LanguageLoader([*_extra_folders, TEMPLATES]),
+        loader=_LanguageLoader([*folders, TEMPLATES]),
         autoescape=_autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,
