@@ -113,8 +113,21 @@ def database(folder: str, postgres: bool) -> AbstractContextManager[str]:
     return postgres_database() if postgres else nullcontext(f"sqlite:///{folder}/bench.sqlite3")
 
 
+def reference_ms() -> float:
+    """The baseline of the same run: milliseconds of a fixed piece of pure Python (the median
+    of five), to read the reports' times against on a shared, noisy machine."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i for i in range(200_000))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def main(sizes: list[int], years: int, runs: int, postgres: bool, skip: list[str]) -> None:
+    print(f"baseline, the same pure Python work each time: {reference_ms():.1f} ms")
     counted = [one_size(copies, years, runs, postgres, skip) for copies in sizes]
+    print(f"baseline again at the end: {reference_ms():.1f} ms")
     if len(counted) > 1:
         same = all(counts == counted[0] for counts in counted)
         print(
