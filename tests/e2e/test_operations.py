@@ -170,8 +170,9 @@ def test_a_second_bot_on_the_same_database_refuses_in_one_line(
         assert second.returncode == EXIT_ALREADY_RUNNING
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
-        assert lines[0].startswith("goalbot: another goalbot is already running on this database")
-        assert f"(pid {bot.process.pid if bot.process else 0} on " in lines[0]
+        # in the town's language, Finnish by default, as the administrator reads it
+        assert lines[0].startswith("goalbot: toinen goalbot on jo käynnissä tällä tietokannalla")
+        assert f"(pid {bot.process.pid if bot.process else 0} koneella " in lines[0]
         assert not bot.exited()
     finally:
         bot.stop()
@@ -224,7 +225,7 @@ def test_two_bots_polling_with_one_token_leave_one_polling(
         assert stopped.process is not None
         assert stopped.process.wait(10) == EXIT_ALREADY_RUNNING
         last = log_of(stopped).strip().splitlines()[-1]
-        assert last.startswith("goalbot: another program polls Telegram with this bot's token")
+        assert last.startswith("goalbot: toinen ohjelma kysyy Telegramilta tämän botin tunnuksella")
         assert "Traceback" not in log_of(stopped)
         time.sleep(3)
         assert not running.exited(), running.output()

@@ -47,7 +47,8 @@ def test_the_database_file_deleted_while_the_bot_runs(botapi: FakeBotApi, tmp_pa
             time.sleep(0.3)
         assert bot.process is not None and bot.process.returncode == 1
         assert last_line(bot).startswith(
-            f"goalbot: the database file {database} was deleted while the bot ran; stopping"
+            f"goalbot: tietokantatiedosto {database} poistettiin botin ollessa käynnissä; "
+            "botti pysähtyy"
         ), bot.output()
         assert not database.exists()  # nothing was written into a new empty file
         figures.crashes += bot.output(limit=None).count("Traceback")
@@ -56,7 +57,9 @@ def test_the_database_file_deleted_while_the_bot_runs(botapi: FakeBotApi, tmp_pa
         # started again (systemd would): it refuses, and makes no database
         bot.start_nowait()
         assert bot.process is not None and bot.process.wait(60) == 1
-        assert last_line(bot).startswith(f"goalbot: no goalbot database at {database}")
+        assert last_line(bot).startswith(
+            f"goalbot: tiedostossa {database} ei ole goalbotin tietokantaa"
+        )
         assert not database.exists()
         figures.crashes += bot.output(limit=None).count("Traceback")
         bot.process = None
@@ -116,7 +119,8 @@ def test_the_database_file_made_read_only(botapi: FakeBotApi, tmp_path: Path) ->
             bot.start_nowait()
             assert bot.process is not None and bot.process.wait(60) == 1
             assert last_line(bot).startswith(
-                f"goalbot: the file {database} is read-only: the bot stores every answer"
+                f"goalbot: tiedosto {database} on kirjoitussuojattu: "
+                "botti tallentaa jokaisen vastauksen"
             ), bot.output()
             figures.crashes += bot.output(limit=None).count("Traceback")
             bot.process = None

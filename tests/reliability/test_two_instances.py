@@ -85,7 +85,7 @@ def test_two_first_starts_at_once(backend: str, botapi: FakeBotApi, tmp_path: Pa
                     assert sorted(codes, key=str) == [EXIT_ALREADY_RUNNING, None], codes
                     refused = logs[2 + codes.index(EXIT_ALREADY_RUNNING)].read_text().strip()
                     assert len(refused.splitlines()) == 1, refused
-                    assert "another goalbot is already running on this database" in refused
+                    assert "toinen goalbot on jo käynnissä tällä tietokannalla" in refused
             finally:
                 for bot in bots:
                     if bot.poll() is None:

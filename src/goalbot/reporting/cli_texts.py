@@ -46,7 +46,7 @@ def _pattern(english: str) -> re.Pattern[str] | None:
             regex.append(f"(?P={part})")
         else:
             seen.add(part)
-            regex.append(f"(?P<{part}>.+?)")
+            regex.append(f"(?P<{part}>.*?)")  # a value may be empty
     return re.compile("".join(regex), re.S)
 
 
