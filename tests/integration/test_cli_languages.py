@@ -167,3 +167,29 @@ def test_a_towns_own_wording_of_the_help_made_with_jinja_is_read_too(tmp_path: P
     finally:
         use_template_folder(None)
     assert translated("run the bot", "sv") == "kör boten"
+
+
+SCHEDULE_AND_PERIOD_PROBLEMS = [
+    "goalbot: configuration error: schedule.escalate_to_head_working_days_before_close: must be "
+    "greater than escalate_to_manager_working_days_before_close (3) so that the department head "
+    "is asked before the town manager, not 2",
+    "goalbot: configuration error: schedule.escalate_to_manager_working_days_before_close: is 0, "
+    "i.e. on the closing day, so send_time must be earlier than close_time",
+    "goalbot: configuration error: schedule.escalate_to_head_working_days_before_close: must be "
+    "less than 12 so that the escalation falls after the round opens "
+    "(open_working_days_before_quarter_end=5, close_working_days_after_quarter_end=8), not 13",
+    "goalbot: quarter must be 1–4, not 5",
+    "goalbot: year out of range: 99999",
+    "goalbot: not a quarter: '2026Q5' (use the form 2026Q2)",
+]
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+@pytest.mark.parametrize("message", SCHEDULE_AND_PERIOD_PROBLEMS)
+def test_the_schedules_and_the_periods_problems_are_said_whole_in_the_language(
+    language: str, message: str
+) -> None:
+    said = translated(message, language)
+    english = {"must", "than", "that", "not", "the", "quarter", "year", "use", "form", "is"}
+    words = set(re.findall(r"(?<![_=.])\b[a-z]+\b(?![_=.])", said))
+    assert words.isdisjoint(english), (said, words & english)
