@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal, null, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
 
 from goalbot.domain.answers import Answer, AnswerState, AnswerValue
 from goalbot.domain.goals import Catalogue
@@ -397,12 +398,25 @@ def comments_for_period(
 
 
 def set_setting(uow: UnitOfWork, key: str, value: str, now: datetime) -> None:
-    """Remember a small value the bot learned at run time."""
-    row = uow.session.get(SettingRow, key)
-    if row is None:
-        uow.session.add(SettingRow(key=key, value=value, updated_at=now))
-    elif row.value != value:
-        row.value, row.updated_at = value, now
+    """Remember a small value the bot learned at run time.
+
+    One statement that inserts or updates: two bots starting at once on one PostgreSQL
+    database both note the bot's name, and a read-then-insert made one of them fail on the
+    duplicate key. ``updated_at`` moves only when the value changes."""
+    dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = SettingRow.__table__
+    uow.session.execute(
+        dialect.insert(SettingRow)
+        .values(key=key, value=value, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"value": value, "updated_at": now},
+            where=table.c.value != value,
+        )
+    )
+    loaded = uow.session.identity_map.get(Session.identity_key(SettingRow, key))
+    if loaded is not None:
+        uow.session.expire(loaded)  # read again when next looked at
 
 
 def get_setting(uow: UnitOfWork, key: str) -> str | None:
