@@ -26,6 +26,7 @@ from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.inbox import (
     InboxProcessor,
     InboxQueue,
+    InboxUnavailable,
     attach_inbox,
     inbox_of,
     instance_name,
@@ -288,6 +289,16 @@ def run_bot(config: Config) -> None:
         database.dispose()
 
 
+def _outage_not_a_crash(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A poll whose updates could not be kept, left behind by the updater that the database's
+    outage stopped: the outage is said once already, and Telegram keeps the updates; not a
+    traceback in the log ("Task exception was never retrieved")."""
+    if isinstance(context.get("exception"), InboxUnavailable):
+        log.debug("a poll ended while the database was away: %s", context["exception"])
+        return
+    loop.default_exception_handler(context)
+
+
 def serve(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Run the application until a stop signal or ``stop_running``: the webhook's server in
     webhook mode, and the leader's work once this bot leads (as PTB's run_polling would run
@@ -296,6 +307,7 @@ def serve(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     assert isinstance(ctx, AppContext)
     watch = supervision(application)
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_outage_not_a_crash)
     asyncio.set_event_loop(loop)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
         loop.add_signal_handler(sig, _stop)
