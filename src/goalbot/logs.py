@@ -9,6 +9,7 @@ which may be someone's answer); ``level = "debug"`` is for goalbot's own lines.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -77,6 +78,13 @@ class JsonFormatter(_Redacting):
         return self.redact(json.dumps(entry, ensure_ascii=False))
 
 
+def _not_a_job_cancelled_at_stop(record: logging.LogRecord) -> bool:
+    """APScheduler logs a job that the bot's stop cancelled as an error with its traceback
+    ("Error running job …: CancelledError"); the job ends with the bot, as it should."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (record.name.startswith("apscheduler") and isinstance(error, asyncio.CancelledError))
+
+
 def setup_logging(
     settings: LoggingConfig, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:
@@ -90,6 +98,7 @@ def setup_logging(
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler.addFilter(_not_a_job_cancelled_at_stop)
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("goalbot").setLevel(level)

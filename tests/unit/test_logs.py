@@ -56,3 +56,29 @@ def test_debug_is_for_goalbot_s_own_lines(restore_logging: None) -> None:
     setup_logging(LoggingConfig(level="warning"), stream=stream)
     logging.getLogger("goalbot.services").info("not shown")
     assert "not shown" not in stream.getvalue()
+
+
+def test_a_job_cancelled_by_the_stop_is_no_error_in_the_log() -> None:
+    import asyncio
+    import io
+    import logging
+
+    from goalbot.config import LoggingConfig
+    from goalbot.logs import setup_logging
+
+    stream = io.StringIO()
+    handler = setup_logging(LoggingConfig(), stream=stream)
+    try:
+        scheduler = logging.getLogger("apscheduler.executors.default")
+        try:
+            raise asyncio.CancelledError
+        except asyncio.CancelledError:
+            scheduler.exception("Error running job 1")
+        try:
+            raise RuntimeError("a real failure")
+        except RuntimeError:
+            scheduler.exception("Error running job 2")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "job 1" not in stream.getvalue()
+    assert "job 2" in stream.getvalue() and "a real failure" in stream.getvalue()
