@@ -12,12 +12,17 @@ same whatever the scope (no query per goal).
 
 ``--towns`` builds a catalogue of that many municipalities' worth of goals (copies of the
 shipped one under ids of their own, bench/towns.py) at each size given, so that the printed
-statements show whether a report's queries grow with the number of goals.
+statements show whether a report's queries grow with the number of goals. On SQLite the
+database built is kept in the temporary folder's ``goalbot-bench/`` under a name that
+changes with the schema, the catalogue and the code that fills it, and a later run starts
+from a copy of it (``--rebuild`` builds it again).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -34,7 +39,8 @@ from sqlalchemy import event
 from tests.conftest import Clock, make_context, postgres_database
 from tests.report_data import Q4, bind_person, fill_answers
 
-from bench.towns import copy_answers, towns_catalogue
+from bench.towns import copy_answers, hold_roles, towns_catalogue
+from goalbot.domain.periods import Period
 from goalbot.reporting.export import export_period
 from goalbot.reporting.report_texts import missing_parts, status_parts, summary_parts
 from goalbot.services.catalogue import get_catalogue, load_catalogue
@@ -61,22 +67,73 @@ def measured(ctx: AppContext, make: Callable[[], object], runs: int) -> tuple[li
     return times, statements
 
 
-def one_size(copies: int, years: int, runs: int, postgres: bool, skip: list[str]) -> dict[str, int]:
-    """Build the catalogue ``copies`` times over (one copy: the shipped one), every role
-    held, ``years`` of answers; print each report's service time and statements (by name)."""
-    with tempfile.TemporaryDirectory() as folder, database(folder, postgres) as url:
-        ctx = make_context(url, Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC)))
-        started = time.perf_counter()
-        load_catalogue(ctx, towns_catalogue(copies, Path(folder)) if copies > 1 else None)
-        for number, role in enumerate(get_catalogue(ctx).roles):
+CACHE = Path(tempfile.gettempdir()) / "goalbot-bench"
+ROOT = Path(__file__).resolve().parents[1]
+# what the built database depends on: its schema, the catalogue, and how the bench fills it
+BUILT_FROM = (
+    "src/goalbot/storage",
+    "src/goalbot/catalogues",
+    "src/goalbot/domain/catalogue_file.py",
+    "src/goalbot/services/catalogue.py",
+    "src/goalbot/services/owners.py",
+    "bench/towns.py",
+    "tests/report_data.py",
+)
+
+
+def _source_key(copies: int, years: int) -> str:
+    digest = hashlib.sha256(f"{copies} {years}".encode())
+    for name in BUILT_FROM:
+        top = ROOT / name
+        for path in sorted([top] if top.is_file() else top.rglob("*.py")) + sorted(
+            top.rglob("*.toml") if top.is_dir() else []
+        ):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build(ctx: AppContext, copies: int, years: int, folder: Path) -> tuple[Period, ...]:
+    """The catalogue ``copies`` times over (one copy: the shipped one), every role held,
+    ``years`` of answers; the periods answered. The first copy's people are bound and its
+    answers stored through the services; the other copies get theirs in bulk INSERTs."""
+    load_catalogue(ctx, towns_catalogue(copies, folder) if copies > 1 else None)
+    for number, role in enumerate(get_catalogue(ctx).roles):
+        if "-k" not in role.id:
             bind_person(ctx, role.id, f"Henkilö {number}", 5000 + number)
-        periods = tuple(Q4.shifted(-n) for n in range(4 * years - 1, -1, -1))
-        if copies > 1:
-            # the first copy's answers through the services, then copied to the others
-            fill_answers(ctx, periods=periods, where=lambda metric: "-k" not in metric.id)
-            copy_answers(ctx)
+    periods = tuple(Q4.shifted(-n) for n in range(4 * years - 1, -1, -1))
+    if copies > 1:
+        hold_roles(ctx, 5000)
+        fill_answers(ctx, periods=periods, where=lambda metric: "-k" not in metric.id)
+        copy_answers(ctx)
+    else:
+        fill_answers(ctx, periods=periods)
+    return periods
+
+
+def one_size(
+    copies: int, years: int, runs: int, postgres: bool, skip: list[str], rebuild: bool
+) -> dict[str, int]:
+    """Build (or on SQLite reuse a copy of the one built before from the same sources) the
+    catalogue ``copies`` times over with ``years`` of answers; print each report's service
+    time and statements (by name)."""
+    with tempfile.TemporaryDirectory() as folder, database(folder, postgres) as url:
+        clock = Clock(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+        cached = CACHE / f"reports-{copies}x{years}y-{_source_key(copies, years)}.sqlite3"
+        started = time.perf_counter()
+        reused = not postgres and not rebuild and cached.exists()
+        if reused:
+            shutil.copyfile(cached, url.removeprefix("sqlite:///"))
+        ctx = make_context(url, clock)
+        if reused:
+            periods = tuple(Q4.shifted(-n) for n in range(4 * years - 1, -1, -1))
         else:
-            fill_answers(ctx, periods=periods)
+            periods = build(ctx, copies, years, Path(folder))
+            if not postgres:
+                CACHE.mkdir(exist_ok=True)
+                ctx.db.dispose()
+                shutil.copyfile(url.removeprefix("sqlite:///"), cached.with_suffix(".part"))
+                cached.with_suffix(".part").replace(cached)
         built = time.perf_counter() - started
         reports: dict[str, Callable[[], object]] = {
             "/status (the whole town)": lambda: status_parts(ctx, "", Q4),
@@ -93,7 +150,8 @@ def one_size(copies: int, years: int, runs: int, postgres: bool, skip: list[str]
         print(
             f"{len(catalogue.goals)} goals ({copies} × the shipped catalogue), "
             f"{len(list(catalogue.metrics()))} metrics, {len(catalogue.roles)} roles held, "
-            f"{len(periods)} quarters of answers, on {where} (built in {built:.0f} s), "
+            f"{len(periods)} quarters of answers, on {where} "
+            f"({'a copy of the one built before' if reused else 'built'} in {built:.0f} s), "
             f"{runs} runs each"
         )
         counts = {}
@@ -124,9 +182,11 @@ def reference_ms() -> float:
     return statistics.median(times)
 
 
-def main(sizes: list[int], years: int, runs: int, postgres: bool, skip: list[str]) -> None:
+def main(
+    sizes: list[int], years: int, runs: int, postgres: bool, skip: list[str], rebuild: bool
+) -> None:
     print(f"baseline, the same pure Python work each time: {reference_ms():.1f} ms")
-    counted = [one_size(copies, years, runs, postgres, skip) for copies in sizes]
+    counted = [one_size(copies, years, runs, postgres, skip, rebuild) for copies in sizes]
     print(f"baseline again at the end: {reference_ms():.1f} ms")
     if len(counted) > 1:
         same = all(counts == counted[0] for counts in counted)
@@ -149,5 +209,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL")
     parser.add_argument("--skip", nargs="*", default=[], help="reports left out: xlsx, docx")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the SQLite database again, not a copy"
+    )
     args = parser.parse_args()
-    main(args.towns, args.years, args.runs, args.postgres, args.skip)
+    main(args.towns, args.years, args.runs, args.postgres, args.skip, args.rebuild)

@@ -13,9 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
+from goalbot.domain.protocol import HolderKind
+from goalbot.services.catalogue import get_catalogue
 from goalbot.services.context import AppContext
+from goalbot.storage.models import AssignmentRow, GoalRow, MetricRow, PersonRow
 
 
 def _value(value: Any) -> str:
@@ -105,18 +108,87 @@ ANSWER_COLUMNS = (
 )
 
 
+def _copies_of(ids: list[str]) -> list[tuple[str, str]]:
+    """(the first copy's id, a later copy's) for every id of a later copy ("X-k3" → "X")."""
+    pairs = []
+    for copy_id in ids:
+        if "-k" in copy_id:
+            pairs.append((copy_id.rsplit("-k", 1)[0], copy_id))
+    return pairs
+
+
+def _metric_copies(ids: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Metric ids "GOAL.key": the first copy's and a later copy's, by the goal's suffix."""
+    pairs = []
+    for metric_id, goal_id in ids:
+        if "-k" in goal_id:
+            base = goal_id.rsplit("-k", 1)[0]
+            pairs.append((base + metric_id[len(goal_id) :], metric_id))
+    return pairs
+
+
+def _pairs_table(run: Any, name: str, pairs: list[tuple[str, str]]) -> None:
+    """A temporary table ``name`` (src, dst) of ``pairs``, for INSERT … SELECT by equality
+    (a LIKE join of every copy with every metric grew with the square of the copies)."""
+    run(text(f"CREATE TEMPORARY TABLE {name} (src VARCHAR(120), dst VARCHAR(120) PRIMARY KEY)"))
+    run(
+        text(f"INSERT INTO {name} (src, dst) VALUES (:src, :dst)"),
+        [{"src": src, "dst": dst} for src, dst in pairs],
+    )
+    run(text(f"CREATE INDEX ix_{name}_src ON {name} (src)"))
+
+
+def hold_roles(ctx: AppContext, first: int = 5000) -> int:
+    """Give every role of a later copy a person of its own, in two bulk INSERTs (the first
+    copy's roles are held through invites, as the bot does it): the people are
+    ``Henkilö N`` with Telegram ids from ``first`` on, numbered in catalogue order. How
+    many roles the later copies have."""
+    catalogue = get_catalogue(ctx)
+    copied = [(n, role.id) for n, role in enumerate(catalogue.roles) if "-k" in role.id]
+    if not copied:
+        return 0
+    now = ctx.now()
+    with ctx.unit_of_work() as uow:
+        run = uow.session.execute
+        run(
+            insert(PersonRow),
+            [
+                {"name": f"Henkilö {n}", "telegram_user_id": first + n, "created_at": now}
+                for n, _role in copied
+            ],
+        )
+        ids = dict(run(select(PersonRow.telegram_user_id, PersonRow.id)).tuples().all())
+        run(
+            insert(AssignmentRow),
+            [
+                {
+                    "role_id": role,
+                    "person_id": ids[first + n],
+                    "kind": HolderKind.OWNER.value,
+                    "assigned_at": now,
+                }
+                for n, role in copied
+            ],
+        )
+        uow.commit()
+    return len(copied)
+
+
 def copy_answers(ctx: AppContext) -> int:
     """Give every copy's metrics the answers (with their history) and comments of the first
     copy's, in a few INSERT … SELECT statements: the bench's 300 towns in seconds, not the
     hour that storing each answer through the services takes. How many answers now."""
     with ctx.unit_of_work() as uow:
         run = uow.session.execute
+        metrics = list(run(select(MetricRow.id, MetricRow.goal_id)).tuples().all())
+        goals = list(run(select(GoalRow.id)).scalars())
+        _pairs_table(run, "metric_copies", _metric_copies(metrics))
+        _pairs_table(run, "goal_copies", _copies_of(goals))
         run(
             text(
                 f"INSERT INTO answers (metric_id, {ANSWER_COLUMNS}) "
-                f"SELECT m2.id, {', '.join('a.' + c for c in ANSWER_COLUMNS.split(', '))} "
-                "FROM answers a JOIN metrics m ON m.id = a.metric_id "
-                "JOIN metrics m2 ON m2.goal_id LIKE m.goal_id || '-k%' AND m2.key = m.key"
+                f"SELECT mc.dst, {', '.join('a.' + c for c in ANSWER_COLUMNS.split(', '))} "
+                "FROM answers a JOIN metric_copies mc ON mc.src = a.metric_id"
             )
         )
         run(
@@ -125,19 +197,20 @@ def copy_answers(ctx: AppContext) -> int:
                 "changed_by_name, field, old, new) "
                 "SELECT a2.id, h.changed_at, h.changed_by_id, h.changed_by_name, h.field, h.old, "
                 "h.new FROM answer_history h JOIN answers a ON a.id = h.answer_id "
-                "JOIN metrics m ON m.id = a.metric_id "
-                "JOIN metrics m2 ON m2.goal_id LIKE m.goal_id || '-k%' AND m2.key = m.key "
-                "JOIN answers a2 ON a2.metric_id = m2.id AND a2.period = a.period"
+                "JOIN metric_copies mc ON mc.src = a.metric_id "
+                "JOIN answers a2 ON a2.metric_id = mc.dst AND a2.period = a.period"
             )
         )
         run(
             text(
                 "INSERT INTO goal_comments (goal_id, period, text, written_by_id, written_at) "
-                "SELECT g2.id, c.period, c.text, c.written_by_id, c.written_at "
-                "FROM goal_comments c JOIN goals g2 ON g2.id LIKE c.goal_id || '-k%' "
+                "SELECT gc.dst, c.period, c.text, c.written_by_id, c.written_at "
+                "FROM goal_comments c JOIN goal_copies gc ON gc.src = c.goal_id "
                 "WHERE NOT EXISTS (SELECT 1 FROM goal_comments c2 "
-                "WHERE c2.goal_id = g2.id AND c2.period = c.period)"
+                "WHERE c2.goal_id = gc.dst AND c2.period = c.period)"
             )
         )
+        run(text("DROP TABLE metric_copies"))
+        run(text("DROP TABLE goal_copies"))
         uow.commit()
         return int(run(text("SELECT count(*) FROM answers")).scalar_one())
