@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from typing import Protocol, TypeVar
 
 from goalbot.domain.periods import Period
 
@@ -398,6 +399,29 @@ class Table:
         return (goal.tier, goal.body, department) == (self.tier, self.body, self.department)
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_HasId)
+
+
+def _by_id(items: Iterable[_Item], upper: bool = False) -> dict[str, _Item]:
+    """Items by id (upper-cased: ``upper``); the first of a duplicate id, as a scan finds."""
+    found: dict[str, _Item] = {}
+    for item in items:
+        found.setdefault(item.id.upper() if upper else item.id, item)
+    return found
+
+
+def _found(items: Mapping[str, _Item], key: str, asked: str | None = None) -> _Item:
+    try:
+        return items[key]
+    except KeyError:
+        raise KeyError(asked if asked is not None else key) from None
+
+
 @dataclass(frozen=True)
 class Catalogue(Translated):
     """A municipality's adopted goals for a term."""
@@ -420,7 +444,7 @@ class Catalogue(Translated):
     asked_rounds: int = DEFAULT_ASKED_ROUNDS  # rounds that ask for a figure still missing
     translations: Translations = ()  # its texts in other languages
 
-    @property
+    @cached_property
     def last_round(self) -> Period:
         """The last round the term needs: every figure of its periods is asked for, in its
         first round and again while missing (its last figures are collected after the term)."""
@@ -459,35 +483,42 @@ class Catalogue(Translated):
 
     def goal(self, goal_id: str) -> Goal:
         """The goal with ``goal_id`` (case-insensitive); KeyError if none."""
-        wanted = goal_id.upper()
-        for goal in self.goals:
-            if goal.id.upper() == wanted:
-                return goal
-        raise KeyError(goal_id)
+        return _found(self._goals_by_id, goal_id.upper(), goal_id)
 
     def role(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role.id == role_id:
-                return role
-        raise KeyError(role_id)
+        return _found(self._roles_by_id, role_id)
 
     def department(self, department_id: str) -> Department:
-        for department in self.departments:
-            if department.id == department_id:
-                return department
-        raise KeyError(department_id)
+        return _found(self._departments_by_id, department_id)
 
     def area(self, area_id: str) -> Area:
-        for area in self.areas:
-            if area.id == area_id:
-                return area
-        raise KeyError(area_id)
+        return _found(self._areas_by_id, area_id)
 
     def body(self, body_id: str) -> Body:
-        for body in self.bodies:
-            if body.id == body_id:
-                return body
-        raise KeyError(body_id)
+        return _found(self._bodies_by_id, body_id)
+
+    # looked up for every goal of a report: a scan of a large catalogue's hundreds of
+    # departments and areas for each made a report quadratic in the catalogue
+
+    @cached_property
+    def _goals_by_id(self) -> dict[str, Goal]:
+        return _by_id(self.goals, upper=True)
+
+    @cached_property
+    def _roles_by_id(self) -> dict[str, Role]:
+        return _by_id(self.roles)
+
+    @cached_property
+    def _departments_by_id(self) -> dict[str, Department]:
+        return _by_id(self.departments)
+
+    @cached_property
+    def _areas_by_id(self) -> dict[str, Area]:
+        return _by_id(self.areas)
+
+    @cached_property
+    def _bodies_by_id(self) -> dict[str, Body]:
+        return _by_id(self.bodies)
 
     def theme(self, theme_id: str) -> Theme:
         for theme in self.themes:

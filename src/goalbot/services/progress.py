@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -59,6 +59,7 @@ from goalbot.domain.obligations import (
     Holder,
     Obligation,
     RoleHolders,
+    asked_periods_of,
     asked_rounds_of,
     rounds_asking,
 )
@@ -458,9 +459,11 @@ def report_period(ctx: AppContext, period: Period | None = None) -> Period:
 # ---------------------------------------------------------------- status
 
 
-def _answers_by_metric(uow: UnitOfWork, period: Period) -> dict[str, list[Answer]]:
+def _answers_by_metric(
+    uow: UnitOfWork, period: Period, metric_ids: Collection[str] | None = None
+) -> dict[str, list[Answer]]:
     by_metric: dict[str, list[Answer]] = {}
-    for answer in answers_up_to(uow, period):
+    for answer in answers_up_to(uow, period, metric_ids):
         by_metric.setdefault(answer.metric_id, []).append(answer)
     return by_metric
 
@@ -503,13 +506,56 @@ class Judge:
         return evaluation, current
 
 
-def read_judge(uow: UnitOfWork, ctx: AppContext, catalogue: Catalogue, up_to: Period) -> Judge:
-    """The Judge for reports up to ``up_to``, read inside an open unit of work."""
+def read_judge(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    catalogue: Catalogue,
+    up_to: Period,
+    metric_ids: Collection[str] | None = None,
+) -> Judge:
+    """The Judge for reports up to ``up_to``, read inside an open unit of work; with
+    ``metric_ids`` (see judged_metrics) only those metrics' answers are read."""
     return Judge(
         Term(catalogue.first_period, catalogue.last_period),
         judgement_days(uow, ctx.config.schedule.zone),
-        _answers_by_metric(uow, up_to),
+        _answers_by_metric(uow, up_to, metric_ids),
     )
+
+
+def judged_metrics(metrics: Iterable[Metric]) -> set[str]:
+    """The metrics whose answers judging ``metrics`` reads: each one's own (or those of the
+    metric it is answered as) and those of the metric its target's reference names."""
+    found = set()
+    for metric in metrics:
+        found.add(metric.id)
+        found.add(metric.answered_as)
+        reference = metric.target.reference
+        if reference is not None and reference.metric:
+            found.add(reference.metric)
+    return found
+
+
+@dataclass(frozen=True)
+class _ScopeReads:
+    """What a report of part of the catalogue reads (the whole town's reads everything): the
+    metrics judged, the goals (their comments), the roles (their holders and obligations)
+    and the metrics whose earlier answers decide what the round asks of them."""
+
+    metrics: set[str] | None = None  # None: everything (the whole town)
+    goals: set[str] | None = None
+    roles: set[str] | None = None
+    prior: set[str] | None = None
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, scope: Scope) -> _ScopeReads:
+        if len(scope.goals) == len(catalogue.goals):
+            return cls()
+        roles = {goal.owner_role for goal in scope.goals}
+        judged = judged_metrics(m for goal in scope.goals for m in goal.metrics)
+        owned = {
+            m.id for role in roles for goal in catalogue.goals_of_role(role) for m in goal.metrics
+        }
+        return cls(judged, {goal.id for goal in scope.goals}, roles, judged | owned)
 
 
 def _dated_at(
@@ -599,13 +645,19 @@ def _collect_status(
     )
     check_period(catalogue, period)
     round_info = _round_of(uow, period)
-    judge = read_judge(uow, ctx, catalogue, period)
+    # a department's or a goal's report reads and judges only what it shows
+    reads = _ScopeReads.of(catalogue, resolved)
+    judge = read_judge(uow, ctx, catalogue, period, reads.metrics)
     if round_info is not None and round_info.closed_at is not None:
-        judge = _dated_at(judge, values_as_of(uow, period, round_info.closed_at))
-    comments = comments_for_period(uow, period)
-    holders = role_holders(uow, catalogue)
-    prior = prior_answers(uow, period)
-    asked = asked_in_round(uow, catalogue, period, prior)
+        then = values_as_of(uow, period, round_info.closed_at, reads.metrics)
+        judge = _dated_at(judge, then)
+    comments = comments_for_period(uow, period, reads.goals)
+    holders = role_holders(uow, catalogue, roles=reads.roles)
+    prior = prior_answers(uow, period, reads.prior)
+    if reads.metrics is None:
+        asked = asked_in_round(uow, catalogue, period, prior)
+    else:
+        asked = _asked_of(catalogue, period, prior, reads.metrics)
     goals = []
     for goal in resolved.goals:
         metrics = tuple(
@@ -615,10 +667,26 @@ def _collect_status(
             for metric in goal.metrics
         )
         goals.append(GoalStatus(goal, metrics, comments.get(goal.id, ""), holders[goal.owner_role]))
-    owed = read_obligations(uow, catalogue, period, resolved.goals, prior)
+    owed = read_obligations(uow, catalogue, period, resolved.goals, prior, reads.roles)
     missing = MissingData.of(period, round_info, owed)
     lacking = _lacking(catalogue, period, round_info, prior, judge, resolved.goals)
     return StatusData(catalogue, period, resolved, round_info, tuple(goals), missing, lacking)
+
+
+def _asked_of(
+    catalogue: Catalogue, period: Period, prior: PriorAnswers, metric_ids: Collection[str]
+) -> Asked:
+    """asked_in_round for ``metric_ids`` only (their earlier answers in ``prior``)."""
+    found: Asked = {}
+    for metric_id in sorted(metric_ids):
+        try:
+            metric = catalogue.metric(metric_id)
+        except KeyError:
+            continue  # a reference to a figure the catalogue does not ask for
+        periods = asked_periods_of(catalogue, metric, period, prior.yes, prior.settled, prior.held)
+        if periods:
+            found[metric_id] = periods
+    return found
 
 
 def _lacking(

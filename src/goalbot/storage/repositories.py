@@ -86,10 +86,13 @@ def all_answers(uow: UnitOfWork, up_to: Period | None = None) -> list[AnswerRow]
     return list(uow.session.scalars(query.order_by(AnswerRow.period, AnswerRow.metric_id)))
 
 
-def answers_up_to(uow: UnitOfWork, up_to: Period) -> list[Answer]:
-    """Every stored answer up to a period, oldest period first, as the domain sees them:
-    all_answers's content read as plain columns (a report of a large catalogue reads
-    hundreds of thousands of rows; building ORM objects for each was most of its time)."""
+def answers_up_to(
+    uow: UnitOfWork, up_to: Period, metric_ids: Collection[str] | None = None
+) -> list[Answer]:
+    """Every stored answer up to a period (only of ``metric_ids``, if given), oldest period
+    first, as the domain sees them: all_answers's content read as plain columns (a report of
+    a large catalogue reads hundreds of thousands of rows; building ORM objects for each was
+    most of its time)."""
     query = (
         select(
             AnswerRow.metric_id,
@@ -110,6 +113,8 @@ def answers_up_to(uow: UnitOfWork, up_to: Period) -> list[Answer]:
         .where(AnswerRow.period <= up_to.key)
         .order_by(AnswerRow.period, AnswerRow.metric_id)
     )
+    if metric_ids is not None:
+        query = query.where(AnswerRow.metric_id.in_(sorted(metric_ids)))
     periods: dict[str, Period] = {}
     states = {state.value: state for state in AnswerState}
     found = []
@@ -134,11 +139,11 @@ def answers_up_to(uow: UnitOfWork, up_to: Period) -> list[Answer]:
 
 
 def values_as_of(
-    uow: UnitOfWork, up_to: Period, moment: datetime
+    uow: UnitOfWork, up_to: Period, moment: datetime, metric_ids: Collection[str] | None = None
 ) -> dict[tuple[str, str], tuple[dict[str, Any], datetime, str]]:
-    """Of the answers up to ``up_to`` answered again after ``moment``: the value each had then,
-    when it was given and by whom, by (metric id, period key) (an answer given first after
-    ``moment`` has none)."""
+    """Of the answers up to ``up_to`` (only of ``metric_ids``, if given) answered again after
+    ``moment``: the value each had then, when it was given and by whom, by (metric id, period
+    key) (an answer given first after ``moment`` has none)."""
     query = (
         select(
             AnswerRow.metric_id,
@@ -156,6 +161,8 @@ def values_as_of(
         )
         .order_by(AnswerHistoryRow.changed_at, AnswerHistoryRow.id)
     )
+    if metric_ids is not None:
+        query = query.where(AnswerRow.metric_id.in_(sorted(metric_ids)))
     found: dict[tuple[str, str], tuple[dict[str, Any], datetime, str]] = {}
     for row in uow.session.execute(query):
         found[(row.metric_id, row.period)] = (row.new, row.changed_at, row.changed_by_name)
@@ -516,7 +523,8 @@ def role_holders(
     """Every role of the catalogue with the people holding it now, by role id; with
     ``person_id``, only the roles that person holds, with ``roles`` only those (read
     without the town's other roles)."""
-    roles = {role.id: role for role in catalogue.roles}
+    by_id = {role.id: role for role in catalogue.roles}
+    kinds = {kind.value: kind for kind in HolderKind}
     held: dict[str, dict[HolderKind, Holder]] = {}
     # plain columns, not ORM objects: every input reads this, and a town has hundreds of roles
     query = (
@@ -539,13 +547,14 @@ def role_holders(
             AssignmentRow.person_id == person_id, AssignmentRow.revoked_at.is_(None)
         )
         query = query.where(AssignmentRow.role_id.in_(own))
-    if roles is not None:
-        query = query.where(AssignmentRow.role_id.in_(sorted(roles)))
+    wanted = None if roles is None else set(roles)
+    if wanted is not None:
+        query = query.where(AssignmentRow.role_id.in_(sorted(wanted)))
     for row in uow.session.execute(query):
-        role = roles.get(row.role_id)
+        role = by_id.get(row.role_id)
         if role is None:
             continue  # a role the catalogue no longer has
-        kind = HolderKind(row.kind)
+        kind = kinds[row.kind]
         held.setdefault(role.id, {})[kind] = Holder(
             role=role,
             kind=kind,
@@ -563,5 +572,5 @@ def role_holders(
             held.get(role.id, {}).get(HolderKind.DEPUTY),
         )
         for role in catalogue.roles
-        if (person_id is None or role.id in held) and (roles is None or role.id in roles)
+        if (person_id is None or role.id in held) and (wanted is None or role.id in wanted)
     }
