@@ -16,6 +16,7 @@ from goalbot.services.context import AppContext
 from goalbot.services.owners import accept_invite, invite_owner
 from goalbot.services.questionnaire import OwnerInput, handle_input
 from goalbot.storage.models import AnswerRow
+from goalbot.storage.repositories import role_holders
 from tests.conftest import Clock
 
 Q4 = Period(2026, 4)
@@ -42,3 +43,21 @@ def test_an_owner_who_is_also_the_roles_deputy_answers_as_its_owner(
     with ctx.unit_of_work() as uow:
         row = uow.session.scalars(select(AnswerRow).where(AnswerRow.metric_id == "YMP-1.1")).one()
         assert not row.on_behalf_of_role  # their own answer, not one as their own deputy
+
+
+def test_the_holders_of_some_roles_are_read_without_the_towns_other_roles(
+    ctx: AppContext, clock: Clock
+) -> None:
+    # a reminder reads its owner's roles only: reading every role's holders for each of a
+    # round's reminders made the fan-out quadratic in the town's roles
+    clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+    for number, role in enumerate(("ymparistopaallikko", "rakennustarkastaja")):
+        accept_invite(ctx, invite_owner(ctx, role, f"Omistaja {number}").token, 2000 + number)
+    with ctx.unit_of_work() as uow:
+        catalogue = active_catalogue(uow)
+        holders = role_holders(uow, catalogue, roles={"ymparistopaallikko"})
+        everyone = role_holders(uow, catalogue)
+    assert list(holders) == ["ymparistopaallikko"]
+    owner = holders["ymparistopaallikko"].owner
+    assert owner is not None and owner.name == "Omistaja 0"
+    assert len(everyone) == len(catalogue.roles)
