@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -23,6 +26,8 @@ from goalbot.services.context import AppContext
 pytest_plugins = ["tests.fakes.fixtures", "tests.own_postgres"]
 
 POSTGRES_URL_ENV = "GOALBOT_TEST_POSTGRES_URL"
+RUN_ENV = "GOALBOT_TEST_RUN"  # one run of the tests, its processes included
+TEMPLATE_PREFIX = "goalbot_template_"  # the PostgreSQL templates of a run
 SMALL_CATALOGUE = Path(__file__).parent / "data" / "small_catalogue.toml"
 
 
@@ -50,24 +55,48 @@ def postgres_admin_url() -> str | None:
 @contextmanager
 def postgres_database(template: str | None = None) -> Iterator[str]:
     """A fresh PostgreSQL database (a copy of ``template``, else empty), dropped afterwards."""
+    name = f"goalbot_test_{uuid.uuid4().hex[:12]}"
+    url = create_postgres_database(name, template)
+    try:
+        yield url
+    finally:
+        drop_postgres_databases([name])
+
+
+def create_postgres_database(name: str, template: str | None = None) -> str:
+    """A PostgreSQL database ``name`` (a copy of ``template``, else empty); its URL."""
     admin = postgres_admin_url()
     if not admin:
         pytest.skip(f"{POSTGRES_URL_ENV} is not set")
-    name = f"goalbot_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:  # pragma: no cover - depends on the machine
-        engine.dispose()
         pytest.skip(f"PostgreSQL not usable: {exc}")
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
     finally:
+        engine.dispose()
+    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_databases(names: list[str], like: str = "") -> None:
+    """Drop the PostgreSQL databases ``names``, and those whose names start with ``like``."""
+    admin = postgres_admin_url()
+    assert admin is not None
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
         with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if like:
+                names = names + list(
+                    connection.scalars(
+                        text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+                        {"prefix": f"{like}%"},
+                    )
+                )
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         engine.dispose()
 
 
@@ -116,17 +145,21 @@ Prepare = Callable[[AppContext, Clock], None]
 
 
 class Templates:
-    """Databases migrated and loaded with the shipped catalogue once per test session.
+    """Databases migrated and loaded with the shipped catalogue once per test run.
 
     A test that wants one gets a copy (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE``
     on PostgreSQL): the same content as migrating and loading it afresh, in a fraction of
     the time. A ``prepare`` step (answers, people, an open round) is likewise applied once,
     to a template of its own, and its result copied for every test that asks for it.
+
+    The test processes of one run share the templates (in ``folder``, the run's own): the
+    first that needs one makes it while the others wait for it, so each is made once, not
+    once per process. The run's first process drops the PostgreSQL ones at its end.
     """
 
-    def __init__(self, folder: Path, stack: ExitStack) -> None:
+    def __init__(self, folder: Path, run: str) -> None:
         self.folder = folder
-        self._stack = stack
+        self.run = run
         self._sqlite: dict[Prepare | None, Path] = {}
         self._postgres: dict[Prepare | None, str] = {}
 
@@ -141,30 +174,63 @@ class Templates:
             prepare(context, clock)
         context.db.dispose()
 
+    @staticmethod
+    def _name(prepare: Prepare | None) -> str:
+        """The same name in every test process for the same step."""
+        if prepare is None:
+            return "template"
+        return f"{prepare.__module__}.{prepare.__name__}".replace(".", "-")
+
+    @contextmanager
+    def _made_once(self, name: str) -> Iterator[bool]:
+        """Whether ``name`` is still to be made (by the caller, in the block): one process of
+        the run at a time asks, so each template is made once."""
+        done = self.folder / f"{name}.done"
+        with (self.folder / f"{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                made = done.exists()
+                yield not made
+                if not made:
+                    done.touch()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def sqlite(self, path: Path, prepare: Prepare | None = None) -> str:
         """A loaded (and prepared) SQLite database at ``path``; its URL."""
         template = self._sqlite.get(prepare)
         if template is None:
-            name = "template" if prepare is None else f"{prepare.__name__}-{len(self._sqlite)}"
+            name = self._name(prepare)
             template = self.folder / f"{name}.sqlite3"
-            if prepare is not None:
-                self.sqlite(template)
-            self._fill(f"sqlite:///{template}", prepare)
-            # the last connection closed has written the log back into the file
-            assert not template.with_name(template.name + "-wal").exists()
+            with self._made_once(f"sqlite-{name}") as to_make:
+                if to_make:
+                    template.unlink(missing_ok=True)
+                    if prepare is not None:
+                        self.sqlite(template)
+                    self._fill(f"sqlite:///{template}", prepare)
+                    # the last connection closed has written the log back into the file
+                    assert not template.with_name(template.name + "-wal").exists()
             self._sqlite[prepare] = template
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
 
     def postgres(self, stack: ExitStack, prepare: Prepare | None = None) -> str:
         """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL."""
+        return stack.enter_context(postgres_database(self._postgres_template(prepare)))
+
+    def _postgres_template(self, prepare: Prepare | None) -> str:
+        """The name of the run's PostgreSQL template for ``prepare``, made if need be."""
         template = self._postgres.get(prepare)
         if template is None:
-            url = self.postgres(self._stack) if prepare is not None else None
-            url = url or self._stack.enter_context(postgres_database())
-            self._fill(url, prepare)
-            template = self._postgres[prepare] = str(make_url(url).database)
-        return stack.enter_context(postgres_database(template))
+            name = self._name(prepare)
+            digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+            template = f"{TEMPLATE_PREFIX}{self.run}_{digest}"
+            with self._made_once(f"postgres-{name}") as to_make:
+                if to_make:
+                    base = None if prepare is None else self._postgres_template(None)
+                    self._fill(create_postgres_database(template, base), prepare)
+            self._postgres[prepare] = template
+        return template
 
     def url(self, backend: str, folder: Path, stack: ExitStack, prepare: Prepare | None) -> str:
         """A copy on ``backend`` (a SQLite file in ``folder``); its URL."""
@@ -173,10 +239,30 @@ class Templates:
         return self.postgres(stack, prepare)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's name, which its test processes inherit: they share its templates."""
+    if not hasattr(config, "workerinput"):
+        os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's first process drops the run's PostgreSQL templates, the others done."""
+    run = os.environ.get(RUN_ENV)
+    if hasattr(session.config, "workerinput") or not postgres_admin_url() or not run:
+        return
+    # a template left behind (the server went away) is only a database too many
+    with contextlib.suppress(Exception):
+        drop_postgres_databases([], like=f"{TEMPLATE_PREFIX}{run}")
+
+
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
-    with ExitStack() as stack:
-        yield Templates(tmp_path_factory.mktemp("templates"), stack)
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    # the test processes of one run have their temporary folders side by side
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "goalbot-templates"
+    folder.mkdir(exist_ok=True)
+    return Templates(folder, os.environ.get(RUN_ENV) or uuid.uuid4().hex[:12])
 
 
 def loaded_context(url: str, clock: Clock) -> AppContext:
