@@ -114,6 +114,40 @@ def _shortened(html: str, limit: int) -> str:
     return escape(text, quote=False).rstrip() + ELLIPSIS
 
 
+class _Pieces:
+    """Texts to be joined by line breaks, with the joined text's lengths kept as they grow: a
+    text's visible length is its pieces' plus one a break, when no tag is open between them
+    (each piece whole units, see _units), so nothing is parsed twice."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.shown = 0  # visible length (UTF-16) of the pieces, breaks not counted
+        self.sent = 0  # length as sent (UTF-16)
+
+    @staticmethod
+    def measure(text: str) -> tuple[str, int, int]:
+        return text, visible_length(text), utf16_length(text)
+
+    def fits(self, added: list[tuple[str, int, int]], limit: int) -> bool:
+        """Whether the pieces with ``added`` after them fit within ``limit``."""
+        breaks = len(self.texts) + len(added) - 1
+        shown = self.shown + sum(piece[1] for piece in added) + breaks
+        sent = self.sent + sum(piece[2] for piece in added) + breaks
+        return shown <= limit and sent <= limit
+
+    def extend(self, added: list[tuple[str, int, int]]) -> None:
+        for text, shown, sent in added:
+            self.texts.append(text)
+            self.shown += shown
+            self.sent += sent
+
+    def __bool__(self) -> bool:
+        return bool(self.texts)
+
+
+_BREAK = ("", 0, 0)  # the blank line between paragraphs
+
+
 def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split a long HTML text into messages of at most ``limit`` characters.
 
@@ -123,31 +157,34 @@ def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
     cut to fit rather than not at all.
     """
     parts: list[str] = []
-    current: list[str] = []
+    current = _Pieces()
 
-    def flush() -> None:
-        text = "\n".join(current).strip("\n")
+    def flush() -> _Pieces:
+        text = "\n".join(current.texts).strip("\n")
         if text.strip():
             parts.append(text)
-        current.clear()
+        return _Pieces()
 
     for block in _blocks(html):
-        block_lines = [line for unit in block for line in unit]
-        joined = [*current, "", *block_lines] if current else block_lines
-        if fits("\n".join(joined), limit):
-            current[:] = joined
+        # each unit measured once (re-reading the message as it grew was most of the time
+        # a long summary took)
+        units = [_Pieces.measure("\n".join(unit)) for unit in block]
+        joined = [_BREAK, *units] if current else units
+        if current.fits(joined, limit):
+            current.extend(joined)
             continue
-        flush()
-        if fits("\n".join(block_lines), limit):
-            current[:] = block_lines
+        current = flush()
+        if current.fits(units, limit):
+            current.extend(units)
             continue
-        for unit in block:
-            candidate = [*current, *unit]
-            if fits("\n".join(candidate), limit):
-                current[:] = candidate
+        for unit in units:
+            if current.fits([unit], limit):
+                current.extend([unit])
                 continue
-            flush()
-            unit_text = "\n".join(unit)
-            current[:] = unit if fits(unit_text, limit) else [_shortened(unit_text, limit)]
+            current = flush()
+            if current.fits([unit], limit):
+                current.extend([unit])
+            else:
+                current.extend([_Pieces.measure(_shortened(unit[0], limit))])
     flush()
     return parts

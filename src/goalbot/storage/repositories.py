@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -115,24 +115,36 @@ def answers_up_to(
     )
     if metric_ids is not None:
         query = query.where(AnswerRow.metric_id.in_(sorted(metric_ids)))
-    periods: dict[str, Period] = {}
     states = {state.value: state for state in AnswerState}
     found = []
-    for row in uow.session.execute(query):
-        period = periods.get(row.period)
-        if period is None:
-            period = periods[row.period] = Period.parse(row.period)
+    parse = Period.parse
+    # unpacked by position, one tuple a row: the loop runs for every answer of the town
+    for (
+        metric_id,
+        key,
+        state,
+        number,
+        flag,
+        reason,
+        explanation,
+        corrective_action,
+        confirmed_at,
+        answered_at,
+        name,
+        entered_by,
+        on_behalf_of,
+    ) in uow.session.execute(query).tuples():
         found.append(
             Answer(
-                metric_id=row.metric_id,
-                period=period,
-                value=AnswerValue(states[row.state], row.number, row.flag, row.reason),
-                explanation=row.explanation,
-                corrective_action=row.corrective_action,
-                confirmed=row.confirmed_at is not None,
-                answered_at=row.answered_at,
-                answered_by=row.name if row.name is not None else row.entered_by,
-                on_behalf_of=row.on_behalf_of_role or "",
+                metric_id,
+                parse(key),
+                AnswerValue(states[state], number, flag, reason),
+                explanation,
+                corrective_action,
+                confirmed_at is not None,
+                answered_at,
+                name if name is not None else entered_by,
+                on_behalf_of or "",
             )
         )
     return found
@@ -169,12 +181,18 @@ def values_as_of(
     return found
 
 
-def given_in(row: AnswerRow) -> Period:
+class _GivenIn(Protocol):
+    period: str
+    state: str
+    given_in: str | None
+
+
+def given_in(row: _GivenIn) -> Period:
     """The round the row's value was given in (rows from before rounds were kept: its own)."""
     return Period.parse(row.given_in or row.period)
 
 
-def answers_round(row: AnswerRow, round_period: Period) -> bool:
+def answers_round(row: _GivenIn, round_period: Period) -> bool:
     """Whether the row answers ``round_period``'s question: any value does, but "Ei tietoa
     vielä" only when given in that round (the figure is asked again in the next)."""
     return row.state != AnswerState.NO_DATA.value or given_in(row) >= round_period
@@ -455,10 +473,26 @@ def asked_answers(
 def answer_marks(
     uow: UnitOfWork, round_period: Period, asked: Mapping[str, Iterable[Period]]
 ) -> tuple[set[Question], set[Question]]:
-    """The questions answered in ``round_period``'s round, and those confirmed."""
-    rows = asked_answers(uow, round_period, asked)
-    confirmed = {q for q, row in rows.items() if row.confirmed_at is not None}
-    return set(rows), confirmed
+    """The questions answered in ``round_period``'s round, and those confirmed (what
+    asked_answers finds, read as plain columns: the whole town's obligations read tens of
+    thousands of answers, and making ORM objects of them was most of the time)."""
+    wanted = set(questions_of(asked))
+    periods = {question.period.key for question in wanted}
+    query = select(
+        AnswerRow.metric_id,
+        AnswerRow.period,
+        AnswerRow.state,
+        AnswerRow.given_in,
+        AnswerRow.confirmed_at,
+    ).where(AnswerRow.period.in_(periods), AnswerRow.metric_id.in_(list(asked)))
+    answered, confirmed = set(), set()
+    for row in uow.session.execute(query):
+        question = Question(row.metric_id, Period.parse(row.period))
+        if question in wanted and answers_round(row, round_period):
+            answered.add(question)
+            if row.confirmed_at is not None:
+                confirmed.add(question)
+    return answered, confirmed
 
 
 @dataclass(frozen=True)
@@ -498,14 +532,17 @@ def prior_answers(
     settled: dict[str, set[Period]] = {}
     held: set[Period] = set()
     found: Iterable[Any] = uow.session.execute(union_all(answers, rounds))
+    no_data, before_key, parse = AnswerState.NO_DATA.value, before.key, Period.parse
+    # a period's key sorts as the period does (four-digit years): compared as text, as the
+    # query does, for each of the town's answers
     for metric_id, key, flag, state, given in found:
-        period = Period.parse(key)
+        period = parse(key)
         if not metric_id:
             held.add(period)
             continue
-        if flag is True and period < before:
+        if flag is True and key < before_key:
             yes.setdefault(metric_id, set()).add(period)
-        if state != AnswerState.NO_DATA.value and Period.parse(given or key) < before:
+        if state != no_data and (given or key) < before_key:
             settled.setdefault(metric_id, set()).add(period)
     return PriorAnswers(
         {m: frozenset(p) for m, p in yes.items()},
