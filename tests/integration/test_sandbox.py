@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.sandbox_steps import CATALOGUE, REPO_ROOT, SandboxProcess
+from tests.integration.conftest import run
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -147,7 +148,14 @@ def test_a_sandbox_database_of_another_catalogue_is_not_mixed_up(tmp_path: Path)
     ]
 
 
-def test_bad_arguments_get_one_line_each(tmp_path: Path) -> None:
+def test_bad_arguments_get_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the command line's own function: the program itself refuses in the test below
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("GOALBOT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GOALBOT_TEXTS__LANGUAGE", "en")
     real = tmp_path / "goalbot.sqlite3"
     config = tmp_path / "goalbot.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{real}"\n', encoding="utf-8")
@@ -158,10 +166,10 @@ def test_bad_arguments_get_one_line_each(tmp_path: Path) -> None:
         ("sandbox", "--catalogue", "missing.toml"): "missing.toml: no such file",
     }
     for args, expected in cases.items():
-        result = run_cli(tmp_path, *args)
-        assert result.returncode != 0, args
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and expected in lines[0], (args, result.stderr)
+        code, _, err = run(capsys, *args)
+        assert code != 0, args
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (args, err)
     assert not real.exists()
 
 
