@@ -2,7 +2,8 @@
 # Run goalbot's tests: installs the development tools into .venv if they are missing.
 # PostgreSQL tests run when GOALBOT_TEST_POSTGRES_URL is set (e.g.
 # postgresql+psycopg://postgres@127.0.0.1/test); they are skipped otherwise.
-# The tests run in one process per core (GOALBOT_TEST_WORKERS sets how many; 0: in this one).
+# The tests run in two processes per core, the reliability suite in one (tests/conftest.py says
+# why; GOALBOT_TEST_WORKERS sets how many; 0: in this one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/pytest ]; then

@@ -239,6 +239,23 @@ class Templates:
         return self.postgres(stack, prepare)
 
 
+DEFAULT_MARKERS = "not reliability and not slow"  # pyproject's addopts: the default suite
+
+
+@pytest.hookimpl(optionalhook=True)  # (xdist's hook: no error where it is not loaded)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: two test processes a core for the default suite, one for the others.
+
+    Half of an end-to-end test's time is waiting (for the bot's reply, its poll, the fake
+    server): a second process a core works meanwhile. The reliability suite measures
+    the bot under kills and faults on a core each, as it always has.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # (xdist's own reading of it)
+    cores = len(os.sched_getaffinity(0))
+    return 2 * cores if config.getoption("markexpr") == DEFAULT_MARKERS else cores
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The run's name, which its test processes inherit: they share its templates."""
     if not hasattr(config, "workerinput"):
