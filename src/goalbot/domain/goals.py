@@ -395,8 +395,19 @@ class Table:
 
     def holds(self, goal: Goal) -> bool:
         """Whether ``goal`` is one of this table's."""
-        department = None if self.tier == Tier.STRATEGIC else goal.department
-        return (goal.tier, goal.body, department) == (self.tier, self.body, self.department)
+        return Table.key_of(goal) == self.key
+
+    @property
+    def key(self) -> tuple[Tier, str, str | None]:
+        """What a goal of this table has (see key_of)."""
+        return (self.tier, self.body, self.department)
+
+    @staticmethod
+    def key_of(goal: Goal) -> tuple[Tier, str, str | None]:
+        """The tier, body and (but for a strategic goal) department of ``goal``: the key of
+        the table it belongs to."""
+        department = None if goal.tier == Tier.STRATEGIC else goal.department
+        return (goal.tier, goal.body, department)
 
 
 class _HasId(Protocol):

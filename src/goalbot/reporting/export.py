@@ -221,8 +221,12 @@ def adopted_tables(data: StatusData) -> list[AdoptedTable]:
     """The period's tables in the document's order, each with the metrics of its goals."""
     catalogue = data.catalogue
     result = []
+    # each metric's table found by its key once, not every table's test of every metric
+    by_key: dict[tuple[Tier, str, str | None], list[MetricStatus]] = {}
+    for ms in data.metrics():
+        by_key.setdefault(Table.key_of(ms.goal), []).append(ms)
     for table in catalogue.adopted_tables():
-        metrics = [m for m in data.metrics() if table.holds(m.goal)]
+        metrics = by_key.get(table.key, [])
         if metrics:
             lines = _lines(catalogue, table, metrics)
             result.append(AdoptedTable(table, COLUMNS[table.tier], lines))
@@ -529,13 +533,88 @@ def _heading_rows(
     return 3
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: Decimal | str | None) -> Any:
-    target = sheet.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        # what owners typed stays text, even if it starts with "=" like a formula
-        target.data_type = "s"
-    target.font, target.border, target.alignment = _cell_style()
-    return target
+class _Styles:
+    """A workbook's cell styles, each combination made once: setting a cell's font, border,
+    alignment and fill made openpyxl hash each of them to find it among the workbook's (most
+    of an export's time); a cell with a style seen before gets a copy of that cell's style
+    indices, the same as setting them again would give."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[bool, str | None, str | None, bool], Any] = {}
+        self.merged: dict[tuple[Any, ...], list[Any]] = {}
+
+    def put(
+        self,
+        sheet: Worksheet,
+        row: int,
+        column: int,
+        value: Decimal | str | None,
+        *,
+        bold: bool = False,
+        fill: str | None = None,
+        number_format: str | None = None,
+        right: bool = False,
+    ) -> Any:
+        """Write ``value`` in a table cell: the cell style, bold, a fill colour, a number
+        format, aligned right."""
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.styles.cell_style import StyleArray
+
+        target = sheet.cell(row=row, column=column, value=value)
+        if isinstance(value, str):
+            # what owners typed stays text, even if it starts with "=" like a formula
+            target.data_type = "s"
+        key = (bold, fill, number_format, right)
+        made = self.made.get(key)
+        if made is not None:
+            target._style = StyleArray(made)
+            return target
+        target.font, target.border, target.alignment = _cell_style()
+        if bold:
+            target.font = Font(bold=True)
+        if number_format is not None:
+            target.number_format = number_format
+        if right:
+            target.alignment = Alignment(vertical="top", horizontal="right")
+        if fill is not None:
+            target.fill = _fill(fill)
+        self.made[key] = StyleArray(target._style)
+        return target
+
+    def merge(self, sheet: Worksheet, row: int, column: int, end_row: int, end_column: int) -> None:
+        """Merge the cells from (``row``, ``column``) to (``end_row``, ``end_column``) as
+        Worksheet.merge_cells does, which sets the borders of each cell of the range again
+        (hashing each to find it, several milliseconds a merge): a merge of the same shape
+        between cells of the same styles as one made before gets that one's styles."""
+        from openpyxl.cell.cell import MergedCell
+        from openpyxl.styles.cell_style import StyleArray
+        from openpyxl.worksheet.cell_range import CellRange
+        from openpyxl.worksheet.merge import MergedCellRange
+
+        cells = [(r, c) for r in range(row, end_row + 1) for c in range(column, end_column + 1)]
+        start, end = sheet._cells.get(cells[0]), sheet._cells.get(cells[-1])
+        key = (
+            end_row - row,
+            end_column - column,
+            None if start is None else tuple(start._style),
+            None if end is None or end is start else tuple(end._style),
+        )
+        made = self.merged.get(key)
+        if made is None:
+            sheet.merge_cells(
+                start_row=row, start_column=column, end_row=end_row, end_column=end_column
+            )
+            self.merged[key] = [StyleArray(sheet._cells[place]._style) for place in cells]
+            return
+        merge = MergedCellRange.__new__(MergedCellRange)
+        CellRange.__init__(merge, min_col=column, min_row=row, max_col=end_column, max_row=end_row)
+        merge.ws = sheet
+        merge.start_cell = start if start is not None else sheet.cell(row=row, column=column)
+        merge.start_cell._style = StyleArray(made[0])
+        sheet.merged_cells.add(merge)
+        for place, style in zip(cells[1:], made[1:], strict=True):
+            cell = sheet._cells[place] = MergedCell(sheet, *place)
+            cell._style = StyleArray(style)
 
 
 def text_lines(text: str, width: float) -> int:
@@ -563,9 +642,9 @@ class _Heights:
                 sheet.row_dimensions[row].height = lines * LINE_POINTS
 
 
-def _write_table(sheet: Worksheet, adopted: AdoptedTable, data: StatusData, texts: Texts) -> None:
-    from openpyxl.styles import Alignment, Font
-
+def _write_table(
+    sheet: Worksheet, adopted: AdoptedTable, data: StatusData, texts: Texts, styles: _Styles
+) -> None:
     columns = adopted.columns
     first = f"{data.catalogue.title} · {data.period.label}"
     top = _heading_rows(sheet, first, texts.title(adopted.table, data.catalogue), columns, texts)
@@ -574,33 +653,36 @@ def _write_table(sheet: Worksheet, adopted: AdoptedTable, data: StatusData, text
     for line in adopted.lines:
         row += 1
         if line.metric is None:
-            heading = _put(sheet, row, 1, line.heading)
-            heading.font = Font(bold=True)
-            heading.fill = _fill(GROUP_FILL)
+            styles.put(sheet, row, 1, line.heading, bold=True, fill=GROUP_FILL)
             for column in range(2, len(columns) + 1):
-                _put(sheet, row, column, None).fill = _fill(GROUP_FILL)
-            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
+                styles.put(sheet, row, column, None, fill=GROUP_FILL)
+            styles.merge(sheet, row, 1, row, len(columns))
             continue
         ms = line.metric
         for index, key in enumerate(columns, start=1):
             span = line.spans.get(key, 1)
             if span == 0:
-                _put(sheet, row, index, None)
+                styles.put(sheet, row, index, None)
                 continue
             value = cell(line, key, texts, data.catalogue)
-            target = _put(sheet, row, index, value)
             if isinstance(value, str):
                 width = COLUMN_WIDTHS.get(key, DEFAULT_WIDTH)
                 heights.need(row, span, text_lines(value, width))
+            numbers = None
             if isinstance(value, Decimal):
-                target.number_format = number_format(ms.metric, value, shown_value(ms, texts)[1])
-                target.alignment = Alignment(vertical="top", horizontal="right")
-            if key == "status":
-                target.fill = _fill(STATUS_FILLS.get(ms.status, GREY_FILL))
+                numbers = number_format(ms.metric, value, shown_value(ms, texts)[1])
+            fill = STATUS_FILLS.get(ms.status, GREY_FILL) if key == "status" else None
+            styles.put(
+                sheet,
+                row,
+                index,
+                value,
+                fill=fill,
+                number_format=numbers,
+                right=numbers is not None,
+            )
             if span > 1:
-                sheet.merge_cells(
-                    start_row=row, start_column=index, end_row=row + span - 1, end_column=index
-                )
+                styles.merge(sheet, row, index, row + span - 1, index)
     heights.apply(sheet)
     _print_ready(sheet, len(columns), top)
 
@@ -611,12 +693,13 @@ def _write_list(
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
     texts: Texts,
+    styles: _Styles,
 ) -> None:
     top = _heading_rows(sheet, title, "", columns, texts)
     heights = _Heights()
     for number, values in enumerate(rows, start=top + 1):
         for index, value in enumerate(values, start=1):
-            _put(sheet, number, index, value or None)
+            styles.put(sheet, number, index, value or None)
             if value:
                 width = COLUMN_WIDTHS.get(columns[index - 1], DEFAULT_WIDTH)
                 heights.need(number, 1, text_lines(str(value), width))
@@ -653,24 +736,27 @@ def _workbook(data: StatusData, texts: Texts, untranslated: set[str]) -> Any:
     workbook = Workbook()
     default = workbook.active
     taken: set[str] = set()
+    styles = _Styles()
     catalogue = data.catalogue
     for adopted in adopted_tables(data):
         sheet = workbook.create_sheet(sheet_name(texts.sheet(adopted.table, catalogue), taken))
-        _write_table(sheet, adopted, data, texts)
+        _write_table(sheet, adopted, data, texts, styles)
     notes = [explanation_values(row, texts) for row in explanation_rows(data)]
     if notes:
         sheet = workbook.create_sheet(sheet_name(texts.heading("explanations", catalogue), taken))
         title = f"{texts.heading('explanations', catalogue)} · {data.period.label}"
-        _write_list(sheet, title, NOTES_COLUMNS, notes, texts)
+        _write_list(sheet, title, NOTES_COLUMNS, notes, texts, styles)
     lacking = lacking_rows(data, texts)
     if lacking:
         sheet = workbook.create_sheet(sheet_name(texts.heading("lacking", catalogue), taken))
         title = f"{texts.heading('lacking', catalogue)} · {data.period.label}"
-        _write_list(sheet, title, LACKING_COLUMNS, lacking, texts)
+        _write_list(sheet, title, LACKING_COLUMNS, lacking, texts, styles)
     found = remarks(catalogue, data)
     if found:
         sheet = workbook.create_sheet(sheet_name(texts.heading("remarks", catalogue), taken))
-        _write_list(sheet, texts.heading("remarks", catalogue), REMARK_COLUMNS, found, texts)
+        _write_list(
+            sheet, texts.heading("remarks", catalogue), REMARK_COLUMNS, found, texts, styles
+        )
     if default is not None and len(workbook.worksheets) > 1:
         workbook.remove(default)
     if untranslated:  # once, under the first table, inside its print area
