@@ -197,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     sends_list.add_argument("--all", action="store_true", help="also those sent again")
     resend = command(send_commands, "resend", "send again what did not surely arrive")
     resend.add_argument("ids", nargs="+", type=int, metavar="ID", help="as 'sends list' shows")
+    resend.add_argument(
+        "--parts",
+        metavar="N,N",
+        help="only these parts of a long send, as 'sends list' numbers them (one ID)",
+    )
 
     now_help = "do it now (required: a reminder that this acts at once)"
     remind = command(commands, "remind", "open the current period's answering round")
@@ -647,7 +652,10 @@ def cmd_sends(args: argparse.Namespace, config: Config) -> int:
     ctx = _context_with_catalogue(config)
     if args.sends_command == "resend":
         ids = list(dict.fromkeys(args.ids))  # an id given twice is sent again once
-        queued = [outbox.resend(ctx, send_id) for send_id in ids]
+        parts = _parts(args.parts)
+        if parts and len(ids) > 1:
+            raise CliError("goalbot: --parts is for one ID at a time", EXIT_USAGE)
+        queued = [outbox.resend(ctx, send_id, parts) for send_id in ids]
         print(render("cli/sends_resent.txt.j2", config.texts.language, queued=queued, ids=ids))
         return EXIT_OK
     sends = outbox.undelivered_sends(ctx, everything=args.all)
@@ -657,6 +665,18 @@ def cmd_sends(args: argparse.Namespace, config: Config) -> int:
         )
     )
     return EXIT_OK
+
+
+def _parts(text: str | None) -> tuple[int, ...]:
+    """``--parts 2,4``: the part numbers (none if not given); a usage error if it is no list."""
+    if text is None:
+        return ()
+    items = [item.strip() for item in text.split(",")]
+    if not all(item.isascii() and item.isdigit() and int(item) > 0 for item in items):
+        raise CliError(
+            f"goalbot: --parts {text!r} is not a list of part numbers (use 2,4)", EXIT_USAGE
+        )
+    return tuple(dict.fromkeys(int(item) for item in items))
 
 
 def _day(option: str, text: str | None) -> date | None:

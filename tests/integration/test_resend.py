@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -127,3 +128,92 @@ def test_a_summary_is_resumed_and_resent_with_its_parts_as_first_made(
     with ctx.unit_of_work() as uow:
         row = uow.session.get(SendRow, send.id)
         assert row is not None and row.status == SendStatus.FAILED
+
+
+def a_summary_with_a_part_unsure(ctx: AppContext, clock: Clock) -> outbox.QueuedSend:
+    """Texts 1 and 3 delivered, text 2 timed out (it may have arrived), the table cut off."""
+    send = summary_send(ctx, clock)
+    deliver(ctx, send.id, [0], 4, "bot")
+    assert outbox.start_part(ctx, send.id, "bot", 1, 4)
+    outbox.end_part(ctx, send.id, 1, outbox.Outcome.TIMED_OUT)
+    deliver(ctx, send.id, [2], 4, "bot")
+    assert outbox.start_part(ctx, send.id, "bot", 3, 4)
+    outbox.end_part(ctx, send.id, 3, outbox.Outcome.REFUSED, detail="Bad Request")
+    return send
+
+
+def test_the_administrator_resends_only_the_parts_the_group_lacks(
+    ctx: AppContext, clock: Clock
+) -> None:
+    send = a_summary_with_a_part_unsure(ctx, clock)
+    (listed,) = outbox.undelivered_sends(ctx)
+    assert (listed.missing, listed.unsure, listed.total) == ((2, 4), (2,), 4)
+    # the group shows text 2: only the table is sent again, text 2 is not repeated
+    copy = outbox.resend(ctx, send.id, [4])
+    assert [copy.progress.settled(i) for i in range(4)] == [True, True, True, False]
+    (claimed,) = outbox.claim_due(ctx, "bot")
+    deliver(ctx, claimed.id, [3], 4, "bot")
+    assert outbox.undelivered_sends(ctx) == []
+
+
+def test_a_part_that_is_not_missing_is_refused_and_nothing_is_queued(
+    ctx: AppContext, clock: Clock
+) -> None:
+    send = a_summary_with_a_part_unsure(ctx, clock)
+    for part in (1, 3, 5):  # delivered, delivered, no such part
+        with pytest.raises(ServiceError) as refused:
+            outbox.resend(ctx, send.id, [2, part])
+        assert refused.value.code == "send_part_not_missing"
+        assert refused.value.params == {"id": send.id, "part": part, "missing": "2, 4", "total": 4}
+    assert outbox.claim_due(ctx, "bot") == []
+
+
+@pytest.mark.usefixtures("english_cli")
+def test_the_command_line_takes_the_parts_to_send_again(
+    capsys: pytest.CaptureFixture[str], config_file: Path, clock: Clock
+) -> None:
+    from goalbot.bootstrap import bootstrap
+    from goalbot.config import load_config
+
+    cfg = ["--config", str(config_file)]
+    ctx = bootstrap(load_config(config_file))
+    send = a_summary_with_a_part_unsure(ctx, clock)
+    code, out, err = run(capsys, *cfg, "sends", "list")
+    assert code == 0, err
+    assert "(parts missing: 2?, 4 of 4)" in out
+    assert "? = the part may have arrived" in out and "--parts 2,4" in out
+    for wrong, said in [
+        (["--parts", "x"], "goalbot: --parts 'x' is not a list of part numbers (use 2,4)"),
+        (["--parts", "0"], "is not a list of part numbers"),
+        (["--parts", "٤"], "is not a list of part numbers"),
+        (["99", "--parts", "4"], "goalbot: --parts is for one ID at a time"),
+        (["--parts", "3"], f"part 3 of send #{send.id} is not missing"),
+    ]:
+        code, _, err = run(capsys, *cfg, "sends", "resend", str(send.id), *wrong)
+        assert code != 0 and said in err, (wrong, err)
+    assert outbox.claim_due(ctx, "bot") == []
+    code, out, err = run(capsys, *cfg, "sends", "resend", str(send.id), "--parts", "4,4")
+    assert code == 0, err
+    (copy,) = outbox.claim_due(ctx, "bot")
+    assert [copy.progress.settled(i) for i in range(4)] == [True, True, True, False]
+    ctx.db.dispose()
+
+
+def test_the_administrators_are_told_which_parts_may_have_arrived(
+    ctx: AppContext, clock: Clock
+) -> None:
+    from goalbot.reporting.rendering import render
+
+    send = a_summary_with_a_part_unsure(ctx, clock)
+    (listed,) = outbox.undelivered_sends(ctx)
+    sent = listed.as_payload()
+    payload = {"code": "undelivered", "sends": [sent]}
+    zone = ZoneInfo("Europe/Helsinki")
+    text = render("chat/admin_notice.html.j2", "fi", payload=payload, period=Q4, timezone=zone)
+    assert "(osa 2/3 – saattoi mennä perille, taulukko)" in text
+    assert f"goalbot sends resend {send.id} --parts 4." in text
+    # a notice stored before the parts that may have arrived were told of still renders
+    del sent["unsure"]
+    assert "(osa 2/3, taulukko)" in render(
+        "chat/admin_notice.html.j2", "fi", payload=payload, period=Q4, timezone=zone
+    )

@@ -311,18 +311,18 @@ class Quarter:
             self.figures.uncertain_reported += 1
             if f"#{send.id} " not in told:
                 self.figures.unreported += 1
+            missing: tuple[int, ...] = ()
             if send.kind.value == "reminder":
                 (row,) = [r for r in self.sends("reminder") if r.id == send.id]
                 owner = next(o for o in self.owners if o.user.id == row.chat_id)
-                missing = self.reminders(owner) == 0
+                missing = (1,) if self.reminders(owner) == 0 else ()
             elif send.kind.value == "summary":
+                # what the group shows: its numbered texts, then the table (the last part)
                 parts, tables = self.summary_parts()
-                total = parts[0][1] if parts else 0
-                missing = not tables or len(set(parts)) < total
-            else:
-                missing = False
+                seen = {n for n, _of in parts} | ({send.total} if tables else set())
+                missing = tuple(n for n in send.missing if n not in seen)
             if missing:
-                outbox.resend(self.ctx, send.id)
+                outbox.resend(self.ctx, send.id, missing)
                 resent += 1
         if resent:
             self.run_until(self.all_settled, timeout=120)

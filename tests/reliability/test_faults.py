@@ -22,12 +22,6 @@ RATE = 0.2
 READ_TIMEOUT = 2.0
 
 
-@pytest.mark.xfail(
-    reason="a summary with several parts uncertain (Telegram acted, the answer was lost) is "
-    "resent whole by the administrator's resend when one part is missing, so parts that did "
-    "arrive can arrive twice (seen once in three runs: part 5/5 and the table twice)",
-    strict=False,
-)
 def test_a_fifth_of_the_calls_fail(botapi: FakeBotApi, tmp_path: Path) -> None:
     # one yes/no each, and owners who wait a while before asking again: a fifth of the bot's
     # replies are lost, and 200 owners asking again and again would only swamp it

@@ -28,6 +28,7 @@ and ``resend`` sends one again, deliberately: only the parts that did not surely
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -110,6 +111,11 @@ class Progress:
     def missing(self) -> tuple[int, ...]:
         """The parts that did not surely reach the chat (1-based, as people count them)."""
         return tuple(i + 1 for i in range(self.total) if i not in self.done and i not in self.skip)
+
+    @property
+    def unsure(self) -> tuple[int, ...]:
+        """Of ``missing``, those that may have arrived all the same (1-based)."""
+        return tuple(i + 1 for i in self.uncertain if i not in self.skip)
 
 
 @dataclass(frozen=True)
@@ -467,6 +473,7 @@ class Undelivered:
     detail: str
     when: datetime | None
     resent_as: int | None = None
+    unsure: tuple[int, ...] = ()  # of ``missing``, those that may have arrived all the same
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -478,6 +485,7 @@ class Undelivered:
             "person": self.person,
             "chat_id": self.chat_id,
             "missing": list(self.missing),
+            "unsure": list(self.unsure),
             "total": self.total,
         }
 
@@ -500,6 +508,7 @@ def _undelivered(uow: UnitOfWork, row: SendRow, resent: dict[int, int]) -> Undel
         row.error,
         row.sent_at,
         resent.get(row.id),
+        progress.unsure if progress.missing else (),
     )
 
 
@@ -557,8 +566,11 @@ def undelivered_sends(ctx: AppContext, everything: bool = False) -> list[Undeliv
         ]
 
 
-def resend(ctx: AppContext, send_id: int) -> QueuedSend:
-    """Queue a send again, on an administrator's word: the parts that did not surely arrive."""
+def resend(ctx: AppContext, send_id: int, parts: Collection[int] = ()) -> QueuedSend:
+    """Queue a send again, on an administrator's word: the parts that did not surely arrive,
+    or of those only ``parts`` (1-based, as ``sends list`` numbers them), when the
+    administrator sees that the others did arrive (a part whose answer was lost on its way).
+    """
     now = ctx.now()
     with ctx.unit_of_work() as uow:
         row = uow.session.get(SendRow, send_id, with_for_update=True)
@@ -576,6 +588,15 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
             raise ServiceError("send_not_undelivered", id=send_id, status=row.status)
         copies = uow.session.scalars(select(SendRow.id).where(SendRow.resend_of == row.id)).all()
         progress = Progress.of(row)
+        chosen = set(parts) or set(progress.missing) or {1}
+        if wrong := sorted(chosen - set(progress.missing or (1,))):
+            raise ServiceError(
+                "send_part_not_missing",
+                id=send_id,
+                part=wrong[0],
+                missing=", ".join(map(str, progress.missing)),
+                total=max(progress.total, 1),
+            )
         copy = SendRow(
             key=f"{row.key}:resend:{len(copies) + 1}",
             kind=row.kind,
@@ -586,7 +607,8 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
             status=SendStatus.PENDING.value,
             payload=row.payload,
             progress=Progress(
-                progress.total, skip=tuple(sorted({*progress.done, *progress.skip}))
+                progress.total,
+                skip=tuple(i for i in range(progress.total) if i + 1 not in chosen),
             ).stored(),
             resend_of=row.id,
             language=row.language,  # the parts that went out are not sent in another
@@ -600,7 +622,7 @@ def resend(ctx: AppContext, send_id: int) -> QueuedSend:
             subject=str(row.id),
             period=row.period,
             old={"status": row.status},
-            new={"kind": row.kind, "person": row.person_id},
+            new={"kind": row.kind, "person": row.person_id, "parts": sorted(chosen)},
         )
         if row.status == SendStatus.BLOCKED and row.person_id is not None:
             person = uow.session.get(PersonRow, row.person_id)
