@@ -124,6 +124,14 @@ def test_each_question_shows_goal_baseline_target_and_an_example_in_its_unit() -
         assert screen.count("Lähtötaso:") == 1 and len(screen) < 1000
 
 
+def test_a_target_the_document_gave_as_a_bare_sign_is_said_in_words() -> None:
+    # the adopted table's target column reads "≥" for the surveys: "at least the last result"
+    screens = all_screens()
+    assert "Tavoite: vähintään edellisen tuloksen tasolla\n" in screens["YH-4.1"]
+    targets = [line for screen in screens.values() for line in screen.splitlines()]
+    assert not [t for t in targets if t.startswith("Tavoite") and not re.search(r"\w", t[7:])]
+
+
 def test_the_screens_are_as_kept() -> None:
     screens = all_screens()
     text = "".join(f"=== {mid}\n{screen}\n\n" for mid, screen in screens.items())

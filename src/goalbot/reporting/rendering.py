@@ -94,6 +94,7 @@ def _environment(folders: tuple[Path, ...]) -> Environment:
     env.filters["full_stop"] = full_stop
     env.globals["untranslated"] = untranslated
     env.tests["with_example"] = with_example
+    env.tests["worded"] = worded
     return env
 
 
@@ -160,6 +161,12 @@ def with_example(text: Any) -> bool:
     """Whether a question already gives an example ("… esim. 28", "… t.ex. 28")."""
     plain = str(text).casefold()
     return any(word in plain for word in EXAMPLE_WORDS)
+
+
+def worded(text: Any) -> bool:
+    """Whether a text says something in words or figures: a document's bare "≥" in its
+    target column does not (the rule it stands for is said instead)."""
+    return any(char.isalnum() for char in str(text or ""))
 
 
 def untranslated() -> bool:
