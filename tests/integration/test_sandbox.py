@@ -97,6 +97,15 @@ def test_the_clock_and_the_answers_outlive_a_restart_and_reset_starts_afresh(
         texts = bot_texts(url, owner)
         assert len([t for t in texts if "Tervetuloa" in t]) == 1
         assert texts[-1].startswith("Muistutus:") and len(texts) == len(kept) + 1, texts
+        # and what people write is answered (not taken for what they wrote before the stop)
+        said = httpx.post(
+            url + "chat/api/send", json={"chat_id": owner, "as": owner, "text": "/raportoi"}
+        )
+        said.raise_for_status()
+        deadline = time.monotonic() + 30
+        while len(bot_texts(url, owner)) == len(texts) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "1/" in bot_texts(url, owner)[-1], bot_texts(url, owner)[-1]
         assert not world(url)["error_count"]
         # the clock only moves forward
         assert "Kello liikkuu vain eteenpäin" in act(url, "go_to", "2026-12-02")

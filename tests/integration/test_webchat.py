@@ -209,6 +209,8 @@ def test_a_world_saved_as_json_comes_back_whole(botapi_factory: Any) -> None:
     )
     send_photo(first, group.id, "Kuva")
     bot_call(first, "setMyCommands", commands=[{"command": "help", "description": "Ohje"}])
+    maija.send("/help")
+    last_update = max(u.update_id for u in first.state.updates)
     saved = json.loads(json.dumps(first.state.world_json()))
 
     second: FakeBotApi = botapi_factory(web_chat=True)
@@ -220,6 +222,7 @@ def test_a_world_saved_as_json_comes_back_whole(botapi_factory: Any) -> None:
     assert second.driver.commands() == [{"command": "help", "description": "Ohje"}]
     # the restored world goes on: its buttons can be pressed, new ids do not collide
     second.driver.press_button(1002, "Kyllä", user=1002)
+    assert [u.update_id for u in second.state.updates] == [last_update + 1]
     newcomer = second.driver.create_user("Uusi")
     assert (
         newcomer.id not in (1002,)

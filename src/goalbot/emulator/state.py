@@ -887,7 +887,9 @@ class BotApiState:
 
     # ---- the world as data (the sandbox keeps it between its runs) ----------------------
 
-    _COUNTERS = ("_ids", "_user_ids", "_group_ids", "_query_ids")
+    # the update ids too: a bot keeps the ids it has handled and takes one seen before for
+    # Telegram's redelivery, so ids begun afresh after a restart would go unanswered
+    _COUNTERS = ("_ids", "_user_ids", "_group_ids", "_query_ids", "_update_ids")
 
     def world_json(self) -> JsonDict:
         """The people and the chats with their messages and files, and the bot's commands."""
