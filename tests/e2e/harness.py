@@ -61,18 +61,21 @@ async def running_bot(
     delivery_interval: float = 0.1,
     calendar: bool = False,
     limits: TelegramLimits | None = None,
+    inbox_interval: float = 0.2,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The real Application, polling the fake server, for the duration of the block.
 
     The calendar's jobs run only when asked for, so a test's clock opens no round by itself.
     Sends are not paced (see ``unpaced``) unless ``limits`` are given: a test of the pacing
-    passes ``TelegramLimits()``, Telegram's own.
+    passes ``TelegramLimits()``, Telegram's own. What waited for the database is tried again
+    every ``inbox_interval`` seconds (the bot's own: 2), as the delivery runs more often too.
     """
     application = build_application(
         ctx,
         delivery_interval=delivery_interval,
         calendar=calendar,
         limits=limits if limits is not None else unpaced(),
+        inbox_interval=inbox_interval,
     )
     fake = RUNNING.get(ctx.config.telegram.base_url)
     undo = fake.driver.wait_also_for(lambda: unfinished_work(ctx)) if fake else None

@@ -24,6 +24,7 @@ from goalbot.bootstrap import bootstrap
 from goalbot.chat import handlers
 from goalbot.chat.admin import add_admin_handlers
 from goalbot.chat.inbox import (
+    INBOX_INTERVAL_SECONDS,
     InboxProcessor,
     InboxQueue,
     InboxUnavailable,
@@ -81,12 +82,14 @@ def build_application(
     limits: TelegramLimits | None = None,
     instance: str | None = None,
     leader: bool = True,
+    inbox_interval: float = INBOX_INTERVAL_SECONDS,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application, talking to ``[telegram] base_url``.
 
     ``limits``: how sends are paced (default: Telegram's own limits). ``instance``: this
     process as its claims name it. ``leader``: it leads from the start (the only bot, as in
     tests); otherwise it leads once it holds the leader lock (chat/leadership.py).
+    ``inbox_interval``: how often what waited for the database is tried again.
     """
     tg = ctx.config.telegram
     watch = Supervision()
@@ -127,7 +130,7 @@ def build_application(
     # this process, as its claims of updates and sends name it
     application.bot_data["instance"] = instance = instance or instance_name()
     application.bot_data["leader_jobs"] = (delivery_interval, calendar)
-    attach_inbox(application, ctx, instance)
+    attach_inbox(application, ctx, instance, inbox_interval)
     add_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -323,9 +323,13 @@ class InboxProcessor(SimpleUpdateProcessor):
 
 
 def attach_inbox(
-    application: Application[Any, Any, Any, Any, Any, Any], ctx: AppContext, instance: str
+    application: Application[Any, Any, Any, Any, Any, Any],
+    ctx: AppContext,
+    instance: str,
+    interval: float = INBOX_INTERVAL_SECONDS,
 ) -> Inbox:
-    """Give the application its inbox (built with InboxQueue and InboxProcessor)."""
+    """Give the application its inbox (built with InboxQueue and InboxProcessor); what waited
+    for the database is tried again every ``interval`` seconds."""
     keeper = Inbox(ctx, instance)
     queue = application.update_queue
     processor = application.update_processor
@@ -335,9 +339,7 @@ def attach_inbox(
     application.bot_data["inbox"] = keeper
     job_queue = application.job_queue
     assert job_queue is not None
-    job_queue.run_repeating(
-        inbox_job, interval=INBOX_INTERVAL_SECONDS, first=INBOX_INTERVAL_SECONDS, name=INBOX_JOB
-    )
+    job_queue.run_repeating(inbox_job, interval=interval, first=interval, name=INBOX_JOB)
     return keeper
 
 
