@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,13 @@ def create_postgres_database(name: str, template: str | None = None) -> str:
         pytest.skip(f"PostgreSQL not usable: {exc}")
     finally:
         engine.dispose()
+    return postgres_url_of(name)
+
+
+def postgres_url_of(name: str) -> str:
+    """The URL of the PostgreSQL database ``name`` on the tests' server."""
+    admin = postgres_admin_url()
+    assert admin is not None
     return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
 
@@ -162,6 +170,10 @@ class Templates:
         self.run = run
         self._sqlite: dict[Prepare | None, Path] = {}
         self._postgres: dict[Prepare | None, str] = {}
+        # PostgreSQL's copies made ahead, by template, and the drops: one at a time, so the
+        # server copies and drops as fast as it did while the tests waited for it
+        self._spares: dict[str, Future[str]] = {}
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres")
 
     @staticmethod
     def _fill(url: str, prepare: Prepare | None) -> None:
@@ -215,8 +227,31 @@ class Templates:
         return f"sqlite:///{path}"
 
     def postgres(self, stack: ExitStack, prepare: Prepare | None = None) -> str:
-        """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL."""
-        return stack.enter_context(postgres_database(self._postgres_template(prepare)))
+        """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL.
+
+        The copy is one made while an earlier test ran, where there is one: PostgreSQL takes
+        a good part of a second to copy a template, which no test needs to wait for. The next
+        test's copy is begun at once, and this one is dropped meanwhile too.
+        """
+        template = self._postgres_template(prepare)
+        spare = self._spares.pop(template, None)
+        name = spare.result() if spare is not None else self._copy(template)
+        self._spares[template] = self._background.submit(self._copy, template)
+        stack.callback(self._background.submit, drop_postgres_databases, [name])
+        return postgres_url_of(name)
+
+    @staticmethod
+    def _copy(template: str) -> str:
+        name = f"goalbot_test_{uuid.uuid4().hex[:12]}"
+        create_postgres_database(name, template)
+        return name
+
+    def close(self) -> None:
+        """Drop the copies made ahead that no test took, once the drops under way are done."""
+        spares, self._spares = list(self._spares.values()), {}
+        with contextlib.suppress(Exception):  # (a copy that failed is no copy to drop)
+            self._background.submit(drop_postgres_databases, [f.result() for f in spares])
+        self._background.shutdown(wait=True)
 
     def _postgres_template(self, prepare: Prepare | None) -> str:
         """The name of the run's PostgreSQL template for ``prepare``, made if need be."""
@@ -273,13 +308,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     # the test processes of one run have their temporary folders side by side
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = shared / "goalbot-templates"
     folder.mkdir(exist_ok=True)
-    return Templates(folder, os.environ.get(RUN_ENV) or uuid.uuid4().hex[:12])
+    templates = Templates(folder, os.environ.get(RUN_ENV) or uuid.uuid4().hex[:12])
+    try:
+        yield templates
+    finally:
+        templates.close()
 
 
 def loaded_context(url: str, clock: Clock) -> AppContext:
