@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, select, text
@@ -131,3 +132,41 @@ async def test_marks_of_updates_handled_side_by_side_share_a_transaction(ctx: Ap
     assert sorted(rows) == list(range(1, 21))
     assert all(row.attempts == 1 for row in rows.values())
     assert [n for n, row in sorted(rows.items()) if row.outcome == inbox.DONE] == list(range(1, 11))
+
+
+def test_marks_lock_their_rows_in_the_order_of_their_ids(backend: str, ctx: AppContext) -> None:
+    """PostgreSQL: the marks of one update begun (7) and another done (3) wait for a writer
+    that holds the lower row without taking the higher one first, so that writer, locking
+    in the same order as renew_claims does, gets it: no deadlock."""
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    for update_id in (3, 7):
+        inbox.store_received(ctx, update_id, "{}", "bot")
+    marks = inbox.Marks(begun=[7], finished=[(3, inbox.DONE)])
+    with ctx.db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '10s'"))
+        other.execute(text("SELECT 1 FROM inbox WHERE update_id = 3 FOR UPDATE"))
+        with ThreadPoolExecutor(1) as pool:
+            recording = pool.submit(inbox.record, ctx, "bot", marks)
+            time.sleep(0.5)  # the marks are waiting for row 3 now
+            started = time.monotonic()
+            other.execute(text("SELECT 1 FROM inbox WHERE update_id = 7 FOR UPDATE"))
+            assert time.monotonic() - started < 2
+            other.rollback()
+            recording.result(timeout=30)
+    with ctx.unit_of_work(read_only=True) as uow:
+        rows = {row.update_id: row for row in uow.session.scalars(select(InboxRow))}
+    assert (rows[3].outcome, rows[7].attempts) == (inbox.DONE, 1)
+
+
+def test_renewed_claims_are_only_this_bots_and_not_done(ctx: AppContext, clock: Clock) -> None:
+    for update_id, instance in ((1, "bot"), (2, "other"), (3, "bot")):
+        inbox.store_received(ctx, update_id, "{}", instance)
+    inbox.finish(ctx, 3)
+    clock.advance(seconds=60)
+    inbox.renew_claims(ctx, "bot", [1, 2, 3])
+    with ctx.unit_of_work(read_only=True) as uow:
+        rows = {row.update_id: row for row in uow.session.scalars(select(InboxRow))}
+    until = {n: row.claimed_until for n, row in rows.items()}
+    assert until[1] is not None and until[2] is not None and until[1] > until[2]
+    assert until[3] == until[2]  # done: its claim is not renewed

@@ -85,17 +85,35 @@ def record(ctx: AppContext, instance: str, marks: Marks) -> set[int]:
             # Telegram starts ids afresh after a week: an old id is forgotten before it is new
             forget_old_updates(uow, now, kept_for(ctx.config))
         new = _keep(uow, now, instance, marks.received)
+        # the rows marked are locked first, all at once and in the order of their ids, as
+        # renew_claims locks them: two writers that lock rows in different orders (this one
+        # the begun before the finished) can deadlock on PostgreSQL
+        rows = _locked(uow, [*marks.begun, *(update_id for update_id, _ in marks.finished)])
         if marks.begun:
             uow.session.execute(
                 update(InboxRow)
                 .where(InboxRow.update_id.in_(marks.begun), InboxRow.outcome == "")
                 .values(attempts=InboxRow.attempts + 1)
+                .execution_options(synchronize_session=False)
             )
-        _finish(uow, now, kept_for(ctx.config), marks.finished)
+        _finish(uow, now, kept_for(ctx.config), marks.finished, rows)
         for note in marks.notes:
             note(uow)
         uow.commit()
         return new
+
+
+def _locked(uow: UnitOfWork, update_ids: Collection[int]) -> dict[int, InboxRow]:
+    """The inbox rows of ``update_ids`` that exist, locked in the order of their ids."""
+    if not update_ids:
+        return {}
+    query = (
+        select(InboxRow)
+        .where(InboxRow.update_id.in_(sorted(set(update_ids))))
+        .order_by(InboxRow.update_id)
+        .with_for_update()
+    )
+    return {row.update_id: row for row in uow.session.scalars(query)}
 
 
 def _keep(
@@ -203,15 +221,10 @@ def renew_claims(ctx: AppContext, instance: str, update_ids: list[int]) -> None:
     if not update_ids:
         return
     with ctx.unit_of_work() as uow:
-        uow.session.execute(
-            update(InboxRow)
-            .where(
-                InboxRow.update_id.in_(update_ids),
-                InboxRow.claimed_by == instance,
-                InboxRow.outcome == "",
-            )
-            .values(claimed_until=ctx.now() + CLAIM_LEASE)
-        )
+        until = ctx.now() + CLAIM_LEASE
+        for row in _locked(uow, update_ids).values():  # in id order, as record locks them
+            if row.claimed_by == instance and row.outcome == "":
+                row.claimed_until = until
         uow.commit()
 
 
@@ -287,15 +300,12 @@ def finish(ctx: AppContext, update_id: int, outcome: str = DONE) -> None:
 
 
 def _finish(
-    uow: UnitOfWork, now: datetime, keep: timedelta, finished: list[tuple[int, str]]
+    uow: UnitOfWork,
+    now: datetime,
+    keep: timedelta,
+    finished: list[tuple[int, str]],
+    rows: dict[int, InboxRow],
 ) -> None:
-    if not finished:
-        return
-    ids = [update_id for update_id, _outcome in finished]
-    rows = {
-        row.update_id: row
-        for row in uow.session.scalars(select(InboxRow).where(InboxRow.update_id.in_(ids)))
-    }
     for update_id, outcome in finished:
         row = rows.get(update_id)
         if row is None:
