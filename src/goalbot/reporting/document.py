@@ -103,23 +103,80 @@ def _cell_style(document: Any) -> None:
     style.paragraph_format.space_before = Pt(0)
 
 
-def _write(target: Any, text: str, *, bold: bool = False, right: bool = False) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+class _Copies:
+    """A document's repeated pieces of XML, each made once by python-docx and copied after:
+    a table's new row (with its cells' widths and its page break setting) and a cell
+    paragraph's properties. python-docx finds the place of each element it adds among its
+    siblings in Python, most of a large export's time; an lxml copy is the same XML."""
+
+    def __init__(self) -> None:
+        self.paragraphs: dict[bool, Any] = {}  # aligned right → the w:pPr
+
+    def formatted(self, paragraph: Any, right: bool) -> None:
+        """Give a cell's new paragraph the cell style (aligned right: ``right``)."""
+        from copy import deepcopy
+
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        made = self.paragraphs.get(right)
+        p = paragraph._p
+        if made is not None and p.pPr is None:
+            p.insert(0, deepcopy(made))
+            return
+        p.style = CELL_STYLE  # by id: looking the style up by name is slow
+        if right:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self.paragraphs.setdefault(right, deepcopy(p.pPr))
+
+
+class _Rows:
+    """A table's new rows, the first made by python-docx and the others copies of it."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.empty: Any = None
+
+    def add(self) -> Any:
+        from copy import deepcopy
+
+        from docx.table import _Row
+
+        if self.empty is not None:
+            tr = deepcopy(self.empty)
+            self.table._tbl.append(tr)
+            return _Row(tr, self.table)
+        row = self.table.add_row()
+        _keep_together(row)
+        self.empty = deepcopy(row._tr)
+        return row
+
+
+def _write(
+    target: Any, text: str, copies: _Copies, *, bold: bool = False, right: bool = False
+) -> None:
+    from docx.text.run import Run
 
     paragraph = target.paragraphs[0]
-    paragraph._p.style = CELL_STYLE  # by id: looking the style up by name is slow
-    if right:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    copies.formatted(paragraph, right)
     lines = text.split("\n")
     for number, line in enumerate(lines):
-        run = paragraph.add_run(line)
+        # a line without tabs or carriage returns is one w:t, as Paragraph.add_run makes
+        # it (which reads the text a character at a time)
+        r = paragraph._p.add_r()
+        run = Run(r, paragraph)
+        if "\t" in line or "\r" in line:
+            run.text = line
+        elif line:
+            r.add_t(line)
         if bold:
             run.bold = True
         if number < len(lines) - 1:
             run.add_break()
 
 
-def _grid(document: Any, columns: tuple[str, ...], texts: Texts, width: Any) -> Any:
+def _grid(
+    document: Any, columns: tuple[str, ...], texts: Texts, width: Any, copies: _Copies
+) -> Any:
     from docx.shared import Emu
 
     table = document.add_table(rows=1, cols=len(columns))
@@ -132,18 +189,20 @@ def _grid(document: Any, columns: tuple[str, ...], texts: Texts, width: Any) -> 
         table.columns[index].width = share
         header = headers[index]
         header.width = share
-        _write(header, texts.header(key), bold=True)
+        _write(header, texts.header(key), copies, bold=True)
         _shade(header, HEADER_FILL)
     _keep_together(table.rows[0], header=True)
     return table
 
 
 def _fit_widths(table: Any) -> None:
-    # Word takes a column's width from its cells: give every cell its column's
+    # Word takes a column's width from its cells: give every cell its column's (a cell
+    # spanning columns, as row.cells has it, is given each of them in turn)
     widths = [column.width for column in table.columns]
-    for row in table.rows:
-        for column_cell, width in zip(row.cells, widths, strict=False):
-            column_cell.width = width
+    for tr in table._tbl.tr_lst:
+        cells = [tc for tc in tr.tc_lst for _column in range(tc.grid_span)]
+        for tc, width in zip(cells, widths, strict=False):
+            tc.width = width
 
 
 def _heading(document: Any, title: str) -> None:
@@ -159,22 +218,28 @@ def _heading(document: Any, title: str) -> None:
 
 
 def _adopted(
-    document: Any, adopted: AdoptedTable, data: StatusData, texts: Texts, width: Any
+    document: Any,
+    adopted: AdoptedTable,
+    data: StatusData,
+    texts: Texts,
+    width: Any,
+    copies: _Copies,
 ) -> None:
     title = texts.title(adopted.table, data.catalogue)
     if title:
         _heading(document, title)
     columns = adopted.columns
-    table = _grid(document, columns, texts, width)
+    table = _grid(document, columns, texts, width, copies)
+    rows = _Rows(table)
     starts: dict[tuple[int, int], int] = {}  # (row, column) → rows the cell spans
+    number = 0
     for line in adopted.lines:
-        row = table.add_row()
-        _keep_together(row)
-        number = len(table.rows) - 1
+        row = rows.add()
+        number += 1
         cells = row.cells
         if line.metric is None:
             merged = cells[0].merge(cells[-1])
-            _write(merged, line.heading, bold=True)
+            _write(merged, line.heading, copies, bold=True)
             _shade(merged, GROUP_FILL)
             continue
         ms = line.metric
@@ -186,16 +251,19 @@ def _adopted(
                 starts[(number, index)] = span
             target = cells[index]
             if key == "value":
-                _write(target, value_text(ms, texts), right=True)
+                _write(target, value_text(ms, texts), copies, right=True)
                 continue
             value = cell(line, key, texts, data.catalogue)
             text = "" if value is None else str(value) if not isinstance(value, Decimal) else ""
-            _write(target, text)
+            _write(target, text, copies)
             if key == "status":
                 _shade(target, STATUS_FILLS.get(ms.status, GREY_FILL))
     _fit_widths(table)
+    # the grid worked out once (Table.cell works out the whole table's for each cell); the
+    # merges are of cells of other rows and columns each, so it holds for all of them
+    grid, width = table._cells, len(columns)
     for (number, index), span in starts.items():
-        table.cell(number, index).merge(table.cell(number + span - 1, index))
+        grid[number * width + index].merge(grid[(number + span - 1) * width + index])
 
 
 def _listing(
@@ -205,14 +273,15 @@ def _listing(
     rows: list[tuple[Any, ...]],
     texts: Texts,
     width: Any,
+    copies: _Copies,
 ) -> None:
     _heading(document, title)
-    table = _grid(document, columns, texts, width)
+    table = _grid(document, columns, texts, width, copies)
+    added = _Rows(table)
     for values in rows:
-        row = table.add_row()
-        _keep_together(row)
+        row = added.add()
         for target, value in zip(row.cells, values, strict=True):
-            _write(target, str(value or ""))
+            _write(target, str(value or ""), copies)
     _fit_widths(table)
 
 
@@ -247,20 +316,21 @@ def _document(data: StatusData, texts: Texts, untranslated: set[str]) -> Any:
     run = title.add_run(f"{data.catalogue.title} · {data.period.label}")
     run.bold = True
     run.font.size = Pt(14)
+    copies = _Copies()
     for adopted in adopted_tables(data):
-        _adopted(document, adopted, data, texts, width)
+        _adopted(document, adopted, data, texts, width, copies)
     notes = [explanation_values(row, texts) for row in explanation_rows(data)]
     if notes:
         heading = f"{texts.heading('explanations', data.catalogue)} · {data.period.label}"
-        _listing(document, heading, NOTES_COLUMNS, notes, texts, width)
+        _listing(document, heading, NOTES_COLUMNS, notes, texts, width, copies)
     lacking = lacking_rows(data, texts)
     if lacking:
         heading = f"{texts.heading('lacking', data.catalogue)} · {data.period.label}"
-        _listing(document, heading, LACKING_COLUMNS, lacking, texts, width)
+        _listing(document, heading, LACKING_COLUMNS, lacking, texts, width, copies)
     found = remarks(data.catalogue, data)
     if found:
         heading = texts.heading("remarks", data.catalogue)
-        _listing(document, heading, REMARK_COLUMNS, found, texts, width)
+        _listing(document, heading, REMARK_COLUMNS, found, texts, width, copies)
     if untranslated:  # once, at the end
         document.add_paragraph().add_run(texts.untranslated_note()).italic = True
     return document
