@@ -3,6 +3,7 @@ who may ask where, and the summary the management group gets when a round closes
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import openpyxl
@@ -170,7 +171,13 @@ async def test_who_may_ask_where(sqlite_ctx: AppContext, botapi: FakeBotApi) -> 
             for command in commands:
                 person.send(command)
                 await driver.wait_until_idle()
-        # refused three times, then left in peace for a while
+        # refused three times, then left in peace for a while: the refusals go out beside
+        # the updates' handling, one a second to a private chat, so they are waited for
+        await driver.wait_until(
+            lambda: len(stranger.bot_messages()) >= 3 and len(owner.bot_messages()) >= 2
+        )
+        await driver.wait_until_idle()
+        await asyncio.sleep(1.2)  # a fourth would have left by now
         for person, refusals in ((stranger, 3), (owner, 2)):
             assert [REFUSAL in m.content for m in person.bot_messages()] == [True] * refusals
         # an owner's /status shows their own goals
