@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("matplotlib", "numpy", "openpyxl", "docx")
 
@@ -45,3 +46,17 @@ def test_a_command_that_parses_says_nothing_and_loads_no_texts_for_it() -> None:
         "parse_arguments(['schedule', 'show'], 'fi')"
     )
     assert "jinja2" not in loaded
+
+
+def test_the_bot_polling_loads_neither_the_webhook_server_nor_the_migrations(
+    tmp_path: Path,
+) -> None:
+    """aiohttp serves only a webhook, and alembic only migrates: a bot that polls, started
+    on a database already at the newest revision, loads neither (half a second)."""
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    migrate = "from goalbot.storage.database import Database, upgrade_database\n"
+    migrate += f"upgrade_database(Database.connect({url!r}).engine)"
+    subprocess.run([sys.executable, "-c", migrate], check=True, timeout=60)
+    loaded = imported_after(f"import goalbot.chat.application\n{migrate}")
+    assert "telegram" in loaded
+    assert loaded.isdisjoint({"aiohttp", "alembic"}), loaded & {"aiohttp", "alembic"}

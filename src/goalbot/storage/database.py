@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -10,17 +11,16 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # alembic is imported when a database is migrated or asked its revision
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock keys: one process at a time migrates, one loads the catalogue
@@ -213,8 +213,8 @@ def require_existing(database: Database) -> None:
             "or give the right --config)"
         )
     with database.engine.connect() as connection:
-        known = MigrationContext.configure(connection).get_current_revision()
-    if known is None:
+        known = _revisions(connection)
+    if not known:
         raise NoDatabase(
             f"the database {safe_url(url)} holds no goalbot tables "
             "('goalbot db upgrade' creates them; or give the right --config)"
@@ -250,6 +250,8 @@ def describe_db_error(exc: BaseException, url: str) -> str:
 
 
 def _alembic_config(engine: Engine | None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -273,6 +275,8 @@ def known_migrations(engine: Engine) -> list[Migration]:
 @lru_cache(maxsize=1)
 def _shipped_migrations() -> tuple[Migration, ...]:
     # the scripts ship with goalbot and do not change while it runs: read them once
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config(None))
     steps = [
         Migration(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "")
@@ -293,14 +297,61 @@ def one_at_a_time(connection: Connection | Session, key: int) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+_REVISION = re.compile(
+    r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:None|["']([^"']+)["'])\s*$"""
+)
+
+
+@lru_cache(maxsize=1)
+def _shipped_head() -> str | None:
+    """The newest shipped migration's revision, read from the scripts' ``revision`` and
+    ``down_revision`` lines without alembic (which takes a quarter of a second to import
+    and runs every script to list them); None if the scripts are not one plain chain."""
+    revisions, downs = set(), set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = _REVISION.match(line)
+            if match is not None:
+                found[match.group(1)] = match.group(2)
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            downs.add(found["down_revision"])
+    heads = revisions - downs
+    return next(iter(heads)) if len(heads) == 1 and None not in heads else None
+
+
+def _revisions(connection: Connection) -> list[str]:
+    """The database's revisions as alembic keeps them (none: no goalbot tables yet)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    return [str(revision) for revision in found]
+
+
+def _current_revision(connection: Connection) -> str | None:
+    """The database's one revision (None: none yet, or several)."""
+    revisions = _revisions(connection)
+    return revisions[0] if len(revisions) == 1 else None
+
+
 def upgrade_database(engine: Engine) -> list[Migration]:
     """Apply every migration not yet applied (safe to run at each start); the ones applied."""
     try:
         with engine.begin() as connection:
             one_at_a_time(connection, MIGRATING)
+            # every start comes here: a database already at the newest revision needs
+            # nothing, and is seen to be without alembic
+            head = _shipped_head()
+            if head is not None and _current_revision(connection) == head:
+                return []
+            from alembic import command
+            from alembic.runtime.migration import MigrationContext
+
             before = MigrationContext.configure(connection).get_current_revision()
             shipped = _shipped_migrations()
-            # every start comes here: a database already at the newest revision needs nothing
             if not shipped or before != shipped[-1].revision:
                 config = _alembic_config(engine)
                 config.attributes["connection"] = connection
@@ -315,6 +366,9 @@ def upgrade_database(engine: Engine) -> list[Migration]:
 
 def database_revision(engine: Engine) -> tuple[str | None, str]:
     """The database's current revision and the newest one this version of goalbot knows."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config(engine))
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
