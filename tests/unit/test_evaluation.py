@@ -681,6 +681,17 @@ def test_survey_on_a_scale(value: str, status: Status, reason: str) -> None:
     assert result.expected == D("3.6")
 
 
+def test_a_baseline_of_unknown_date_is_compared_as_the_baseline_not_as_a_period() -> None:
+    # "edellinen kysely": placed before the term to start the path, but no period of its own
+    first = judge(DEVELOPMENT, "2026Q4", "3.7")
+    assert (first.compared_with, first.compared_period) == (D("3.6"), None)
+    dated = replace(DEVELOPMENT, baseline=replace(DEVELOPMENT.baseline, as_of="12/2025"))
+    assert judge(dated, "2026Q4", "3.7").compared_period == q("2025Q4")
+    # a figure given for the quarter the undated baseline stands in is that quarter's
+    given = judge(DEVELOPMENT, "2026Q4", "3.7", [number("2026Q1", "3.5")])
+    assert (given.compared_with, given.compared_period) == (D("3.5"), q("2026Q1"))
+
+
 def test_survey_previous_answer_replaces_baseline() -> None:
     result = judge(DEVELOPMENT, "2027Q4", "3.7", [number("2026Q4", "3.8")])
     assert verdict(result) == (Status.AT_RISK, Reason.SLIGHTLY_BELOW_PREVIOUS)

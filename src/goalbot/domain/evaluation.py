@@ -161,7 +161,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -605,13 +605,21 @@ def _known_figures(
 
 
 def _comparison(
-    metric: Metric, period: Period, figures: dict[Period, Decimal], term: Term | None
+    metric: Metric,
+    period: Period,
+    figures: dict[Period, Decimal],
+    term: Term | None,
+    answered: Collection[Period] = (),
 ) -> tuple[Decimal | None, Period | None]:
     before = {p: v for p, v in figures.items() if p < period}
     baseline = _path_start(metric)
+    # a baseline of unknown date is placed before the term to start the path, but it is
+    # said as the baseline, not as a figure of that period ("lähtötaso: 3,1", not "2026: 3,1"
+    # beside an answer for 2026)
+    placed = None if _baseline_date(metric.baseline) is None else baseline_period(metric, term)
     match metric.target.compared_with:
         case Comparison.BASELINE:
-            return baseline, baseline_period(metric, term) if baseline is not None else None
+            return baseline, placed if baseline is not None else None
         case Comparison.YEAR_BEFORE:
             year_before = period.shifted(-4)
             return before.get(year_before), year_before if year_before in before else None
@@ -619,6 +627,8 @@ def _comparison(
         # a baseline of unknown date (no term to place it) still sets the level
         return baseline, None
     latest = max(before)
+    if latest == baseline_period(metric, term) and placed is None and latest not in answered:
+        return before[latest], None
     return before[latest], latest
 
 
@@ -950,7 +960,8 @@ def _evaluate_number(
     previous_number = last.value.number if last is not None else None
     baseline = _number(metric.baseline.value)
     figures = _known_figures(metric, earlier, term)
-    comparison, comparison_period = _comparison(metric, period, figures, term)
+    answered = {a.period for a in earlier if a.value.number is not None}
+    comparison, comparison_period = _comparison(metric, period, figures, term, answered)
     direction = better_direction(metric)
     change = number - comparison if comparison is not None else None
     if change is None:
