@@ -29,6 +29,7 @@ pytest_plugins = ["tests.fakes.fixtures", "tests.own_postgres"]
 POSTGRES_URL_ENV = "GOALBOT_TEST_POSTGRES_URL"
 RUN_ENV = "GOALBOT_TEST_RUN"  # one run of the tests, its processes included
 TEMPLATE_PREFIX = "goalbot_template_"  # the PostgreSQL templates of a run
+COPY_PREFIX = "goalbot_copy_"  # and the copies of them that its tests use
 SMALL_CATALOGUE = Path(__file__).parent / "data" / "small_catalogue.toml"
 
 
@@ -112,10 +113,10 @@ def drop_postgres_databases(names: list[str], like: str = "") -> None:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(templates: Templates) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (skipped where none is reachable)."""
-    with postgres_database() as url:
-        yield url
+    with ExitStack() as stack:
+        yield templates.empty_postgres(stack)
 
 
 @pytest.fixture
@@ -173,10 +174,10 @@ class Templates:
         self.run = run
         self._sqlite: dict[Prepare | None, Path] = {}
         self._postgres: dict[Prepare | None, str] = {}
-        # PostgreSQL's copies made ahead, by template, and the drops: one at a time, so the
-        # server copies and drops as fast as it did while the tests waited for it
-        self._spares: dict[str, Future[str]] = {}
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres")
+        # PostgreSQL's copies made ahead, by template, and the drops, each one at a time
+        self._spares: dict[str | None, Future[str]] = {}
+        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-copy")
+        self._behind = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-drop")
 
     @staticmethod
     def _fill(url: str, prepare: Prepare | None) -> None:
@@ -230,32 +231,40 @@ class Templates:
         return f"sqlite:///{path}"
 
     def postgres(self, stack: ExitStack, prepare: Prepare | None = None) -> str:
-        """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL.
+        """A loaded (and prepared) PostgreSQL database, dropped when ``stack`` closes; its URL."""
+        return self._postgres_copy(stack, self._postgres_template(prepare))
+
+    def empty_postgres(self, stack: ExitStack) -> str:
+        """An empty PostgreSQL database, dropped when ``stack`` closes; its URL."""
+        return self._postgres_copy(stack, None)
+
+    def _postgres_copy(self, stack: ExitStack, template: str | None) -> str:
+        """A copy of ``template`` (else an empty database), dropped when ``stack`` closes.
 
         The copy is one made while an earlier test ran, where there is one: PostgreSQL takes
         a good part of a second to copy a template, which no test needs to wait for. The next
-        test's copy is begun at once, and this one is dropped meanwhile too.
+        test's copy is begun at once, and this one is dropped behind the test. What is left
+        at the end (the last copies made ahead, drops not yet done) the run's first process
+        drops with the templates.
         """
-        template = self._postgres_template(prepare)
         spare = self._spares.pop(template, None)
-        name = spare.result() if spare is not None else self._copy(template)
-        self._spares[template] = self._background.submit(self._copy, template)
-        stack.callback(self._background.submit, drop_postgres_databases, [name])
+        # (one not begun yet is not waited for: it is made here and now)
+        name = spare.result() if spare is not None and not spare.cancel() else self._copy(template)
+        self._spares[template] = self._ahead.submit(self._copy, template)
+        stack.callback(self._behind.submit, drop_postgres_databases, [name])
         # a commit is not waited for on the disk: a copy outlives no crash of the server
         return postgres_url_of(name, {"options": "-c synchronous_commit=off"})
 
-    @staticmethod
-    def _copy(template: str) -> str:
-        name = f"goalbot_test_{uuid.uuid4().hex[:12]}"
+    def _copy(self, template: str | None) -> str:
+        name = f"{COPY_PREFIX}{self.run}_{uuid.uuid4().hex[:12]}"
         create_postgres_database(name, template)
         return name
 
     def close(self) -> None:
-        """Drop the copies made ahead that no test took, once the drops under way are done."""
-        spares, self._spares = list(self._spares.values()), {}
-        with contextlib.suppress(Exception):  # (a copy that failed is no copy to drop)
-            self._background.submit(drop_postgres_databases, [f.result() for f in spares])
-        self._background.shutdown(wait=True)
+        """Stop making copies ahead: what is under way ends, what is not is left to the run's
+        first process."""
+        for executor in (self._ahead, self._behind):
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _postgres_template(self, prepare: Prepare | None) -> str:
         """The name of the run's PostgreSQL template for ``prepare``, made if need be."""
@@ -302,12 +311,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The run's first process drops the run's PostgreSQL templates, the others done."""
+    """The run's first process drops the run's PostgreSQL templates and what is left of their
+    copies, the others done."""
     run = os.environ.get(RUN_ENV)
     if hasattr(session.config, "workerinput") or not postgres_admin_url() or not run:
         return
-    # a template left behind (the server went away) is only a database too many
+    # a database left behind (the server went away) is only a database too many
     with contextlib.suppress(Exception):
+        drop_postgres_databases([], like=f"{COPY_PREFIX}{run}")
         drop_postgres_databases([], like=f"{TEMPLATE_PREFIX}{run}")
 
 
