@@ -17,4 +17,6 @@ fi
 # write them: every test process and every goalbot a test starts would otherwise compile
 # goalbot, its libraries' missing ones and the tests again, a good part of a run's time.
 export PYTHONDONTWRITEBYTECODE="" PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$PWD/.venv/pycache}"
-exec .venv/bin/python -m pytest -n "${GOALBOT_TEST_WORKERS:-auto}" "$@"
+# a process that has run out of tests takes some of another's (worksteal): the slowest ones no
+# longer leave the others idle at the end of a run
+exec .venv/bin/python -m pytest -n "${GOALBOT_TEST_WORKERS:-auto}" --dist worksteal "$@"
