@@ -156,6 +156,11 @@ Prepare = Callable[[AppContext, Clock], None]
 """What a test's data is made of, on a loaded database and a clock at ``START``."""
 
 
+def migrated(_ctx: AppContext, _clock: Clock) -> None:
+    """Not a preparation: a template with every migration applied and nothing loaded (what
+    ``make_context`` makes of an empty database)."""
+
+
 class Templates:
     """Databases migrated and loaded with the shipped catalogue once per test run.
 
@@ -181,7 +186,9 @@ class Templates:
 
     @staticmethod
     def _fill(url: str, prepare: Prepare | None) -> None:
-        if prepare is None:
+        if prepare is migrated:
+            context = make_context(url, Clock(START))
+        elif prepare is None:
             config = Config(database=DatabaseConfig(url=url))
             context = bootstrap(config, clock=Clock(START), create=True)
         else:
@@ -221,7 +228,7 @@ class Templates:
             with self._made_once(f"sqlite-{name}") as to_make:
                 if to_make:
                     template.unlink(missing_ok=True)
-                    if prepare is not None:
+                    if prepare not in (None, migrated):
                         self.sqlite(template)
                     self._fill(f"sqlite:///{template}", prepare)
                     # the last connection closed has written the log back into the file
@@ -275,7 +282,7 @@ class Templates:
             template = f"{TEMPLATE_PREFIX}{self.run}_{digest}"
             with self._made_once(f"postgres-{name}") as to_make:
                 if to_make:
-                    base = None if prepare is None else self._postgres_template(None)
+                    base = None if prepare in (None, migrated) else self._postgres_template(None)
                     self._fill(create_postgres_database(template, base), prepare)
             self._postgres[prepare] = template
         return template
@@ -356,6 +363,13 @@ def copied_context(
             yield context
         finally:
             context.db.dispose()
+
+
+@pytest.fixture
+def migrated_url(backend: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
+    """A database on each backend with every migration applied and nothing in it."""
+    with ExitStack() as stack:
+        yield templates.url(backend, tmp_path, stack, migrated)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ Q2 = Period(2026, 2)
 
 
 @pytest.fixture
-def small(db_url: str, clock: Clock, tmp_path: Path) -> AppContext:
-    ctx = make_context(db_url, clock)
+def small(migrated_url: str, clock: Clock, tmp_path: Path) -> AppContext:
+    ctx = make_context(migrated_url, clock)
     return ctx
 
 

@@ -27,8 +27,8 @@ def line(ctx: AppContext) -> tuple[bool, str]:
     )
 
 
-def test_each_verdict_of_the_heartbeat(db_url: str, clock: Clock) -> None:
-    ctx = make_context(db_url, clock)
+def test_each_verdict_of_the_heartbeat(migrated_url: str, clock: Clock) -> None:
+    ctx = make_context(migrated_url, clock)
     try:
         assert line(ctx) == (False, "unhealthy: no bot has run on this database yet")
         lock = InstanceLock.acquire(ctx.db.engine)  # held as by a running bot

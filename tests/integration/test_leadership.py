@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import text
@@ -22,7 +23,7 @@ from goalbot.services.context import AppContext
 from goalbot.services.health import Instance, health_of, start_instance
 from goalbot.storage.instance import AlreadyRunning, InstanceLock
 from goalbot.storage.models import SendRow
-from tests.conftest import Clock, make_context
+from tests.conftest import Clock, Templates, make_context, migrated
 
 pytestmark = pytest.mark.postgres
 
@@ -31,10 +32,11 @@ STANDBY = Instance("bbbbbbbb-0000-4000-8000-000000000002", "palvelin2", 5353, 12
 
 
 @pytest.fixture
-def pg(postgres_url: str, clock: Clock) -> Iterator[AppContext]:
-    ctx = make_context(postgres_url, clock)
-    yield ctx
-    ctx.db.dispose()
+def pg(templates: Templates, clock: Clock) -> Iterator[AppContext]:
+    with ExitStack() as stack:
+        ctx = make_context(templates.postgres(stack, migrated), clock)
+        yield ctx
+        ctx.db.dispose()
 
 
 def line(ctx: AppContext) -> tuple[bool, str]:
