@@ -133,7 +133,7 @@ def answers_up_to(
         name,
         entered_by,
         on_behalf_of,
-    ) in uow.session.execute(query).tuples():
+    ) in uow.session.execute(query).tuples().all():  # fetched at once, not row by row
         found.append(
             Answer(
                 metric_id,
@@ -531,7 +531,7 @@ def prior_answers(
     yes: dict[str, set[Period]] = {}
     settled: dict[str, set[Period]] = {}
     held: set[Period] = set()
-    found: Iterable[Any] = uow.session.execute(union_all(answers, rounds))
+    found: Iterable[Any] = uow.session.execute(union_all(answers, rounds)).all()
     no_data, before_key, parse = AnswerState.NO_DATA.value, before.key, Period.parse
     # a period's key sorts as the period does (four-digit years): compared as text, as the
     # query does, for each of the town's answers
