@@ -8,9 +8,14 @@ production interval unless ``--interval`` says otherwise; the median of ``--runs
 min and max. Two rates: the pace (first reminder to last, at the server) and the whole
 fan-out (from opening the round, including the delivery job's first run).
 
+The bot runs as ``goalbot run`` in a process of its own (``--in-process``: inside this one, for
+a profiler), and its resident memory after the round is that process's alone: not the fake
+server's, which holds every owner and every request in this process.
+
 In the same run, the baseline: a bare python-telegram-bot loop sending the same number of
-messages at once through PTB's own ``AIORateLimiter`` (its defaults, 30 a second overall),
-to a fake server of its own; its pace and the limits it broke.
+messages through PTB's own ``AIORateLimiter`` (its defaults, 30 a second overall), to a fake
+server of its own, as many at a time as its connection pool holds (all at once, 10,000
+requests stalled waiting for a connection); its pace and the limits it broke.
 
     .venv/bin/python bench/send_reminders.py --owners 1000 --runs 3
 """
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import os
 import statistics
 import sys
 import tempfile
@@ -31,11 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
 from collections import Counter
+from contextlib import AsyncExitStack
+from typing import Any
 
 from sqlalchemy import func, select
 from telegram.ext import AIORateLimiter, Application
 from tests.conftest import Clock, make_context
-from tests.e2e.harness import running_bot, with_telegram
+from tests.e2e.bot_process import BotProcess, write_config
+from tests.e2e.harness import UNFINISHED, running_bot, with_telegram
 from tests.fakes.botapi import FakeBotApi
 
 from goalbot.chat.application import DELIVERY_INTERVAL_SECONDS
@@ -106,12 +114,31 @@ def all_sent(ctx: AppContext, expected: int) -> bool:
     return done >= expected
 
 
-def resident_mib() -> float:
-    """This process's resident memory now, in MiB (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def resident_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A process's resident memory now (``VmHWM``: its peak), in MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def open_chats(botapi: FakeBotApi, users: list[Any]) -> None:
+    """The owners have started the bot (their private chats exist), without an update each
+    for the bot to answer before the round."""
+    state = botapi.driver.state
+    with state.lock:
+        for user in users:
+            person = state.get_user(user.id)
+            person.started = True
+            state.private_chat(person)
+
+
+def all_final(ctx: AppContext) -> bool:
+    """Nothing left to deliver (the owners' command menus, queued when they joined)."""
+    with ctx.unit_of_work() as uow:
+        return not uow.session.scalars(
+            select(SendRow.id).where(SendRow.status.in_(UNFINISHED)).limit(1)
+        ).first()
 
 
 def pace(times: list[float]) -> float:
@@ -119,26 +146,36 @@ def pace(times: list[float]) -> float:
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
+BARE_POOL = 256  # the bare loop's connections, and its requests at a time
+
+
 async def bare_ptb_run(owners: int) -> tuple[float, int, int]:
-    """A bare PTB bot sending ``owners`` messages at once through AIORateLimiter: its pace
-    at the server, the rate violations the server saw, and the sends that failed."""
+    """A bare PTB bot sending ``owners`` messages through AIORateLimiter, as many at a time as
+    its connection pool holds: its pace at the server, the rate violations the server saw,
+    and the sends that failed."""
     with FakeBotApi() as botapi:
         users = [botapi.driver.create_user(f"Omistaja{number}") for number in range(owners)]
-        for user in users:
-            user.start()
+        open_chats(botapi, users)
         application = (
             Application.builder()
             .token(botapi.token)
             .base_url(botapi.base_url)
             .rate_limiter(AIORateLimiter())
-            .connection_pool_size(256)
+            .connection_pool_size(BARE_POOL)
             .build()
         )
         async with application:
             text = "Kierros 4/2026 on alkanut"
-            sends = (application.bot.send_message(u.id, text) for u in users)
-            # at 10,000 at once some time out waiting for a connection: counted, not raised
-            results = await asyncio.gather(*sends, return_exceptions=True)
+            # all at once, 10,000 requests waited for a connection past any timeout: at most
+            # a pool's worth is waiting in the limiter at a time
+            at_a_time = asyncio.Semaphore(BARE_POOL)
+
+            async def send(user_id: int) -> object:
+                async with at_a_time:
+                    return await application.bot.send_message(user_id, text)
+
+            # a send that fails is counted, not raised
+            results = await asyncio.gather(*(send(u.id) for u in users), return_exceptions=True)
         failed = sum(1 for result in results if isinstance(result, BaseException))
         times = sorted(
             r.time
@@ -148,40 +185,70 @@ async def bare_ptb_run(owners: int) -> tuple[float, int, int]:
         return pace(times), len(botapi.driver.rate_violations), failed
 
 
-async def one_run(owners: int, interval: float) -> tuple[float, float, int, int]:
+async def one_run(owners: int, interval: float, in_process: bool) -> tuple[float, float, int, int]:
     """Reminders a second of one round's fan-out (the whole of it, and its pace at the
     server), the rate violations the server saw, and the owners never reminded plus the
     reminders sent twice."""
     with tempfile.TemporaryDirectory() as folder, FakeBotApi() as botapi:
         clock = Clock(datetime(2026, 12, 15, 7, 0, tzinfo=UTC))
-        base = make_context(f"sqlite:///{folder}/bench.sqlite3", clock)
-        load_catalogue(base, catalogue_with_roles(owners, Path(folder)))
+        catalogue = catalogue_with_roles(owners, Path(folder))
+        url = f"sqlite:///{folder}/bench.sqlite3"
+        base = make_context(url, clock)
+        load_catalogue(base, catalogue)
         ctx = with_telegram(base, botapi)
-        users = []
-        for number in range(owners):
-            user = botapi.driver.create_user(f"Omistaja{number}")
-            user.send("/hei")  # the person has started the bot
+        users = [botapi.driver.create_user(f"Omistaja{number}") for number in range(owners)]
+        open_chats(botapi, users)
+        for number, user in enumerate(users):
             invite = invite_owner(ctx, f"bench-{number}", f"Omistaja {number}")
             accept_invite(ctx, invite.token, user.id)
-            users.append(user)
-        async with running_bot(ctx, delivery_interval=interval, limits=TelegramLimits()):
-            await botapi.driver.wait_until_idle(quiet=0.5, timeout=120)
+        settle = 120 + owners / 20  # the owners' command menus go out first
+        async with AsyncExitStack() as stack:
+            if in_process:
+                await stack.enter_async_context(
+                    running_bot(ctx, delivery_interval=interval, limits=TelegramLimits())
+                )
+                pid = os.getpid()
+            else:
+                extra = f'[catalogue]\npath = "{catalogue}"\n'
+                if interval != DELIVERY_INTERVAL_SECONDS:
+                    print("--interval is for --in-process only: the process has its own")
+                config = write_config(Path(folder), botapi, database_url=url, extra=extra)
+                bot = stack.enter_context(BotProcess(config, Path(folder), botapi.driver))
+                # a catalogue of 10,000 goals takes the bot a while to read at its start
+                await asyncio.to_thread(bot.start, timeout=30 + owners / 50)
+                assert bot.process is not None
+                pid = bot.process.pid
+            until = time.monotonic() + settle
+            while not await asyncio.to_thread(all_final, ctx):
+                assert time.monotonic() < until, "the owners' menus did not go out"
+                await asyncio.sleep(0.2)
+            await botapi.driver.wait_until_idle(quiet=0.5, timeout=settle)
+            before = resident_mib(pid)
+            cpu_before = cpu_seconds(pid)
             start = time.perf_counter()
             opened = open_round_now(ctx, Period(2026, 4))
             # poll the database, not the server: a busy check would slow the bot's own loop
-            while not await asyncio.to_thread(all_sent, ctx, opened.reminders_queued):  # noqa: ASYNC110
+            while not await asyncio.to_thread(all_sent, ctx, opened.reminders_queued):
+                if await asyncio.to_thread(all_final, ctx):
+                    break  # settled with reminders not sent: counted below as lost
                 await asyncio.sleep(0.1)
             elapsed = time.perf_counter() - start
-            after_round = resident_mib()
+            cpu = cpu_seconds(pid) - cpu_before
+            after_round, peak = resident_mib(pid), resident_mib(pid, "VmHWM")
         sent = opened.reminders_queued
+        whose = (
+            "this process: the bot, the fake server's thread and the bench's own owners"
+            if in_process
+            else "the bot's own process, goalbot run"
+        )
         print(
-            f"resident memory after the round: {after_round:.0f} MiB (this process: the bot, "
-            "the fake server's thread and the bench's own owners; peak "
-            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+            f"resident memory of the bot after the round: {after_round:.0f} MiB ({whose}; "
+            f"{before:.0f} MiB before the round, peak {peak:.0f} MiB)"
         )
         print(
             f"owners: {owners}, reminders: {sent}, seconds: {elapsed:.2f}, "
-            f"messages/s: {sent / elapsed:.1f} (Telegram's limit: 30/s overall)"
+            f"messages/s: {sent / elapsed:.1f} (Telegram's limit: 30/s overall), "
+            f"processor time of the bot's process {1000 * cpu / max(sent, 1):.1f} ms a reminder"
         )
         times = sorted(
             r.time
@@ -194,6 +261,10 @@ async def one_run(owners: int, interval: float) -> tuple[float, float, int, int]
                 f"first to last reminder at the server: {times[-1] - times[0]:.2f} s "
                 f"({pace(times):.1f} a second), longest gap {max(gaps):.2f} s"
             )
+        spans = [b - a for a, b in zip(times, times[30:], strict=False)]
+        if spans:
+            # Telegram's 30 a second: 31 reminders within less than a second break it
+            print(f"shortest time 31 reminders in a row took at the server: {min(spans):.3f} s")
         violations = botapi.driver.rate_violations
         print(f"rate violations flagged by the fake server: {len(violations)}")
         for violation in violations[:3]:
@@ -220,15 +291,22 @@ def share(rates: list[float]) -> str:
     )
 
 
-async def main(owners: int, runs: int, interval: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """The processor time a process has used so far (user and system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def main(owners: int, runs: int, interval: float, in_process: bool) -> None:
     rates, paces, violations, wrong = [], [], [], []
     bare_paces, bare_violations, bare_failed = [], [], []
     for _ in range(runs):
         bare, broken, failed = await bare_ptb_run(owners)
+        print(f"bare PTB AIORateLimiter loop: {bare:.1f} a second, {broken} rate violations")
         bare_failed.append(failed)
         bare_paces.append(bare)
         bare_violations.append(broken)
-        rate, at_server, broken, missed = await one_run(owners, interval)
+        rate, at_server, broken, missed = await one_run(owners, interval, in_process)
         wrong.append(missed)
         rates.append(rate)
         paces.append(at_server)
@@ -249,5 +327,8 @@ if __name__ == "__main__":
     parser.add_argument("--owners", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--interval", type=float, default=DELIVERY_INTERVAL_SECONDS)
+    parser.add_argument(
+        "--in-process", action="store_true", help="the bot inside this process (to profile it)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.owners, args.runs, args.interval))
+    asyncio.run(main(args.owners, args.runs, args.interval, args.in_process))
