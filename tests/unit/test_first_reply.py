@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from goalbot.chat.ratelimit import FirstReply, SlidingWindow, TelegramLimits, answering
+from goalbot.chat.ratelimit import (
+    AnsweredWindow,
+    FirstReply,
+    SlidingWindow,
+    TelegramLimits,
+    answering,
+)
 
 CHAT = 700000001
 
@@ -34,7 +40,7 @@ def limits(monkeypatch: pytest.MonkeyPatch) -> tuple[TelegramLimits, list[float]
     monkeypatch.setattr(asyncio, "sleep", wait)  # the limiter's waits, on the fake clock
     # the overall limit spreads sends 1/30 s apart; what is measured is the chat's own pacing
     limiter = TelegramLimits()
-    limiter._overall = SlidingWindow(30, 1.05, clock=clock)
+    limiter._overall = AnsweredWindow(30, 1.01, clock=clock)
     limiter._chats[CHAT] = SlidingWindow(3, 3.15, spread=False, clock=clock)
     return limiter, waited
 

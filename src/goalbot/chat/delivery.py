@@ -2,7 +2,8 @@
 
 This module only performs the requests and names what each came to (an ``outbox.Outcome``);
 the outbox decides what that means for the send. A send is marked as on its way only when the
-rate limiter lets its request go (``ratelimit.before_request``), not while it waits its turn.
+rate limiter is about to let its request go (``ratelimit.before_request``: its turn is among the
+next few), not while it waits its turn behind others.
 
 What a failure means depends on where it happened, which PTB keeps as the httpx exception
 behind its own (``__cause__``): a refused connection or a connect timeout certainly happened
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
@@ -44,7 +47,7 @@ from goalbot.reporting.rendering import render
 from goalbot.services import outbox
 from goalbot.services.access import menu_for
 from goalbot.services.context import AppContext, ServiceError
-from goalbot.services.questionnaire import reminder_view
+from goalbot.services.questionnaire import ReminderView, reminder_view, reminder_views
 from goalbot.storage.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -71,15 +74,23 @@ class Part:
     language: str = ""  # of the button's label, and of the table
 
 
-async def _content(ctx: AppContext, send: outbox.QueuedSend) -> list[Part]:
-    """The parts of a send, in order, in the language the send was queued in."""
+async def _content(
+    ctx: AppContext,
+    send: outbox.QueuedSend,
+    views: Mapping[int, ReminderView | None] | None = None,
+) -> list[Part]:
+    """The parts of a send, in order, in the language the send was queued in; ``views``: the
+    contents of reminders read for the claim, by send."""
     language = send.language or ctx.config.texts.language
     zone = ctx.config.schedule.zone
     match send.kind:
         case SendKind.REMINDER | SendKind.NUDGE:
             if send.person_id is None or send.period is None:
                 raise NothingToSend
-            view = await call(reminder_view, ctx, send.person_id, send.period)
+            if views is not None and send.id in views:
+                view = views[send.id]
+            else:
+                view = await call(reminder_view, ctx, send.person_id, send.period)
             if view is None or not view.is_open:
                 raise NothingToSend
             if send.kind == SendKind.NUDGE and not view.outstanding:
@@ -182,6 +193,9 @@ class Deliverer:
     def __init__(self, instance: str) -> None:
         self.instance = instance
         self.unrecorded: list[tuple[int, int, outbox.Outcome, dict[str, Any]]] = []
+        self.busy: set[int] = set()  # sends claimed and not yet delivered
+        self.chats = ChatTurns()
+        self.slots = asyncio.Semaphore(PARALLEL_CHATS)  # chats served side by side
 
     async def record(
         self, ctx: AppContext, send_id: int, part: int, outcome: outbox.Outcome, **details: Any
@@ -209,11 +223,16 @@ class Deliverer:
                 return
 
     async def deliver(
-        self, bot: Bot, ctx: AppContext, send: outbox.QueuedSend
+        self,
+        bot: Bot,
+        ctx: AppContext,
+        send: outbox.QueuedSend,
+        views: Mapping[int, ReminderView | None] | None = None,
     ) -> SendStatus | None:
-        """Send a claimed send's parts not yet sent and record each; the send's status."""
+        """Send a claimed send's parts not yet sent and record each; the send's status.
+        ``views``: reminders' contents read for the whole claim, by send (read here if not)."""
         try:
-            parts = await _content(ctx, send)
+            parts = await _content(ctx, send, views)
         except NothingToSend:
             await call(outbox.nothing_to_send, ctx, send.id, self.instance)
             return SendStatus.FAILED
@@ -316,43 +335,140 @@ async def deliver_pending(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     me = deliverer(context)
     async with lock:
-        # a full claim is followed by the next at once: a round's fan-out does not wait for
-        # the job's next run (which is skipped while this one runs); the run ends when Telegram
-        # or the database goes away, and after MAX_CLAIMS_A_RUN claims at most
-        for _ in range(MAX_CLAIMS_A_RUN):
-            claimed = await _deliver_claimed(context, ctx, me)
-            if (
-                claimed < outbox.CLAIM_LIMIT
-                or watch.telegram.down
-                or watch.database.down
-                or not watch.leading
-            ):
-                break
+        # a full claim is followed by the next while its last sends still wait for their turn,
+        # so the limiter always has a send ready: a round's fan-out does not wait for the job's
+        # next run (which is skipped while this one runs), nor for a claim's last send before
+        # the next claim's content is read; the run ends when Telegram or the database goes
+        # away, and after MAX_CLAIMS_A_RUN claims at most
+        batches: list[asyncio.Task[int]] = []
+        try:
+            for _ in range(MAX_CLAIMS_A_RUN):
+                await me.flush(ctx)
+                if me.unrecorded:
+                    break  # the database is still away
+                sends = await call(outbox.claim_due, ctx, me.instance, outbox.CLAIM_LIMIT, me.busy)
+                if not sends:
+                    break
+                me.busy.update(send.id for send in sends)
+                under_way = asyncio.Event()
+                batch = asyncio.create_task(_deliver_claimed(context, ctx, me, sends, under_way))
+                batches.append(batch)
+                if len(sends) < outbox.CLAIM_LIMIT:
+                    break
+                await asyncio.wait(
+                    [batch, asyncio.ensure_future(under_way.wait())],
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if (
+                    _stopped_short(batch)
+                    or watch.telegram.down
+                    or watch.database.down
+                    or not watch.leading
+                ):
+                    break
+        except asyncio.CancelledError:
+            for batch in batches:
+                batch.cancel()  # the bot stops: so do the claims' deliveries
+            raise
+        finally:
+            if batches:
+                await asyncio.wait(batches)
+        for batch in batches:
+            batch.result()  # a claim's delivery that failed fails the job, once all have ended
+
+
+def _stopped_short(batch: asyncio.Task[int]) -> bool:
+    """A claim's delivery ended with the database away, or failed."""
+    if not batch.done():
+        return False
+    return batch.cancelled() or batch.exception() is not None or batch.result() == 0
+
+
+async def _reminder_views(
+    ctx: AppContext, sends: list[outbox.QueuedSend]
+) -> dict[int, ReminderView | None]:
+    """The contents of a claim's reminders and nudges, by send, in one read (each is read by
+    itself, as it goes, if this read fails: the database may be away for a moment)."""
+    reminders: list[outbox.QueuedSend] = []
+    wanted: list[tuple[int, Period]] = []
+    for send in sends:
+        if send.kind not in (SendKind.REMINDER, SendKind.NUDGE):
+            continue
+        if send.person_id is not None and send.period is not None:
+            reminders.append(send)
+            wanted.append((send.person_id, send.period))
+    if not reminders:
+        return {}
+    try:
+        views = await call(reminder_views, ctx, wanted)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        return {}
+    return {send.id: view for send, view in zip(reminders, views, strict=True)}
+
+
+class ChatTurns:
+    """One chat's sends one after another, in the order they were claimed, across claims."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        lock, waiting = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._locks[chat_id]
+            if waiting == 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, waiting - 1)
 
 
 async def _deliver_claimed(
-    context: ContextTypes.DEFAULT_TYPE, ctx: AppContext, me: Deliverer
+    context: ContextTypes.DEFAULT_TYPE,
+    ctx: AppContext,
+    me: Deliverer,
+    sends: list[outbox.QueuedSend],
+    under_way: asyncio.Event,
 ) -> int:
-    """Claim what is due, deliver it and report what did not arrive; how many were claimed."""
-    await me.flush(ctx)
-    if me.unrecorded:
-        return 0  # the database is still away
-    sends = await call(outbox.claim_due, ctx, me.instance, outbox.CLAIM_LIMIT)
+    """Deliver claimed sends (``me.busy`` holds them meanwhile) and report what did not arrive;
+    how many were claimed (0 if the database went away). ``under_way`` is set once what is left
+    of them is no more than the chats served side by side: then the next claim can be made."""
     by_chat: dict[int, list[outbox.QueuedSend]] = {}
     for send in sends:
         by_chat.setdefault(send.chat_id, []).append(send)
-    slots = asyncio.Semaphore(PARALLEL_CHATS)
     outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]] = []
+    left = len(sends)
+    views = await _reminder_views(ctx, sends)
+
+    def finished(count: int) -> None:
+        nonlocal left
+        left -= count
+        if left <= PARALLEL_CHATS:
+            under_way.set()
 
     async def serve(chat_sends: list[outbox.QueuedSend]) -> None:
-        async with slots:
-            for send in chat_sends:
-                status = await _deliver_safely(context.bot, ctx, me, send)
+        async with me.chats.turn(chat_sends[0].chat_id), me.slots:
+            for number, send in enumerate(chat_sends):
+                status = await _deliver_safely(context.bot, ctx, me, send, views)
                 outcomes.append((send, status))
+                me.busy.discard(send.id)
+                finished(1)
                 if status is None and me.unrecorded:
+                    finished(len(chat_sends) - number - 1)
                     return  # the database went away: the rest waits for it
 
-    await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
+    finished(0)
+    try:
+        await asyncio.gather(*(serve(chat_sends) for chat_sends in by_chat.values()))
+    finally:
+        me.busy.difference_update(send.id for send in sends)
+        under_way.set()
     log_deliveries(outcomes)
     if any(status is not None and status != SendStatus.SENT for _, status in outcomes):
         await call(outbox.report_undelivered, ctx)
@@ -385,10 +501,14 @@ def log_deliveries(outcomes: list[tuple[outbox.QueuedSend, SendStatus | None]]) 
 
 
 async def _deliver_safely(
-    bot: Bot, ctx: AppContext, me: Deliverer, send: outbox.QueuedSend
+    bot: Bot,
+    ctx: AppContext,
+    me: Deliverer,
+    send: outbox.QueuedSend,
+    views: Mapping[int, ReminderView | None],
 ) -> SendStatus | None:
     try:
-        return await me.deliver(bot, ctx, send)
+        return await me.deliver(bot, ctx, send, views)
     except Exception as exc:
         if is_database_unavailable(exc):
             # nothing was recorded as on its way, or the outcome waits in me.unrecorded

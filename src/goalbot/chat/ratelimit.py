@@ -9,6 +9,7 @@ as fast as the limit allows.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
 from collections import deque
@@ -24,9 +25,10 @@ JSONDict = dict[str, Any]
 
 BeforeRequest = Callable[[], Coroutine[Any, Any, bool]]
 before_request: ContextVar[BeforeRequest | None] = ContextVar("before_request", default=None)
-"""Called (in the sending task) once the limits let a request go, just before it leaves; if it
-returns False the request is not made (RequestWithdrawn). The outbox marks a send as on its way
-here, not while it still waits for its turn."""
+"""Called (in the sending task) once the chat's limit lets a request go and its turn in the
+overall limit is among the next MARKED_AHEAD, before it leaves; if it returns False the request
+is not made (RequestWithdrawn). The outbox marks a send as on its way here, not while it still
+waits for its turn behind others."""
 
 
 class FirstReply:
@@ -59,13 +61,22 @@ class RequestWithdrawn(Exception):
 
 
 PRIVATE_BURST = 3
-# The overall window: 30 in any 1.05 seconds (28.6 a second, 95 % of Telegram's 30); a request
-# counted more than LEAVING_TOLERANCE seconds before it leaves is counted again when it does.
-# What happens between that moment and the request reaching Telegram (the event loop, the HTTP
-# client's connections) can bunch requests up by some tens of milliseconds: 1.03 left 30 ms for
-# it, and 31 requests were once seen within one second at 45 reminders.
-OVERALL_MARGIN = 1.05
-LEAVING_TOLERANCE = 0.005
+# The overall limit (AnsweredWindow): a request counts from the moment it leaves until
+# OVERALL_PERIOD seconds after its answer came back. Telegram saw it before its answer came, so
+# the 31st request after it reaches Telegram more than a second later, however the requests
+# were held up on their way (the event loop, the HTTP client's connections, the network, a
+# busy server). A window counted from the moments requests left needed a margin for that
+# (1.05 s: 28.6 a second at most, and 31 requests were once seen within one second, and a
+# stall of 80 ms on the way did it again at that pace); this one needs none but the answers'
+# time, a few milliseconds next to the server.
+OVERALL_PERIOD = 1.01
+# a turn is counted when it was due if the send woke at most this much after it: counted at
+# the moment it woke, every turn would start the next spacing that much later
+ON_TIME = 0.002
+# sends marked as on their way that may wait for the overall window at once: marked while a
+# few others are ahead of them, a send leaves at its turn instead of its turn plus the time
+# its mark takes, and a stop leaves no more than these uncertain beside what was really sent
+MARKED_AHEAD = 4
 
 # Methods that post a message count against the limits; edits and answers do not.
 _COUNTED_PREFIXES = ("send", "copyMessage", "forwardMessage")
@@ -112,25 +123,6 @@ class SlidingWindow:
                     return now
                 await asyncio.sleep(self._stamps[0] + self.period - now)
 
-    async def leaving(self, stamp: float, tolerance: float) -> None:
-        """The send counted at ``stamp`` leaves now. If that is more than ``tolerance`` later
-        (something it had to do first waited, say for the database), it is counted again at
-        the moment it leaves: the window holds the times requests are actually made, and
-        several delayed sends do not leave bunched up.
-
-        While its first count is still inside the window, the count moves to now at once: the
-        window holds no more than before, and a send already marked as on its way does not
-        wait again (a stop then would leave it uncertain). Only a count that has run out of
-        the window waits for a turn anew."""
-        now = self._clock()
-        if now - stamp <= tolerance:
-            return
-        if now - stamp < self.period and stamp in self._stamps:
-            self._stamps.remove(stamp)
-            self._stamps.append(now)
-            return
-        await self.acquire()
-
     async def acquire_at_once(self, margin: float = 1.05) -> None:
         """Count a send that goes ahead of the sends waiting for their turn, as soon as
         Telegram's own limit allows it.
@@ -161,6 +153,64 @@ class SlidingWindow:
         return not self._stamps
 
 
+class AnsweredWindow:
+    """At most ``limit`` requests in any ``period`` seconds as the server received them.
+
+    The server received a request at some moment between the request leaving and its answer
+    coming back. So each request counts from the moment it leaves (while its answer is awaited
+    it counts, whenever it arrived) until ``period`` after its answer: a new request leaves
+    only while fewer than ``limit`` count, and the ``limit + 1``-th arrives more than
+    ``period`` after the first of them, however they were held up on the way. Requests leave
+    evenly spaced, ``period / limit`` apart, as long as the answers come back in time.
+    """
+
+    def __init__(
+        self, limit: int, period: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._answered: list[float] = []  # when answers came back, oldest first
+        self._awaited = 0  # requests whose answer has not come back
+        self._last = -float("inf")  # when the last request was let go (or its turn was due)
+        self._lock = asyncio.Lock()
+        self._answer = asyncio.Event()
+
+    def _prune(self, now: float) -> None:
+        cut = bisect.bisect_right(self._answered, now - self.period)
+        if cut:
+            del self._answered[:cut]
+
+    async def acquire(self) -> float:
+        """Wait until a request may leave and count it (``answered`` when its answer comes);
+        the time it was let go at (its turn, if it woke at most ON_TIME after it)."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._prune(now)
+                counting = self._awaited + len(self._answered)
+                if self._awaited >= self.limit:
+                    # only an answer makes room: every request counting still waits for one
+                    self._answer.clear()
+                    await self._answer.wait()
+                    continue
+                due = max(now, self._last + self.period / self.limit)
+                if counting >= self.limit:
+                    due = max(due, self._answered[counting - self.limit] + self.period)
+                if due <= now:
+                    stamp = due if now - due <= ON_TIME else now
+                    self._last = stamp
+                    self._awaited += 1
+                    return stamp
+                await asyncio.sleep(due - now)
+
+    def answered(self) -> None:
+        """The answer to a counted request came back (or it failed: it is over either way)."""
+        self._awaited -= 1
+        bisect.insort(self._answered, self._clock())
+        self._answer.set()
+
+
 class TelegramLimits(BaseRateLimiter[int]):
     """Sliding-window limits per Telegram's rules; a 429 pauses every request for retry_after."""
 
@@ -171,12 +221,12 @@ class TelegramLimits(BaseRateLimiter[int]):
         group_per_minute: int = 20,
         margin: float = 1.05,
         max_retries: int = 5,
-        overall_margin: float = OVERALL_MARGIN,
+        overall_period: float = OVERALL_PERIOD,
     ) -> None:
-        # the margins keep clear of the limits when requests arrive unevenly spaced; the
-        # overall window counts the moment each request leaves (see SlidingWindow.leaving),
-        # so it needs less
-        self._overall = SlidingWindow(overall_per_second, 1.0 * overall_margin)
+        # the margins keep clear of the chats' limits when requests arrive unevenly spaced;
+        # the overall window counts each request until its answer came (AnsweredWindow), so
+        # it needs none
+        self._overall = AnsweredWindow(overall_per_second, overall_period)
         self._private_rate = private_per_second
         self._group_rate = group_per_minute
         self._margin = margin
@@ -184,6 +234,7 @@ class TelegramLimits(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._flood_over = asyncio.Event()
         self._flood_over.set()
+        self._marked_ahead = asyncio.Semaphore(MARKED_AHEAD)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -225,23 +276,31 @@ class TelegramLimits(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         for attempt in range(self._max_retries + 1):
             await self._flood_over.wait()
-            counted_at = 0.0
-            if counted:
-                if isinstance(chat_id, int | str):
-                    reply = answering.get()
-                    if attempt == 0 and reply is not None and reply.take(chat_id):
-                        await self._chat_window(chat_id).acquire_at_once(self._margin)
-                    else:
-                        await self._chat_window(chat_id).acquire()
-                counted_at = await self._overall.acquire()
+            if counted and isinstance(chat_id, int | str):
+                reply = answering.get()
+                if attempt == 0 and reply is not None and reply.take(chat_id):
+                    await self._chat_window(chat_id).acquire_at_once(self._margin)
+                else:
+                    await self._chat_window(chat_id).acquire()
             hook = before_request.get()
-            if hook is not None and not await hook():
+            if counted and hook is not None:
+                # marked while at most MARKED_AHEAD sends wait for the overall window: the mark
+                # is made while those ahead of it go, and it leaves at its own turn
+                async with self._marked_ahead:
+                    if not await hook():
+                        raise RequestWithdrawn(endpoint)
+                    await self._overall.acquire()
+            elif counted:
+                await self._overall.acquire()
+            elif hook is not None and not await hook():
                 raise RequestWithdrawn(endpoint)
-            if counted:
-                await self._overall.leaving(counted_at, LEAVING_TOLERANCE)
+            awaited = counted  # the overall window counts it until its answer
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                if awaited:
+                    awaited = False
+                    self._overall.answered()
                 if attempt == self._max_retries:
                     raise
                 delay = exc.retry_after
@@ -252,4 +311,7 @@ class TelegramLimits(BaseRateLimiter[int]):
                     await asyncio.sleep(float(seconds) + 0.1)
                 finally:
                     self._flood_over.set()
+            finally:
+                if awaited:
+                    self._overall.answered()
         raise AssertionError("unreachable")  # pragma: no cover

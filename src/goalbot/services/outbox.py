@@ -209,11 +209,14 @@ def _queued(row: SendRow) -> QueuedSend:
 CLAIM_LIMIT = 100  # sends claimed at a time
 
 
-def claim_due(ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT) -> list[QueuedSend]:
+def claim_due(
+    ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT, busy: Collection[int] = ()
+) -> list[QueuedSend]:
     """Take queued sends that are due for delivery by ``instance``: nothing is sent yet.
 
     A send claimed by another bot is left to it until its claim runs out; one claimed by this
-    bot before (its last run stopped short, e.g. the database went away) is taken again.
+    bot before (its last run stopped short, e.g. the database went away) is taken again,
+    unless it is among ``busy``: this bot's claims still being delivered.
     """
     now = ctx.now()
     claimable = (
@@ -223,6 +226,7 @@ def claim_due(ctx: AppContext, instance: str, limit: int = CLAIM_LIMIT) -> list[
             SendRow.claimed_until < now,
             SendRow.claimed_by == instance,
         ),
+        *((SendRow.id.not_in(sorted(busy)),) if busy else ()),
     )
     # the delivery job asks every few seconds: most often there is nothing, and finding that
     # out needs no write lock

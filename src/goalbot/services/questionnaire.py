@@ -16,7 +16,7 @@ the handler moves the conversation on and the new step selects the screen (``_SC
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -43,7 +43,6 @@ from goalbot.domain.protocol import HolderKind, Mode, ScreenKind, Step
 from goalbot.services.access import (
     Identity,
     answering_hold,
-    identify,
     identity_of,
     person_by_telegram_id,
 )
@@ -60,6 +59,7 @@ from goalbot.services.rounds import (
 from goalbot.storage.database import UnitOfWork
 from goalbot.storage.models import (
     AnswerRow,
+    AssignmentRow,
     ConversationRow,
     PersonRow,
     RoundRow,
@@ -841,31 +841,89 @@ class ReminderView:
 
 def reminder_view(ctx: AppContext, person_id: int, period: Period) -> ReminderView | None:
     """The content of a reminder for ``person_id``; None if nothing awaits them."""
+    return reminder_views(ctx, [(person_id, period)])[0]
+
+
+def reminder_views(
+    ctx: AppContext, wanted: Sequence[tuple[int, Period]]
+) -> list[ReminderView | None]:
+    """The contents of reminders, each for a person and a period (None where nothing awaits
+    them), in one read: a claim of a round's reminders reads the catalogue, the holders of its
+    people's roles and their answers once, not once a reminder."""
     with ctx.unit_of_work(read_only=True) as uow:
-        person = uow.session.get(PersonRow, person_id)
-        round_row = uow.session.get(RoundRow, period.key)
-        if person is None or person.telegram_user_id is None or round_row is None:
-            return None
-        identity = identify(uow, ctx, person.telegram_user_id)
-        held = [hold.role.id for hold in identity.roles]
-        # only this person's obligations: a round's fan-out reads each owner's own once
-        owed = read_obligations(uow, active_catalogue(uow), period, roles=held)
-        metrics = {Question(m.id, p) for o in owed for _goal, m, p in o.items}
-        if not metrics:
-            return None
-        unanswered = {m for o in owed for m in o.unanswered}
-        unconfirmed = {m for o in owed for m in o.unconfirmed}
-        return ReminderView(
-            person.name,
-            period,
-            round_row.closes_at,
-            len({goal.id for o in owed for goal, _metric, _period in o.items}),
-            len(metrics),
-            len(metrics - unanswered),
-            identity.roles,
-            len(metrics - unanswered - unconfirmed),
-            round_row.closed_at is None,
-        )
+        ids = sorted({person_id for person_id, _period in wanted})
+        people = {
+            row.id: row
+            for row in uow.session.scalars(select(PersonRow).where(PersonRow.id.in_(ids)))
+        }
+        keys = sorted({period.key for _person_id, period in wanted})
+        rounds = {
+            row.period: row
+            for row in uow.session.scalars(select(RoundRow).where(RoundRow.period.in_(keys)))
+        }
+        catalogue = active_catalogue(uow)
+        own: dict[int, set[str]] = {}
+        for person_id, role_id in uow.session.execute(
+            select(AssignmentRow.person_id, AssignmentRow.role_id).where(
+                AssignmentRow.person_id.in_(ids), AssignmentRow.revoked_at.is_(None)
+            )
+        ):
+            own.setdefault(person_id, set()).add(role_id)
+        holders = role_holders(uow, catalogue, roles={r for roles in own.values() for r in roles})
+        held: dict[int, list[str]] = {}
+        identities: dict[int, Identity] = {}
+        for person_id, row in people.items():
+            if row.telegram_user_id is None:
+                continue
+            mine = {r: holders[r] for r in own.get(person_id, ()) if r in holders}
+            found = identity_of(ctx, row.telegram_user_id, row, catalogue, mine)
+            identities[person_id] = found
+            held[person_id] = [hold.role.id for hold in found.roles]
+        # only these people's obligations: a round's fan-out reads each owner's own once
+        owed_in = {
+            key: read_obligations(
+                uow,
+                catalogue,
+                Period.parse(key),
+                roles={
+                    r
+                    for person_id, period in wanted
+                    if period.key == key
+                    for r in held.get(person_id, ())
+                },
+            )
+            for key in keys
+            if key in rounds
+        }
+        views: list[ReminderView | None] = []
+        for person_id, period in wanted:
+            person, round_row = people.get(person_id), rounds.get(period.key)
+            identity = identities.get(person_id)
+            if person is None or identity is None or round_row is None:
+                views.append(None)
+                continue
+            roles = set(held[person_id])
+            owed = [o for o in owed_in[period.key] if o.role.id in roles]
+            metrics = {Question(m.id, p) for o in owed for _goal, m, p in o.items}
+            if not metrics:
+                views.append(None)
+                continue
+            unanswered = {m for o in owed for m in o.unanswered}
+            unconfirmed = {m for o in owed for m in o.unconfirmed}
+            views.append(
+                ReminderView(
+                    person.name,
+                    period,
+                    round_row.closes_at,
+                    len({goal.id for o in owed for goal, _metric, _period in o.items}),
+                    len(metrics),
+                    len(metrics - unanswered),
+                    identity.roles,
+                    len(metrics - unanswered - unconfirmed),
+                    round_row.closed_at is None,
+                )
+            )
+        return views
 
 
 def stored_answer(ctx: AppContext, metric_id: str, period: Period) -> Answer | None:
