@@ -92,22 +92,32 @@ def postgres_url_of(name: str, query: dict[str, str] | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def drop_postgres_databases(names: list[str], like: str = "") -> None:
-    """Drop the PostgreSQL databases ``names``, and those whose names start with ``like``."""
+def drop_postgres_databases(names: list[str]) -> None:
+    """Drop the PostgreSQL databases ``names``."""
     admin = postgres_admin_url()
     assert admin is not None
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            if like:
-                names = names + list(
-                    connection.scalars(
-                        text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
-                        {"prefix": f"{like}%"},
-                    )
-                )
             for name in names:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def postgres_databases(prefix: str) -> list[str]:
+    """The names of the PostgreSQL databases whose names start with ``prefix``."""
+    admin = postgres_admin_url()
+    assert admin is not None
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+                    {"prefix": f"{prefix}%"},
+                )
+            )
     finally:
         engine.dispose()
 
@@ -325,8 +335,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     # a database left behind (the server went away) is only a database too many
     with contextlib.suppress(Exception):
-        drop_postgres_databases([], like=f"{COPY_PREFIX}{run}")
-        drop_postgres_databases([], like=f"{TEMPLATE_PREFIX}{run}")
+        names = postgres_databases(f"{COPY_PREFIX}{run}")
+        names += postgres_databases(f"{TEMPLATE_PREFIX}{run}")
+        # several at once: the run's last seconds are spent on them
+        with ThreadPoolExecutor(max_workers=4) as dropping:
+            list(dropping.map(lambda name: drop_postgres_databases([name]), names))
 
 
 @pytest.fixture(scope="session")
