@@ -157,7 +157,7 @@ def hold_roles(ctx: AppContext, first: int = 5000) -> int:
                 for n, _role in copied
             ],
         )
-        ids = dict(run(select(PersonRow.telegram_user_id, PersonRow.id)).tuples().all())
+        ids = dict(run(select(PersonRow.telegram_user_id, PersonRow.id)).all())
         run(
             insert(AssignmentRow),
             [
@@ -180,7 +180,7 @@ def copy_answers(ctx: AppContext) -> int:
     hour that storing each answer through the services takes. How many answers now."""
     with ctx.unit_of_work() as uow:
         run = uow.session.execute
-        metrics = list(run(select(MetricRow.id, MetricRow.goal_id)).tuples().all())
+        metrics = list(run(select(MetricRow.id, MetricRow.goal_id)).all())
         goals = list(run(select(GoalRow.id)).scalars())
         _pairs_table(run, "metric_copies", _metric_copies(metrics))
         _pairs_table(run, "goal_copies", _copies_of(goals))

@@ -133,7 +133,7 @@ def answers_up_to(
         name,
         entered_by,
         on_behalf_of,
-    ) in uow.session.execute(query).tuples().all():  # fetched at once, not row by row
+    ) in uow.session.execute(query).all():  # fetched at once, not row by row
         found.append(
             Answer(
                 metric_id,
