@@ -311,9 +311,11 @@ DEFAULT_MARKERS = "not reliability and not slow"  # pyproject's addopts: the def
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: two test processes a core for the default suite, one for the others.
 
-    Half of an end-to-end test's time is waiting (for the bot's reply, its poll, the fake
-    server): a second process a core works meanwhile. The reliability suite measures
-    the bot under kills and faults on a core each, as it always has.
+    A test waits part of its time (for the bot's reply, the fake server, PostgreSQL's copies
+    and commits, a program it started): a second process a core works meanwhile. Each
+    process collects the tests anew (about 4 s of a core), which is what a third would cost.
+    The reliability suite measures the bot under kills and faults on a core each, as it always
+    has.
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # (xdist's own reading of it)
