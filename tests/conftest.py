@@ -260,9 +260,8 @@ class Templates:
 
         The copy is one made while an earlier test ran, where there is one: PostgreSQL takes
         a good part of a second to copy a template, which no test needs to wait for. The next
-        test's copy is begun at once, and this one is dropped behind the test. What is left
-        at the end (the last copies made ahead, drops not yet done) the run's first process
-        drops with the templates.
+        test's copy is begun at once, and this one is dropped behind the test. The last copies
+        made ahead, which no test took, the run's first process drops with the templates.
         """
         spare = self._spares.pop(template, None)
         # (one not begun yet is not waited for: it is made here and now)
@@ -278,10 +277,10 @@ class Templates:
         return name
 
     def close(self) -> None:
-        """Stop making copies ahead: what is under way ends, what is not is left to the run's
-        first process."""
-        for executor in (self._ahead, self._behind):
-            executor.shutdown(wait=True, cancel_futures=True)
+        """Stop making copies ahead (the last ones made are left to the run's first process)
+        and finish the drops, while the other processes still run their tests."""
+        self._ahead.shutdown(wait=True, cancel_futures=True)
+        self._behind.shutdown(wait=True)
 
     def _postgres_template(self, prepare: Prepare | None) -> str:
         """The name of the run's PostgreSQL template for ``prepare``, made if need be."""
