@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from goalbot.services.context import AppContext
 from tests.conftest import Clock
@@ -139,3 +140,28 @@ async def test_a_role_given_or_taken_on_the_command_line_changes_the_persons_men
     assert sorted(s.chat_id for s in menus) == sorted([kalle.id, reino.id, reino.id])
     assert {s.status for s in menus} == {"sent"}
     assert outbox.undelivered_sends(ctx) == []
+
+
+async def test_a_database_lost_while_the_menus_are_made_does_not_stop_the_bot(
+    staffed: AppContext,
+    botapi: FakeBotApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The personal menus are read from the database just after the bot takes the lead: an
+    outage then leaves them for the next start, and the bot answers on."""
+    import goalbot.chat.menus as menus
+
+    def lost(ctx: AppContext) -> dict[int, object]:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(menus, "personal_menus", lost)
+    owner = botapi.driver.create_user("Reino")
+    enrol(staffed, owner, "rakennustarkastaja", "Reino Rakennustarkastaja")
+    async with running_bot(staffed):
+        assert "status" in menu(botapi)  # the menus of all private chats are there
+        own = await type_text(owner, "/status")
+        assert own.content.startswith("Omat tavoitteesi · ")
+    assert "the personal command menus were not registered: cannot use the database" in (
+        caplog.text
+    )

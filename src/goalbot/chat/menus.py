@@ -12,6 +12,7 @@ from telegram.ext import Application
 from goalbot.chat import handlers
 from goalbot.services.access import OWNERS_MENU, personal_menus
 from goalbot.services.context import AppContext
+from goalbot.storage.database import describe_db_error, is_database_unavailable
 
 log = logging.getLogger(__name__)
 GROUP_COMMANDS = ["status", "missing", "export", "chart", "kieli", "help"]
@@ -42,5 +43,17 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
     except TelegramError as exc:
         log.warning("could not register the command menus: %s", exc)
         return
-    for chat_id, menu in (await handlers.call(personal_menus, ctx)).items():
+    try:
+        menus = await handlers.call(personal_menus, ctx)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        # the bot has just taken the lead and the database went away: the bot goes on (its
+        # outage is told of by the heartbeat); the menus follow at the next start or invite
+        log.warning(
+            "the personal command menus were not registered: %s",
+            describe_db_error(exc, ctx.config.database.url),
+        )
+        return
+    for chat_id, menu in menus.items():
         await handlers.set_menu(bot, chat_id, menu, ctx.config.texts.language)
