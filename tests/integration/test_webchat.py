@@ -13,6 +13,7 @@ import pytest
 from aiohttp import ClientSession, WSMsgType
 
 from goalbot.emulator.entities import to_html
+from goalbot.emulator.state import FIRST_UPDATE_ID
 from tests.fakes.botapi import FakeBotApi
 
 
@@ -223,6 +224,12 @@ def test_a_world_saved_as_json_comes_back_whole(botapi_factory: Any) -> None:
     # the restored world goes on: its buttons can be pressed, new ids do not collide
     second.driver.press_button(1002, "Kyllä", user=1002)
     assert [u.update_id for u in second.state.updates] == [last_update + 1]
+    # a world kept before the update ids were: they go on past any it can have used
+    del saved["counters"]["_update_ids"]
+    third: FakeBotApi = botapi_factory(web_chat=True)
+    third.state.load_world(saved)
+    third.driver.press_button(1002, "Kyllä", user=1002)
+    assert [u.update_id for u in third.state.updates] == [FIRST_UPDATE_ID + 1_000_000]
     newcomer = second.driver.create_user("Uusi")
     assert (
         newcomer.id not in (1002,)

@@ -38,6 +38,8 @@ DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset(
 )
 
 
+FIRST_UPDATE_ID = 512_300_001  # where a new world's update ids begin, as Telegram's are large
+
 # ---- clocks -----------------------------------------------------------------------------
 
 
@@ -638,7 +640,7 @@ class BotApiState:
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
-        self._update_ids = itertools.count(512_300_001)
+        self._update_ids = itertools.count(FIRST_UPDATE_ID)
         self._query_ids = itertools.count(1)
         self._request_seq = itertools.count(1)
 
@@ -918,7 +920,10 @@ class BotApiState:
                     if message.file is not None:
                         self.files[message.file.file_id] = message.file
             self.commands = {(s, lang): list(c) for s, lang, c in data["commands"]}
-            for name, value in data["counters"].items():
+            counters = dict(data["counters"])
+            # a world saved before its update ids were kept: go on well past any id it used
+            counters.setdefault("_update_ids", FIRST_UPDATE_ID + 1_000_000)
+            for name, value in counters.items():
                 if name in self._COUNTERS:
                     setattr(self, name, itertools.count(int(value)))
         self.notify()
