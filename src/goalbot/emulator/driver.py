@@ -581,13 +581,18 @@ class Driver:
     async def wait_until_idle(self, *, timeout: float = WAIT_SECONDS, quiet: float = 0.1) -> None:  # noqa: ASYNC109
         """Updates consumed, no call in progress and none for ``quiet`` seconds."""
         await self.wait_until(
-            lambda: self._idle(quiet), timeout=timeout, message=self._describe_updates
+            lambda: self._idle(quiet), timeout=timeout, message=self._describe_idle
         )
 
     def wait_until_idle_sync(self, *, timeout: float = WAIT_SECONDS, quiet: float = 0.1) -> None:
         self.wait_until_sync(
-            lambda: self._idle(quiet), timeout=timeout, message=self._describe_updates
+            lambda: self._idle(quiet), timeout=timeout, message=self._describe_idle
         )
+
+    def _describe_idle(self) -> str:
+        """What kept the bot from being idle: its calls, and the work it says it has left."""
+        left = self._work_left()
+        return self._describe_updates() + (f"; the bot's work left: {left}" if left else "")
 
     def _timeout_message(self, timeout: float, message: str | Callable[[], str] | None) -> str:
         text = message() if callable(message) else (message or "condition not met")
